@@ -1,0 +1,7 @@
+import type { Command } from "./command.ts";
+
+/** Every command, loaded on demand so `recsys ingest` does not pay for TensorFlow or express. */
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  simulate: { summary: "generate a synthetic streaming site: event log, users, movies, hidden truth", load: async () => (await import("./commands/simulate.ts")).default as Command },
+  ingest: { summary: "validate an event stream or MovieLens files into a canonical dataset", load: async () => (await import("./commands/ingest.ts")).default as Command },
+};

@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { createReadStream } from "node:fs";
+import { parse } from "csv-parse";
+import { join } from "node:path";
+import { readJsonFile, parseOrThrow } from "./validate.ts";
+import { readFile } from "node:fs/promises";
+
+/**
+ * The canonical dataset directory that ingestion writes and every later stage reads.
+ * Schema version 1; the files and their columns are documented in packages/ingest/README.md.
+ */
+export const DATASET_SCHEMA_VERSION = 1;
+
+export const DATASET_FILES = {
+  /** user_id,movie_id,rating,time — latest explicit rating per (user, movie). */
+  ratings: "ratings.csv",
+  /** user_id,movie_id,minutes,max_minute,first_time,last_time — distinct minutes watched. */
+  watches: "watches.csv",
+  /** one User per line, every user seen in the events or the side file. */
+  users: "users.jsonl",
+  /** one Movie per line. */
+  movies: "movies.jsonl",
+  /** time,user_id,server,status,latency_ms,result — recommendation-request telemetry. */
+  requests: "requests.csv",
+  manifest: "manifest.json",
+  quality: "quality.json",
+  qualityText: "quality.txt",
+  /** line_no,reason,line — every rejected input line. */
+  rejects: "rejects.csv",
+} as const;
+
+export const RATINGS_HEADER = ["user_id", "movie_id", "rating", "time"] as const;
+export const WATCHES_HEADER = ["user_id", "movie_id", "minutes", "max_minute", "first_time", "last_time"] as const;
+export const REQUESTS_HEADER = ["time", "user_id", "server", "status", "latency_ms", "result"] as const;
+
+export const UserIdSchema = z.number().int().nonnegative();
+export const MovieIdSchema = z.string().min(1).max(300).regex(/^[^\s,/]+$/, "movie id must be a slug without spaces, commas or slashes");
+
+export const UserSchema = z.object({
+  user_id: UserIdSchema,
+  age: z.number().int().min(0).max(130).optional(),
+  occupation: z.string().optional(),
+  gender: z.string().optional(),
+});
+export type User = z.infer<typeof UserSchema>;
+
+export const GenreSchema = z.object({ id: z.number().int(), name: z.string() });
+export const MovieSchema = z.object({
+  id: MovieIdSchema,
+  title: z.string().optional(),
+  genres: z.array(GenreSchema).default([]),
+  release_date: z.string().nullable().optional(),
+  runtime: z.number().nullable().optional(),
+  popularity: z.number().nullable().optional(),
+  vote_average: z.number().nullable().optional(),
+  vote_count: z.number().nullable().optional(),
+  original_language: z.string().nullable().optional(),
+});
+export type Movie = z.infer<typeof MovieSchema>;
+
+export const ManifestSchema = z.object({
+  schemaVersion: z.literal(DATASET_SCHEMA_VERSION),
+  source: z.string(),
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+  timeRange: z.object({ first: z.string().nullable(), last: z.string().nullable() }),
+  /** md5 of each data file (DVC style), so the dataset has a content identity. */
+  files: z.record(z.string(), z.string()),
+  /** md5 over the data files' md5s: the dataset's identity, recorded in models and releases. */
+  dataHash: z.string(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export interface RatingRow { userId: number; movieId: string; rating: number; time: string }
+export interface WatchRow { userId: number; movieId: string; minutes: number; maxMinute: number; firstTime: string; lastTime: string }
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  return readJsonFile(ManifestSchema, join(dir, DATASET_FILES.manifest), "RECSYS_BAD_DATASET");
+}
+
+/** Streams a CSV file with a header row as records keyed by column name. */
+export async function* readCsvRecords(path: string): AsyncGenerator<Record<string, string>> {
+  const parser = createReadStream(path).pipe(parse({ columns: true, skip_empty_lines: true }));
+  for await (const record of parser) yield record as Record<string, string>;
+}
+
+/** Streams the canonical ratings of a dataset directory. */
+export async function* readRatings(dir: string): AsyncGenerator<RatingRow> {
+  for await (const r of readCsvRecords(join(dir, DATASET_FILES.ratings))) {
+    yield { userId: Number(r.user_id), movieId: r.movie_id!, rating: Number(r.rating), time: r.time! };
+  }
+}
+
+/** Streams the canonical watch signal of a dataset directory. */
+export async function* readWatches(dir: string): AsyncGenerator<WatchRow> {
+  for await (const r of readCsvRecords(join(dir, DATASET_FILES.watches))) {
+    yield {
+      userId: Number(r.user_id), movieId: r.movie_id!, minutes: Number(r.minutes),
+      maxMinute: Number(r.max_minute), firstTime: r.first_time!, lastTime: r.last_time!,
+    };
+  }
+}
+
+/** Reads a JSON-lines file through a schema; a bad line is an error naming the file and line. */
+export async function readJsonLines<S extends z.ZodType>(schema: S, path: string): Promise<z.output<S>[]> {
+  const text = await readFile(path, "utf8");
+  const out: z.output<S>[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let json: unknown;
+    try { json = JSON.parse(line); } catch { json = line; }
+    out.push(parseOrThrow(schema, json, `${path}:${i + 1}`, "RECSYS_BAD_DATASET"));
+  });
+  return out;
+}
+
+export async function readUsers(dir: string): Promise<User[]> {
+  return readJsonLines(UserSchema, join(dir, DATASET_FILES.users));
+}
+
+export async function readMovies(dir: string): Promise<Movie[]> {
+  return readJsonLines(MovieSchema, join(dir, DATASET_FILES.movies));
+}

@@ -1,0 +1,15 @@
+export { EXIT, RecsysError, InputError, GateFailedError, describeIssues } from "./errors.ts";
+export { parseOrThrow, readJsonFile } from "./validate.ts";
+export { writeFileAtomic, writeDirAtomic } from "./atomic.ts";
+export { createRng, hashString } from "./rng.ts";
+export type { Rng } from "./rng.ts";
+export { createProgress } from "./progress.ts";
+export type { Progress } from "./progress.ts";
+export { md5File, sha256File, md5Dir } from "./hash.ts";
+export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine } from "./event-format.ts";
+export {
+  DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER,
+  UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,
+  readManifest, readCsvRecords, readRatings, readWatches, readJsonLines, readUsers, readMovies,
+} from "./dataset.ts";
+export type { User, Movie, Manifest, RatingRow, WatchRow } from "./dataset.ts";
