@@ -20,7 +20,7 @@ export const DATASET_FILES = {
   users: "users.jsonl",
   /** one Movie per line. */
   movies: "movies.jsonl",
-  /** time,user_id,server,status,latency_ms,result — recommendation-request telemetry. */
+  /** REQUESTS_HEADER columns — recommendation-request telemetry (stream lines and API logs). */
   requests: "requests.csv",
   manifest: "manifest.json",
   quality: "quality.json",
@@ -31,7 +31,25 @@ export const DATASET_FILES = {
 
 export const RATINGS_HEADER = ["user_id", "movie_id", "rating", "time"] as const;
 export const WATCHES_HEADER = ["user_id", "movie_id", "minutes", "max_minute", "first_time", "last_time"] as const;
-export const REQUESTS_HEADER = ["time", "user_id", "server", "status", "latency_ms", "result"] as const;
+/**
+ * Request telemetry in the dataset. The first six columns come from the stream's request lines;
+ * the provenance columns are filled when the source is the API's own response log and empty otherwise.
+ * `result` holds the returned ids joined by "|" on success, or the error text.
+ */
+export const REQUESTS_HEADER = [
+  "time", "user_id", "server", "status", "latency_ms", "result",
+  "request_id", "release", "commit", "model_hash", "data_hash", "explore_slots",
+] as const;
+
+/**
+ * The API's per-response log (CSV with this header, one line per response): what served each
+ * recommendation. `result` holds ids joined by "|"; `explore_slots` the 0-based exploratory
+ * positions joined by "|". Ingestion reads it back into REQUESTS_HEADER rows.
+ */
+export const TELEMETRY_HEADER = [
+  "time", "request_id", "user_id", "status", "latency_ms",
+  "release", "commit", "model_hash", "data_hash", "result", "explore_slots",
+] as const;
 
 export const UserIdSchema = z.number().int().nonnegative();
 export const MovieIdSchema = z.string().min(1).max(300).regex(/^[^\s,/]+$/, "movie id must be a slug without spaces, commas or slashes");

@@ -8,7 +8,7 @@ export type { Progress } from "./progress.ts";
 export { md5File, sha256File, md5Dir } from "./hash.ts";
 export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine } from "./event-format.ts";
 export {
-  DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER,
+  DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER, TELEMETRY_HEADER,
   UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,
   readManifest, readCsvRecords, readRatings, readWatches, readJsonLines, readUsers, readMovies,
 } from "./dataset.ts";
