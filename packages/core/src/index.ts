@@ -13,3 +13,4 @@ export {
   readManifest, readCsvRecords, readRatings, readWatches, readJsonLines, readUsers, readMovies,
 } from "./dataset.ts";
 export type { User, Movie, Manifest, RatingRow, WatchRow } from "./dataset.ts";
+export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";

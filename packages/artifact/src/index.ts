@@ -1,0 +1,10 @@
+export { ARTIFACT_FORMAT_VERSION, MODEL_META_FILE, ModelMetaSchema, TensorSpecSchema } from "./schema.ts";
+export type { ModelMeta, TensorSpec, TypedArray, DType } from "./schema.ts";
+export { ArtifactError } from "./errors.ts";
+export { writeModelArtifact } from "./write.ts";
+export type { TensorInput, ModelMetaInput } from "./write.ts";
+export { loadArtifact } from "./read.ts";
+export type { LoadedArtifact } from "./read.ts";
+export { writeRecModel, loadRecModel, predictRating, NO_GROUP } from "./rec-model.ts";
+export type { RecModel, RecModelTensors } from "./rec-model.ts";
+export { computeModelHash, stableStringify } from "./hash.ts";

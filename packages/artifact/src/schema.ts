@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+export const ARTIFACT_FORMAT_VERSION = 1;
+export const MODEL_META_FILE = "model.json";
+
+export const DTYPES = { f32: Float32Array, u32: Uint32Array, u8: Uint8Array } as const;
+export type DType = keyof typeof DTYPES;
+export type TypedArray = Float32Array | Uint32Array | Uint8Array;
+
+/** One binary little-endian file of the artifact, with the shape the loader checks. */
+export const TensorSpecSchema = z.object({
+  file: z.string().regex(/^[a-z0-9_]+\.(f32|u32|u8)$/, "tensor files are named <name>.<dtype>"),
+  dtype: z.enum(["f32", "u32", "u8"]),
+  shape: z.array(z.number().int().nonnegative()).min(1).max(2),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type TensorSpec = z.infer<typeof TensorSpecSchema>;
+
+export const ModelMetaSchema = z.object({
+  formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
+  engine: z.string().min(1),
+  hyperParams: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  factors: z.number().int().positive(),
+  globalMean: z.number(),
+  /** Index -> external id; the row order of every per-user / per-movie tensor. */
+  userIds: z.array(z.number().int().nonnegative()),
+  movieIds: z.array(z.string().min(1)),
+  /** Demographic group labels; `group_popularity` has one row per label. */
+  groups: z.array(z.string()).default([]),
+  metrics: z.record(z.string(), z.number()),
+  gate: z.object({ metric: z.string(), threshold: z.number(), value: z.number(), passed: z.boolean() }),
+  /** The canonical dataset's dataHash the model was trained on. */
+  dataHash: z.string(),
+  createdAt: z.string(),
+  tensors: z.record(z.string(), TensorSpecSchema),
+  /** sha256 over this file without `modelHash` plus every tensor's sha256: the model's identity. */
+  modelHash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ModelMeta = z.infer<typeof ModelMetaSchema>;
