@@ -1,0 +1,85 @@
+import { mkdtemp, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { writeDirAtomic, writeFileAtomic } from "./atomic.ts";
+import { demographicGroup } from "./demographics.ts";
+import { formatRequestLine, formatWatchLine } from "./event-format.ts";
+import { md5Dir, md5File } from "./hash.ts";
+import { createRng } from "./rng.ts";
+import { parseOrThrow } from "./validate.ts";
+
+const temp = () => mkdtemp(join(tmpdir(), "core-"));
+
+describe("seeded rng", () => {
+  it("repeats for a seed and differs across seeds", () => {
+    const draw = (seed: number) => Array.from({ length: 5 }, createRng(seed).next);
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+  });
+
+  it("draws normals with mean near 0 and variance near 1", () => {
+    const rng = createRng(1);
+    const xs = Array.from({ length: 20000 }, rng.normal);
+    const mean = xs.reduce((a, b) => a + b) / xs.length;
+    const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe("DVC-compatible hashes", () => {
+  it("matches DVC's directory hash (reference computed with Python json.dumps)", async () => {
+    const dir = await temp();
+    await mkdir(join(dir, "sub"));
+    await writeFile(join(dir, "a.txt"), "hello\n");
+    await writeFile(join(dir, "sub", "b.csv"), "world\n");
+    expect(await md5File(join(dir, "a.txt"))).toBe("b1946ac92492d2347c6235b4d2611184");
+    expect(await md5Dir(dir)).toEqual({ md5: "96a7f27b9f0d39c7f9f7663f9a17fe82.dir", files: 2 });
+  });
+});
+
+describe("atomic writes", () => {
+  it("replaces a file and leaves no temp files", async () => {
+    const dir = await temp();
+    await writeFileAtomic(join(dir, "f.json"), "one");
+    await writeFileAtomic(join(dir, "f.json"), "two");
+    expect(await readFile(join(dir, "f.json"), "utf8")).toBe("two");
+    expect(await readdir(dir)).toEqual(["f.json"]);
+  });
+
+  it("keeps the old directory when filling the new one fails", async () => {
+    const root = await temp();
+    const target = join(root, "data");
+    await writeDirAtomic(target, (tmp) => writeFile(join(tmp, "x"), "old"));
+    await expect(writeDirAtomic(target, async () => { throw new Error("disk full"); })).rejects.toThrow("disk full");
+    expect(await readFile(join(target, "x"), "utf8")).toBe("old");
+    expect(await readdir(root)).toEqual(["data"]);
+  });
+});
+
+describe("validation errors", () => {
+  it("names the input and each wrong field", () => {
+    const schema = z.object({ port: z.number().int(), host: z.string() });
+    expect(() => parseOrThrow(schema, { port: 1.5 }, "router.json")).toThrow(/^router\.json: port: .*; host: /);
+  });
+});
+
+describe("stream line formats", () => {
+  it("writes the brief's watch and request lines", () => {
+    const t = Date.UTC(2022, 1, 8, 18, 6, 56, 145);
+    expect(formatWatchLine(t, 2, "the+godfather+1972", 13)).toBe("2022-02-08T18:06:56.145000,2,GET /data/m/the+godfather+1972/13.mpg");
+    expect(formatRequestLine(t, 2, "api-1", 200, ["a+1", "b+2"], 12.4)).toBe(
+      "2022-02-08T18:06:56.145000,2,recommendation request api-1, status 200, result: a+1, b+2, 12 ms",
+    );
+  });
+});
+
+describe("demographic groups", () => {
+  it("bands age and normalises gender, null without both", () => {
+    expect(demographicGroup({ age: 33, gender: "m" })).toBe("M:25-34");
+    expect(demographicGroup({ age: 17, gender: "Female" })).toBe("F:<18");
+    expect(demographicGroup({ age: 40 })).toBeNull();
+  });
+});
