@@ -1,0 +1,72 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { parseOrThrow, readJsonFile } from "@recsys/core";
+import { ROUTER_ERRORS, RouterError } from "./errors.ts";
+import { ReleasesSchema } from "./state.ts";
+
+/** The issue's default split: one canary at 20%, two stable replicas at 40% each (80 / 2). */
+export const DEFAULT_RELEASES = [
+  { id: "stable", role: "stable", upstreams: ["http://127.0.0.1:8083", "http://127.0.0.1:8084"], weight: 80 },
+  { id: "canary", role: "canary", upstreams: ["http://127.0.0.1:8085"], weight: 20 },
+] as const;
+
+/**
+ * The router's config file (JSON). Unknown keys are rejected; every key has a default, so `{}`
+ * is a valid config for the default three local upstreams. See README for an example.
+ */
+export const RouterConfigSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(8082),
+  host: z.string().min(1).default("0.0.0.0"),
+  /** `<server>` in the stream's request line; default `<hostname>:<port>`. */
+  serverName: z.string().regex(/^[^,\s]+$/, "server name: no spaces or commas").optional(),
+  releases: ReleasesSchema.default(() => DEFAULT_RELEASES.map((r) => ({ ...r, upstreams: [...r.upstreams] }))),
+  /** Bearer token for /admin/*; falls back to RECSYS_ADMIN_TOKEN. No token: the admin API answers 401. */
+  adminToken: z.string().min(16, "admin token: at least 16 characters").optional(),
+  /** Total time a caller waits for us (the site's client times out at 800 ms). */
+  budgetMs: z.number().int().min(50).max(60_000).default(800),
+  /** One try at one upstream; a second try gets what is left of the budget. */
+  attemptTimeoutMs: z.number().int().min(10).max(60_000).default(350),
+  healthCheck: z.strictObject({
+    path: z.string().startsWith("/").default("/readyz"),
+    intervalMs: z.number().int().min(50).max(600_000).default(1000),
+    timeoutMs: z.number().int().min(10).max(60_000).default(300),
+  }).prefault({}),
+  /** Consecutive failed tries (timeouts, resets, 5xx) that eject an upstream; a refused connect ejects at once. */
+  ejectAfter: z.number().int().min(1).max(1000).default(3),
+  popular: z.strictObject({
+    /** How many recent successful answers the fallback list is counted over. */
+    window: z.number().int().min(1).max(100_000).default(500),
+    size: z.number().int().min(1).max(100).default(20),
+    /** Answer with these before any upstream has answered (optional). */
+    seed: z.array(z.string().regex(/^[^\s,/]+$/)).max(100).default([]),
+  }).prefault({}),
+  eventLog: z.strictObject({
+    /** The stream's request lines: `<time>,<userid>,recommendation request <server>, status <code>, result: <recs>, <ms> ms`. */
+    path: z.string().min(1),
+    /** Which release served each request (CSV); default `<path>.releases.csv`. */
+    releasesPath: z.string().min(1).optional(),
+    flushMs: z.number().int().min(10).max(60_000).default(1000),
+  }).optional(),
+});
+
+export type RouterConfigInput = z.input<typeof RouterConfigSchema>;
+export type RouterConfig = z.output<typeof RouterConfigSchema> & { serverName: string };
+
+/**
+ * Validates a config object (from a file or built in code) and fills defaults; `env` supplies
+ * RECSYS_ADMIN_TOKEN when the config has no token. Throws RouterError-coded InputError.
+ *
+ *     const cfg = parseRouterConfig({ releases, port: 0 }, "deploy", process.env);
+ */
+export function parseRouterConfig(input: unknown, where = "router config", env: Record<string, string | undefined> = {}): RouterConfig {
+  const cfg = parseOrThrow(RouterConfigSchema, input, where, ROUTER_ERRORS.badConfig.code);
+  const adminToken = cfg.adminToken ?? env.RECSYS_ADMIN_TOKEN;
+  if (adminToken !== undefined && adminToken.length < 16) throw new RouterError("badConfig", "RECSYS_ADMIN_TOKEN: at least 16 characters");
+  return { ...cfg, adminToken, serverName: cfg.serverName ?? `${hostname()}:${cfg.port}` };
+}
+
+/** Reads a JSON config file through {@link parseRouterConfig}. */
+export async function loadRouterConfig(path: string, env: Record<string, string | undefined> = {}): Promise<RouterConfig> {
+  const raw = await readJsonFile(z.unknown(), path, ROUTER_ERRORS.badConfig.code);
+  return parseRouterConfig(raw, path, env);
+}
