@@ -73,6 +73,8 @@ export const MovieSchema = z.object({
   vote_average: z.number().nullable().optional(),
   vote_count: z.number().nullable().optional(),
   original_language: z.string().nullable().optional(),
+  /** The MovieLens movie id, for datasets imported from MovieLens (the slug is `id`). */
+  ml_id: z.number().int().nonnegative().optional(),
 });
 export type Movie = z.infer<typeof MovieSchema>;
 

@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { createProgress } from "@recsys/core";
+import { formatQualitySummary, importMovieLens, ingestEvents, type IngestSummary } from "@recsys/ingest";
+import { defineCommand } from "../command.ts";
+import { noPositionals } from "../flags.ts";
+
+const path = (flag: string) => z.string().min(1, `${flag} needs a path`);
+
+const schema = z.object({
+  events: path("--events").optional(),
+  movielens: path("--movielens").optional(),
+  users: path("--users").optional(),
+  movies: path("--movies").optional(),
+  telemetry: z.array(z.string()).default([]).transform((list) => list.flatMap((v) => v.split(",")).filter((v) => v !== "")),
+  out: z.string({ error: "--out DIR is required" }).min(1, "--out DIR is required"),
+  strict: z.boolean().default(false),
+  _: noPositionals,
+}).superRefine((o, ctx) => {
+  if ((o.events === undefined) === (o.movielens === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of --events FILE|- or --movielens DIR" });
+  if (o.movielens !== undefined && (o.users || o.movies || o.telemetry.length || o.strict)) {
+    ctx.addIssue({ code: "custom", message: "--users, --movies, --telemetry and --strict go with --events, not --movielens" });
+  }
+});
+
+function figures(s: IngestSummary): Record<string, unknown> {
+  return { outDir: s.outDir, dataHash: s.dataHash, counts: s.counts, timeRange: s.timeRange, quality: s.quality };
+}
+
+export default defineCommand({
+  name: "ingest",
+  summary: "validate an event stream or MovieLens files into a canonical dataset",
+  help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] --out DIR
+       recsys ingest --movielens DIR --out DIR
+
+  --events FILE|-   event log (one event per line); "-" reads stdin
+  --users F         user side info (JSON array or JSON lines of {user_id, age, gender, occupation})
+  --movies F        movie side info (JSON array or JSON lines of movie records)
+  --telemetry F     API response log (CSV with the telemetry header); repeat or comma-separate
+  --strict          reject events whose user or movie is missing from a given side file
+  --movielens DIR   import ml-100k (u.data, u.item, u.user) or ml-latest (ratings.csv, movies.csv)
+  --out DIR         dataset directory to write (replaced atomically)
+  --json            print the figures as one JSON object instead of the quality summary`,
+  flags: {
+    events: { type: "string" },
+    movielens: { type: "string" },
+    users: { type: "string" },
+    movies: { type: "string" },
+    telemetry: { type: "string", multiple: true },
+    out: { type: "string" },
+    strict: { type: "boolean" },
+  },
+  schema,
+  async run(o, io) {
+    const summary = o.movielens !== undefined
+      ? await importMovieLens({ dir: o.movielens, outDir: o.out })
+      : await ingestEvents({
+        input: o.events === "-" ? io.stdin : o.events!, usersFile: o.users, moviesFile: o.movies,
+        telemetryFiles: o.telemetry, outDir: o.out, strict: o.strict, progress: createProgress(),
+      });
+    const text = `${formatQualitySummary(summary.quality)}dataset: ${summary.outDir} (dataHash ${summary.dataHash})\n`;
+    return { summary: figures(summary), text };
+  },
+});

@@ -1,0 +1,40 @@
+import { InputError } from "@recsys/core";
+
+/**
+ * Stable codes for the reasons a line is quarantined in rejects.csv. The set is a contract:
+ * quality.json lists every code (zero or not) so reports from different runs line up.
+ */
+export const REJECT_REASONS = [
+  "truncated",
+  "bad_time",
+  "bad_user_id",
+  "bad_movie_id",
+  "unknown_kind",
+  "bad_minute",
+  "bad_rating",
+  "rating_out_of_range",
+  "bad_request",
+  "bad_telemetry",
+  "duplicate",
+  "unknown_user",
+  "unknown_movie",
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** A file or directory the caller named cannot be read or has the wrong shape: exit 2. */
+export function unreadable(path: string, why: string): InputError {
+  return new InputError("RECSYS_INGEST_UNREADABLE", `${path}: ${why}`);
+}
+
+/** A side file (users, movies, telemetry header) that cannot be used as given: exit 2. */
+export function badSideFile(where: string, why: string): InputError {
+  return new InputError("RECSYS_INGEST_BAD_SIDE_FILE", `${where}: ${why}`);
+}
+
+/** The --movielens directory holds neither known layout: exit 2. */
+export function unknownLayout(dir: string): InputError {
+  return new InputError(
+    "RECSYS_INGEST_UNKNOWN_LAYOUT",
+    `${dir}: no MovieLens files found (expected u.data + u.item for ml-100k, or ratings.csv + movies.csv for ml-latest)`,
+  );
+}

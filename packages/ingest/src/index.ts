@@ -1,0 +1,17 @@
+export { ingestEvents } from "./ingest-events.ts";
+export type { IngestEventsOptions } from "./ingest-events.ts";
+export { importMovieLens, detectMovieLensLayout } from "./movielens.ts";
+export type { MovieLensLayout } from "./movielens.ts";
+export type { IngestSummary } from "./write-dataset.ts";
+export { parseEventLine, MAX_MINUTE } from "./parse-event.ts";
+export type { ParsedEvent } from "./parse-event.ts";
+export { parseTelemetryLine, splitCsvLine } from "./telemetry.ts";
+export type { TelemetryRecord } from "./telemetry.ts";
+export { normalizeEventTime } from "./event-time.ts";
+export { formatQualitySummary } from "./quality.ts";
+export type { QualityReport, Distribution, IdQuality } from "./quality.ts";
+export { REJECT_REASONS } from "./errors.ts";
+export type { RejectReason } from "./errors.ts";
+export { REJECTS_HEADER } from "./ingest-state.ts";
+export { DEFAULT_DEDUP_WINDOW } from "./dedup.ts";
+export { titleSlug, uniqueSlugs } from "./slug.ts";

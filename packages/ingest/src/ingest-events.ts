@@ -1,0 +1,98 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
+import { writeDirAtomic, type Progress } from "@recsys/core";
+import { unreadable } from "./errors.ts";
+import { IngestState } from "./ingest-state.ts";
+import { newScratch, parseEventInto } from "./parse-event.ts";
+import { readMovieSideFile, readUserSideFile } from "./side-files.ts";
+import { readTelemetryFile } from "./telemetry.ts";
+import { finishDataset, type IngestSummary } from "./write-dataset.ts";
+
+export interface IngestEventsOptions {
+  /** The event log: a stream (stdin, a socket) or a file path. */
+  input: NodeJS.ReadableStream | AsyncIterable<Buffer | string> | string;
+  usersFile?: string;
+  moviesFile?: string;
+  /** API response logs (TELEMETRY_HEADER CSV) merged into requests.csv after the stream's rows. */
+  telemetryFiles?: string[];
+  outDir: string;
+  /** Reject lines whose user or movie is missing from a given side file (default: count and keep). */
+  strict?: boolean;
+  /** Lines remembered for exact-duplicate detection (default 65,536). */
+  dedupWindow?: number;
+  progress?: Progress;
+}
+
+/** Fails early, before any work, when a named input file cannot be read. */
+async function checkReadable(path: string): Promise<void> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw unreadable(path, `cannot read (${err.code ?? err.message})`);
+  });
+  if (!info.isFile()) throw unreadable(path, "not a file");
+}
+
+const EVENTS_SOURCE = "events";
+
+/** Splits the stream into lines by hand (faster than readline) and feeds each to the state. */
+async function consumeEvents(input: AsyncIterable<Buffer | string>, state: IngestState, progress?: Progress): Promise<void> {
+  const decoder = new StringDecoder("utf8");
+  const scratch = newScratch();
+  let rest = "";
+  let lineNo = 0;
+  const take = (raw: string) => {
+    lineNo++;
+    state.lines++;
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.length === 0) {
+      state.blank++;
+      return;
+    }
+    const reason = parseEventInto(line, scratch);
+    if (reason !== null) state.reject(lineNo, reason, line, EVENTS_SOURCE);
+    else if (state.isDuplicate(line)) state.reject(lineNo, "duplicate", line, EVENTS_SOURCE);
+    else state.acceptEvent(scratch, lineNo, line, EVENTS_SOURCE);
+  };
+  for await (const chunk of input) {
+    const text = rest + (typeof chunk === "string" ? chunk : decoder.write(chunk));
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      take(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    await state.flushIfFull();
+    progress?.update(`ingest: ${lineNo} lines, ${state.rejects.lines} rejected`);
+  }
+  rest += decoder.end();
+  if (rest.length > 0) take(rest);
+  progress?.done(`ingest: ${lineNo} lines, ${state.rejects.lines} rejected`);
+}
+
+/**
+ * Streams an event log into a canonical dataset directory (see README: files and columns).
+ * Bad lines are quarantined in rejects.csv with their line number and a stable reason code;
+ * good lines are all kept. Memory grows with distinct (user, movie) pairs, not with lines.
+ * The directory appears atomically; the same input always gives the same bytes.
+ *
+ *     const summary = await ingestEvents({ input: process.stdin, usersFile: "users.json", outDir: "data/ds" });
+ *     console.log(summary.dataHash, summary.counts.ratings);
+ */
+export async function ingestEvents(options: IngestEventsOptions): Promise<IngestSummary> {
+  const files = [options.usersFile, options.moviesFile, ...(options.telemetryFiles ?? [])].filter((f): f is string => f !== undefined);
+  if (typeof options.input === "string") files.unshift(options.input);
+  for (const f of files) await checkReadable(f);
+  const sideUsers = options.usersFile ? await readUserSideFile(options.usersFile) : undefined;
+  const sideMovies = options.moviesFile ? await readMovieSideFile(options.moviesFile) : undefined;
+  const input = typeof options.input === "string" ? createReadStream(options.input, { highWaterMark: 1 << 16 }) : options.input;
+  let summary: IngestSummary | undefined;
+  await writeDirAtomic(options.outDir, async (tmpDir) => {
+    const state = await IngestState.open({
+      tmpDir, source: EVENTS_SOURCE, sideUsers, sideMovies, strict: options.strict, dedupWindow: options.dedupWindow,
+    });
+    await consumeEvents(input as AsyncIterable<Buffer | string>, state, options.progress);
+    for (const path of options.telemetryFiles ?? []) await readTelemetryFile(path, state);
+    summary = await finishDataset(state, options.outDir);
+  });
+  return summary!;
+}

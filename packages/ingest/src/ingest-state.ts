@@ -1,0 +1,153 @@
+import { join } from "node:path";
+import { DATASET_FILES, REQUESTS_HEADER, type Movie, type User } from "@recsys/core";
+import { createDedupWindow, DEFAULT_DEDUP_WINDOW, type DedupWindow } from "./dedup.ts";
+import type { RejectReason } from "./errors.ts";
+import { eventTimeMs } from "./event-time.ts";
+import { LineSink } from "./line-sink.ts";
+import { MovieIds } from "./pair-table.ts";
+import type { EventScratch } from "./parse-event.ts";
+import { emptyRejectCounts, LatencyHistogram } from "./quality.ts";
+import { csvField, RatingTable, WatchTable } from "./tables.ts";
+import type { TelemetryRecord } from "./telemetry.ts";
+
+export const REJECTS_HEADER = "line_no,reason,line,source";
+
+export interface StateOptions {
+  tmpDir: string;
+  source: string;
+  sideUsers?: Map<number, User>;
+  sideMovies?: Map<string, Movie>;
+  strict?: boolean;
+  dedupWindow?: number;
+  /** False for inputs not in time order (MovieLens files go by user): no clock-skew counting. */
+  timeOrdered?: boolean;
+}
+
+/**
+ * Everything one ingestion run accumulates: the pair tables, the ids seen, the quality
+ * counters, and the two streamed outputs (requests.csv and rejects.csv are written as lines
+ * arrive, in input order, so they never sit in memory).
+ */
+export class IngestState {
+  readonly movieIds = new MovieIds();
+  readonly ratings = new RatingTable();
+  readonly watches = new WatchTable();
+  readonly usersSeen = new Set<number>();
+  readonly unknownUsers = new Set<number>();
+  readonly unknownMovies = new Set<string>();
+  unknownUserLines = 0;
+  unknownMovieLines = 0;
+  readonly rejectCounts = emptyRejectCounts();
+  readonly kinds = { watch: 0, rate: 0, request: 0, telemetry: 0 };
+  readonly status = new Map<number, number>();
+  readonly latency = new LatencyHistogram();
+  lines = 0;
+  blank = 0;
+  outOfOrder = 0;
+  maxSkewMs = 0;
+  first: string | null = null;
+  last: string | null = null;
+  readonly dedupWindow: number;
+  private readonly dedup: DedupWindow;
+
+  private constructor(readonly options: StateOptions, readonly requests: LineSink, readonly rejects: LineSink) {
+    this.dedupWindow = options.dedupWindow ?? DEFAULT_DEDUP_WINDOW;
+    this.dedup = createDedupWindow(this.dedupWindow);
+  }
+
+  static async open(options: StateOptions): Promise<IngestState> {
+    const requests = await LineSink.create(join(options.tmpDir, DATASET_FILES.requests), REQUESTS_HEADER.join(","));
+    const rejects = await LineSink.create(join(options.tmpDir, DATASET_FILES.rejects), REJECTS_HEADER);
+    return new IngestState(options, requests, rejects);
+  }
+
+  reject(lineNo: number, reason: RejectReason, line: string, source: string): void {
+    this.rejectCounts[reason]++;
+    this.rejects.write(`${lineNo},${reason},${csvField(line)},${csvField(source)}`);
+  }
+
+  /** Exact duplicates of a recent line; see dedup.ts for the window. */
+  isDuplicate(line: string): boolean {
+    return this.dedup.seen(line);
+  }
+
+  /** Counts an id missing from a given side file; true when --strict means the line must go. */
+  private unknownUser(userId: number): boolean {
+    const side = this.options.sideUsers;
+    if (!side || side.has(userId)) return false;
+    this.unknownUsers.add(userId);
+    this.unknownUserLines++;
+    return this.options.strict === true;
+  }
+
+  private unknownMovie(movieId: string): boolean {
+    const side = this.options.sideMovies;
+    if (!side || side.has(movieId)) return false;
+    this.unknownMovies.add(movieId);
+    this.unknownMovieLines++;
+    return this.options.strict === true;
+  }
+
+  /** Tracks the time range and clock skew (an earlier time after a later one: counted, kept). */
+  private noteTime(time: string): void {
+    if (this.last === null || time > this.last) {
+      this.last = time;
+    } else if (time < this.last && this.options.timeOrdered !== false) {
+      this.outOfOrder++;
+      const skew = eventTimeMs(this.last) - eventTimeMs(time);
+      if (skew > this.maxSkewMs) this.maxSkewMs = skew;
+    }
+    if (this.first === null || time < this.first) this.first = time;
+  }
+
+  /** Takes one parsed event line, or rejects it for an unknown id under --strict. */
+  acceptEvent(e: EventScratch, lineNo: number, line: string, source: string): void {
+    const movieUnknown = e.kind !== "request" && this.unknownMovie(e.movieId);
+    if (this.unknownUser(e.userId)) return this.reject(lineNo, "unknown_user", line, source);
+    if (movieUnknown) return this.reject(lineNo, "unknown_movie", line, source);
+    this.noteTime(e.time);
+    this.usersSeen.add(e.userId);
+    this.kinds[e.kind]++;
+    if (e.kind === "watch") this.watches.add(e.userId, this.movieIds.intern(e.movieId), e.minute, e.time);
+    else if (e.kind === "rate") this.ratings.add(e.userId, this.movieIds.intern(e.movieId), e.rating, e.time);
+    else this.addRequest(e.time, e.userId, e.status, e.latencyMs, [e.server, String(e.status), String(e.latencyMs), e.result, "", "", "", "", "", ""]);
+  }
+
+  /** Takes one already-checked rating (MovieLens rows, whose ids are all known). */
+  acceptRating(userId: number, movieId: string, rating: number, time: string): void {
+    this.unknownUser(userId);
+    this.noteTime(time);
+    this.usersSeen.add(userId);
+    this.kinds.rate++;
+    this.ratings.add(userId, this.movieIds.intern(movieId), rating, time);
+  }
+
+  /** Side information learnt after the run opened (MovieLens reads it from the same directory). */
+  setSideInfo(users: Map<number, User> | undefined, movies: Map<string, Movie> | undefined): void {
+    this.options.sideUsers = users;
+    this.options.sideMovies = movies;
+  }
+
+  /** Takes one API response-log record as a requests.csv row with its provenance columns. */
+  acceptTelemetry(t: TelemetryRecord, lineNo: number, line: string, source: string): void {
+    if (this.unknownUser(t.userId)) return this.reject(lineNo, "unknown_user", line, source);
+    this.noteTime(t.time);
+    this.usersSeen.add(t.userId);
+    this.kinds.telemetry++;
+    this.addRequest(t.time, t.userId, t.status, t.latencyMs, [
+      "", String(t.status), String(t.latencyMs), t.result, t.requestId, t.release, t.commit, t.modelHash, t.dataHash, t.exploreSlots,
+    ]);
+  }
+
+  private addRequest(time: string, userId: number, status: number, latencyMs: number, rest: string[]): void {
+    this.status.set(status, (this.status.get(status) ?? 0) + 1);
+    this.latency.add(latencyMs);
+    this.requests.write(`${time},${userId},${rest.map(csvField).join(",")}`);
+  }
+
+  /** Awaited once per input chunk: keeps the streamed outputs' buffers bounded. */
+  async flushIfFull(): Promise<void> {
+    await this.requests.flushIfFull();
+    await this.rejects.flushIfFull();
+  }
+}
