@@ -1,0 +1,20 @@
+import { InputError } from "@recsys/core";
+
+/** Error codes of the simulator; every one is an InputError (CLI exit 2). */
+export const SIM_ERRORS = {
+  badOptions: "RECSYS_SIM_BAD_OPTIONS",
+  unknownId: "RECSYS_SIM_UNKNOWN_ID",
+  outDirInUse: "RECSYS_SIM_OUT_DIR_IN_USE",
+  badTruth: "RECSYS_SIM_BAD_TRUTH",
+} as const;
+
+export function unknownIdError(kind: "user" | "movie", id: number | string): InputError {
+  return new InputError(SIM_ERRORS.unknownId, `unknown ${kind} id ${JSON.stringify(id)}: it is not part of this simulated world`);
+}
+
+export function outDirInUseError(dir: string): InputError {
+  return new InputError(
+    SIM_ERRORS.outDirInUse,
+    `${dir}: exists and does not look like a simulator output (no events.log); pick an empty or new --out directory`,
+  );
+}
