@@ -1,0 +1,94 @@
+import { writeFileAtomic } from "@recsys/core";
+import type { CanaryAnalysis } from "./analyze.ts";
+import { escapeXml, intervalChart, lineChart, type Series } from "./svg.ts";
+import { isoTime, ms, pct, releaseRows, TABLE_HEADER, tableCells } from "./format.ts";
+
+const CANARY_COLOR = "#e8590c";
+const STABLE_COLORS = ["#1c7ed6", "#2f9e44", "#7048e8", "#0c8599", "#868e96", "#5c940d"];
+const POOLED_COLOR = "#343a40";
+const VERDICT_COLOR = { promote: "#2b8a3e", continue: "#e67700", rollback: "#c92a2a" } as const;
+
+function colors(a: CanaryAnalysis): Map<string, string> {
+  return new Map([[a.canary, CANARY_COLOR], ...a.stable.map((s, i) => [s, STABLE_COLORS[i % STABLE_COLORS.length]!] as const)]);
+}
+
+function clock(bucketMs: number): (t: number) => string {
+  // Sub-minute buckets need seconds on the axis; day-sized ones need the date.
+  return bucketMs < 60_000 ? (t) => isoTime(t).slice(11, 19) : bucketMs >= 86_400_000 ? (t) => isoTime(t).slice(5, 10) : (t) => isoTime(t).slice(11, 16);
+}
+
+function charts(a: CanaryAnalysis): string {
+  const ts = a.timeSeries;
+  const color = colors(a);
+  const xs = ts.bucketStartsMs.map((t) => t + ts.bucketMs / 2);
+  const series = (pick: (s: CanaryAnalysis["timeSeries"]["perRelease"][string]) => (number | null)[]): Series[] =>
+    Object.entries(ts.perRelease).map(([name, s]) => ({ name, color: color.get(name)!, values: pick(s) }));
+  const bucket = `per ${ts.bucketMs >= 60_000 ? `${ts.bucketMs / 60_000} min` : `${ts.bucketMs / 1000} s`}, UTC`;
+  const latency = lineChart({
+    title: `Latency p99 (${bucket})`, xs, series: series((s) => s.p99), formatX: clock(ts.bucketMs), formatY: (v) => `${v} ms`,
+    reference: { y: a.config.maxP99Ms, label: `limit ${a.config.maxP99Ms} ms` }, include: [0],
+  });
+  const success = lineChart({
+    title: `Success rate (${bucket})`, xs, series: series((s) => s.successRate), formatX: clock(ts.bucketMs), formatY: (v) => pct(v, 1),
+    reference: { y: a.config.minSuccessRate, label: `limit ${pct(a.config.minSuccessRate, 1)}` }, include: [1],
+  });
+  const points = releaseRows(a).map((r) => ({
+    label: r.label, color: color.get(r.label.replace(/ \(canary\)$/, "")) ?? POOLED_COLOR,
+    value: r.stats.followRate, ci: r.stats.followCi, note: `n = ${r.stats.followEligible}`,
+  }));
+  const quality = intervalChart(`Follow rate within ${a.config.followWindowMs / 60_000} min, 95% CI (Wilson)`, points, (v) => pct(v, 1));
+  return [latency, success, quality].map((svg) => `<figure>${svg}</figure>`).join("\n");
+}
+
+function table(rows: string[][], header: string[]): string {
+  const th = header.map((h) => `<th>${escapeXml(h)}</th>`).join("");
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join("")}</tr>`).join("\n");
+  return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function testRows(a: CanaryAnalysis): string[][] {
+  const { availability: av, latency: lt, quality: q } = a.tests;
+  const ci = q.ci95 ? `[${pct(q.ci95[0])}, ${pct(q.ci95[1])}]` : "n/a";
+  return [
+    ["availability", av.status, `${pct(av.canary)} (stable ${pct(av.stable)})`, `>= ${pct(av.threshold)}`, `${av.samples} / ${av.minSamples} requests`],
+    ["latency p99", lt.status, `${ms(lt.canary)} (stable ${ms(lt.stable)})`, `<= ${ms(lt.threshold)}`, `${lt.samples} / ${lt.minSamples} requests`],
+    ["quality (follow rate)", q.status, `diff ${pct(q.diff)}, 95% CI ${ci}, z ${q.z?.toFixed(2) ?? "n/a"}, p ${q.pValue?.toPrecision(3) ?? "n/a"}`,
+      `not worse at alpha ${q.alpha} (one-sided)`, `${q.samples.canary} + ${q.samples.stable} / ${q.minSamples} each`],
+  ];
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1240px;color:#212529}
+h1{font-size:22px;margin:0 0 4px}.meta{color:#495057;margin:0 0 16px}
+.verdict{display:inline-block;color:#fff;font-weight:700;padding:6px 14px;border-radius:4px;font-size:18px;letter-spacing:.05em}
+ul.reasons{margin:8px 0 20px}table{border-collapse:collapse;margin:8px 0 20px;font-size:14px}
+th,td{border:1px solid #dee2e6;padding:4px 10px;text-align:left}th{background:#f1f3f5}
+td.pass{color:#2b8a3e;font-weight:600}td.fail{color:#c92a2a;font-weight:700}td.insufficient{color:#e67700}
+.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #dee2e6;border-radius:4px;padding:6px}`;
+
+/**
+ * The analysis as one self-contained HTML page: verdict, evidence, tables and inline SVG
+ * charts (latency p99 and success over time per release, follow rate with 95 % CIs).
+ */
+export function renderCanaryReport(a: CanaryAnalysis): string {
+  const tests = table(testRows(a), ["check", "status", "canary evidence", "rule", "samples / needed"])
+    .replace(/<td>(pass|fail|insufficient)<\/td>/g, '<td class="$1">$1</td>');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Canary ${escapeXml(a.canary)}: ${a.verdict}</title><style>${STYLE}</style></head>
+<body>
+<h1>Canary analysis: ${escapeXml(a.canary)} vs ${escapeXml(a.stable.join(", ") || "(no stable release)")}</h1>
+<p class="meta">window ${isoTime(a.window.startMs)} to ${isoTime(a.window.endMs)}; quality scored on requests whose ${a.config.followWindowMs / 60_000}-minute follow window ended by ${isoTime(a.window.asOfMs)}</p>
+<span class="verdict" style="background:${VERDICT_COLOR[a.verdict]}">${a.verdict.toUpperCase()}</span>
+<ul class="reasons">${a.reasons.map((r) => `<li>${escapeXml(r)}</li>`).join("")}</ul>
+<h2>Checks</h2>${tests}
+<h2>Per release</h2>${table(releaseRows(a).map((r) => [r.label, ...tableCells(r.stats)]), TABLE_HEADER)}
+<h2>Charts</h2><div class="charts">
+${charts(a)}
+</div>
+</body></html>
+`;
+}
+
+/** Writes the HTML report atomically (readers never see half a page). */
+export async function writeCanaryReport(path: string, a: CanaryAnalysis): Promise<void> {
+  await writeFileAtomic(path, renderCanaryReport(a));
+}
