@@ -37,6 +37,20 @@ const MIN_TRY_MS = 20;
 const RESERVE_MS = 10;
 const FALLBACK = "fallback";
 const EX = Symbol("recsys.exchange");
+const OWN_HEADERS = ["content-type", "text/plain; charset=utf-8"];
+/** Hop-by-hop headers (RFC 9110 7.6.1) and the length, which the router sets itself. */
+const DROPPED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length", "x-release"]);
+
+/**
+ * The upstream's end-to-end headers (provenance headers like a commit id pass through) plus
+ * the body length and `X-Release`, as the flat [name, value, ...] list writeHead takes.
+ */
+function endToEnd(raw: string[], length: number, release: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!DROPPED.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
+  out.push("content-length", String(length), "x-release", release);
+  return out;
+}
 
 interface Exchange extends Target {
   req: IncomingMessage;
@@ -52,7 +66,7 @@ interface Exchange extends Target {
   /** The last 5xx answer, passed on if nothing better turns up. */
   lastStatus: number;
   lastBody: string;
-  lastType: string;
+  lastHeaders: string[];
   lastFailure: string;
 }
 
@@ -86,7 +100,7 @@ export function createForwarder(deps: ForwarderDeps): { forward: (req: IncomingM
     proxyRes.on("data", (chunk: string) => { body += chunk; });
     proxyRes.on("end", () => {
       if (ex.done || attempt !== ex.attempts) return;
-      answered(ex, proxyRes.statusCode ?? 502, proxyRes.headers["content-type"] ?? "text/plain", body);
+      answered(ex, proxyRes.statusCode ?? 502, proxyRes.rawHeaders, body);
     });
     proxyRes.on("error", (err) => failed(ex, attempt, "reset", err.message));
   });
@@ -125,11 +139,11 @@ export function createForwarder(deps: ForwarderDeps): { forward: (req: IncomingM
     }
   };
 
-  const answered = (ex: Exchange, status: number, type: string, body: string): void => {
+  const answered = (ex: Exchange, status: number, headers: string[], body: string): void => {
     if (status >= 500) {
       ex.lastStatus = status;
       ex.lastBody = body;
-      ex.lastType = type;
+      ex.lastHeaders = headers;
       failed(ex, ex.attempts, "status", `status ${status}`);
       return;
     }
@@ -139,26 +153,26 @@ export function createForwarder(deps: ForwarderDeps): { forward: (req: IncomingM
       body = body.trim();
       deps.popular.record(body);
     }
-    finish(ex, status, type, body, ex.servedBy.id);
+    finish(ex, status, headers, body, ex.servedBy.id);
   };
 
   const giveUp = (ex: Exchange): void => {
     const popular = ex.userId === null ? null : deps.popular.current(deps.nowMs());
     if (popular !== null) {
       deps.metrics.fallbacks.inc();
-      finish(ex, 200, "text/plain; charset=utf-8", popular, FALLBACK);
+      finish(ex, 200, OWN_HEADERS, popular, FALLBACK);
     } else if (ex.lastStatus) {
-      finish(ex, ex.lastStatus, ex.lastType, ex.lastBody, ex.servedBy.id);
+      finish(ex, ex.lastStatus, ex.lastHeaders, ex.lastBody, ex.servedBy.id);
     } else {
-      finish(ex, 502, "text/plain; charset=utf-8", `no upstream answered: ${ex.lastFailure || "none healthy"}`, FALLBACK);
+      finish(ex, 502, OWN_HEADERS, `no upstream answered: ${ex.lastFailure || "none healthy"}`, FALLBACK);
     }
   };
 
-  const finish = (ex: Exchange, status: number, type: string, body: string, release: string): void => {
+  const finish = (ex: Exchange, status: number, headers: string[], body: string, release: string): void => {
     ex.done = true;
     const { res } = ex;
     if (!res.headersSent && !res.destroyed) {
-      res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), "x-release": release });
+      res.writeHead(status, endToEnd(headers, Buffer.byteLength(body), release));
       res.end(body);
     }
     if (ex.userId === null) return;
@@ -184,7 +198,7 @@ export function createForwarder(deps: ForwarderDeps): { forward: (req: IncomingM
     const ex: Exchange = {
       req, res, userId, assigned, table, servedBy: assigned, upstream: null,
       startedAt: performance.now(), attempts: 0, timer: null, proxyReq: null, done: false,
-      lastStatus: 0, lastBody: "", lastType: "", lastFailure: "",
+      lastStatus: 0, lastBody: "", lastHeaders: OWN_HEADERS, lastFailure: "",
     };
     (req as Tagged)[EX] = ex;
     if (chooseTarget(table, assigned, null, ex)) tryOnce(ex);
