@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
+import { rm } from "node:fs/promises";
+import { createRouter, type RouterConfigInput } from "@recsys/router";
+import { deployModel, type DeployOptions } from "./deploy.ts";
+import { badDeployInput } from "./errors.ts";
+import { gitCommit } from "./git.ts";
+import { httpCall } from "./http.ts";
+import { checkDeployable } from "./model-check.ts";
+import { appendRelease, readReleases, releaseIdFor, type ReleaseRecord } from "./releases.ts";
+import { createRouterAdmin, type RouterRelease } from "./router-admin.ts";
+import { STATE_FILES, readPlatformState, writePlatformState, type PlatformState } from "./state.ts";
+import type { Replica, ReplicaDriver } from "./driver.ts";
+
+export interface PlatformOptions {
+  /** The first stable release's model (must pass the gate). */
+  modelDir: string;
+  driver: ReplicaDriver;
+  /** state.json, releases.jsonl, the router's event log. */
+  stateDir: string;
+  /** Stable replicas (the issue's two at 40% + 40% next to a 20% canary). */
+  replicas?: number;
+  /** 0 = a free port. */
+  routerPort?: number;
+  host?: string;
+  /** Admin Bearer token (>= 16 characters); default a random one, readable on the Platform. */
+  adminToken?: string;
+  commit?: string;
+  /** Router settings beyond releases/port/host/token/eventLog (budgetMs, healthCheck...). */
+  router?: Omit<RouterConfigInput, "releases" | "port" | "host" | "adminToken" | "eventLog">;
+  /** Defaults for every `deploy` of this platform. */
+  deployDefaults?: DeployOptions;
+  log?: (line: string) => void;
+}
+
+export interface PlatformStatus {
+  state: PlatformState;
+  router: RouterRelease[];
+  releases: ReleaseRecord[];
+}
+
+export interface Platform {
+  routerUrl: string;
+  adminToken: string;
+  stateDir: string;
+  /** Canary, analysis, promote or rollback; one at a time (calls queue). */
+  deploy(modelDir: string, options?: DeployOptions): Promise<ReleaseRecord>;
+  status(): Promise<PlatformStatus>;
+  /** Stops the router (in-flight requests finish, logs flush) and every replica; state.json goes, the history stays. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a whole platform in this process: `replicas` stable replicas of `modelDir` through
+ * the driver, an in-process router in front of them (admin API on the same port, event log in
+ * `stateDir`), state.json and an "initial" record in releases.jsonl. The returned handle runs
+ * deploys against it: the closed loop calls `platform.deploy(newModelDir)` every cycle.
+ *
+ *     const platform = await startPlatform({ modelDir: "models/m1", driver: createProcessDriver({ logDir }), stateDir });
+ *     const record = await platform.deploy("models/m2", { intervalMs: 5000 });
+ *     await platform.stop();
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const replicas = options.replicas ?? 2;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw badDeployInput("startPlatform replicas", "must be a whole number from 1 to 16");
+  const adminToken = options.adminToken ?? randomBytes(24).toString("hex");
+  if (adminToken.length < 16) throw badDeployInput("startPlatform adminToken", "at least 16 characters");
+  const stateDir = resolve(options.stateDir);
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? (() => {});
+  const model = await checkDeployable(options.modelDir);
+  await refuseRunningPlatform(stateDir);
+
+  const commit = options.commit ?? (await gitCommit(process.cwd(), process.env));
+  const startedAt = new Date().toISOString();
+  const releaseId = releaseIdFor(new Date(), model.modelHash);
+  const env = { RECSYS_GIT_COMMIT: commit };
+  const started = await Promise.allSettled(Array.from({ length: replicas }, () => options.driver.start({ releaseId, modelDir: model.modelDir, env })));
+  const stable = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await Promise.all(stable.map((r) => options.driver.stop(r)));
+    throw failed.reason;
+  }
+
+  const eventLog = { path: join(stateDir, STATE_FILES.events), releasesPath: join(stateDir, `${STATE_FILES.events}.releases.csv`) };
+  const router = createRouter({
+    ...options.router, port: options.routerPort ?? 0, host, adminToken, eventLog,
+    releases: [{ id: releaseId, role: "stable", upstreams: stable.map((r) => r.url), weight: 100 }],
+  });
+  let routerUrl: string;
+  try {
+    routerUrl = (await router.listen()).url;
+  } catch (err) {
+    await Promise.all(stable.map((r) => options.driver.stop(r)));
+    throw err;
+  }
+  await writePlatformState(stateDir, {
+    version: 1, router: { url: routerUrl, pid: null }, eventLog,
+    stable: { releaseId, modelHash: model.modelHash, modelDir: model.modelDir }, replicas: stable,
+  });
+  await appendRelease(join(stateDir, STATE_FILES.releases), {
+    releaseId, verdict: "initial", reason: "platform started", modelId: model.modelId, modelHash: model.modelHash, modelDir: model.modelDir,
+    dataHash: model.dataHash, commit, previousReleaseId: null, startedAt, canaryAt: null, decidedAt: null,
+    finishedAt: new Date().toISOString(), evidence: null, replicas: stable.map((r) => r.id),
+  });
+  log(`platform up: router ${routerUrl}, release ${releaseId} on ${stable.map((r) => r.url).join(", ")}`);
+
+  const admin = createRouterAdmin(routerUrl, adminToken);
+  const target = { driver: options.driver, router: admin, stateDir, env: process.env };
+  let queue: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  return {
+    routerUrl, adminToken, stateDir,
+    deploy(modelDir, deployOptions = {}) {
+      if (stopped) return Promise.reject(badDeployInput("platform", "stopped; start a new one"));
+      const run = queue.then(() => deployModel(target, modelDir, { commit, log, ...options.deployDefaults, ...deployOptions }));
+      queue = run.catch(() => {});
+      return run;
+    },
+    async status() {
+      const state = await readPlatformState(stateDir);
+      if (!state) throw badDeployInput(stateDir, "state.json is gone (platform stopped?)");
+      return { state, router: await admin.releases(), releases: await readReleases(join(stateDir, STATE_FILES.releases)) };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await queue;
+      const state = await readPlatformState(stateDir);
+      await router.close();
+      await Promise.all((state?.replicas ?? []).map((r: Replica) => options.driver.stop(r)));
+      await rm(join(stateDir, STATE_FILES.state), { force: true });
+    },
+  };
+}
+
+/** A state.json whose router still answers belongs to a running platform: do not start a second one over it. */
+async function refuseRunningPlatform(stateDir: string): Promise<void> {
+  const state = await readPlatformState(stateDir);
+  if (!state) return;
+  if ((await httpCall("GET", `${state.router.url}/healthz`, { timeoutMs: 500 })).status === 200) {
+    throw badDeployInput(join(stateDir, STATE_FILES.state), `a platform already runs here (router ${state.router.url}); stop it or use another state directory`);
+  }
+}
