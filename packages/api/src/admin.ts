@@ -1,0 +1,49 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import express, { type Request, type RequestHandler, type Response } from "express";
+import { z } from "zod";
+import { RecsysError, describeIssues } from "@recsys/core";
+import type { AppContext } from "./routes.ts";
+
+const ReloadBodySchema = z.strictObject({ model: z.string().min(1).max(4096).optional() });
+
+type Reply = (req: Request, res: Response, status: number, body: Record<string, unknown>) => void;
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/**
+ * True when the request carries `Authorization: Bearer <token>` with the configured token.
+ * Both sides are hashed first, so the compare is constant-time whatever the lengths.
+ */
+export function hasAdminToken(header: string | undefined, token: string | undefined): boolean {
+  if (!token || !header?.startsWith("Bearer ")) return false;
+  return timingSafeEqual(digest(header.slice(7)), digest(token));
+}
+
+/**
+ * POST /admin/reload: token check first (401, before any body is read), then an optional JSON
+ * body `{"model": dir}`; loads the model off to the side and swaps it in. A refused artifact
+ * answers 422 with the loader's reason and leaves the serving model in place.
+ */
+export function reloadRoute(ctx: AppContext, reply: Reply): RequestHandler[] {
+  const auth: RequestHandler = (req, res, next) => {
+    if (hasAdminToken(req.headers.authorization, ctx.config.adminToken)) return next();
+    reply(req, res, 401, { code: "RECSYS_API_UNAUTHORIZED", message: "admin endpoints need 'Authorization: Bearer <RECSYS_ADMIN_TOKEN>'" });
+  };
+  const handle: RequestHandler = async (req, res) => {
+    const parsed = ReloadBodySchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return reply(req, res, 400, { code: "RECSYS_API_BAD_REQUEST", message: `reload body: ${describeIssues(parsed.error.issues)}` });
+    }
+    const previous = ctx.holder.current()?.model.meta.modelHash ?? null;
+    try {
+      const state = await ctx.holder.load(parsed.data.model);
+      ctx.metrics.reloaded("ok");
+      reply(req, res, 200, { modelId: state.modelId, modelHash: state.model.meta.modelHash, dataHash: state.model.meta.dataHash, previousModelHash: previous, loadedAt: state.loadedAt });
+    } catch (err) {
+      ctx.metrics.reloaded("refused");
+      const known = err instanceof RecsysError;
+      reply(req, res, known ? 422 : 500, { code: known ? err.code : "RECSYS_API_RELOAD_FAILED", message: known ? err.message : `reload failed: ${(err as Error).message}`, serving: previous });
+    }
+  };
+  return [auth, express.json({ limit: "4kb", strict: true }), handle];
+}

@@ -1,0 +1,72 @@
+import { execFileSync } from "node:child_process";
+import { z } from "zod";
+import { parseOrThrow } from "@recsys/core";
+
+/** Where each setting comes from when the flag is absent. */
+export const API_ENV = {
+  modelDir: "RECSYS_MODEL_DIR",
+  port: "RECSYS_PORT",
+  host: "RECSYS_HOST",
+  release: "RECSYS_RELEASE",
+  commit: "RECSYS_GIT_COMMIT",
+  logDir: "RECSYS_LOG_DIR",
+  exploreShare: "RECSYS_EXPLORE",
+  adminToken: "RECSYS_ADMIN_TOKEN",
+  cacheSize: "RECSYS_CACHE_SIZE",
+} as const;
+
+/** A number, or its decimal text (environment variables are strings). */
+const fromString = (inner: z.ZodNumber) =>
+  z.union([inner, z.string().trim().regex(/^\d+(\.\d+)?$/, "must be a non-negative number").transform(Number).pipe(inner)]);
+
+/** The validated configuration of one API process; defaults live here and nowhere else. */
+export const ApiConfigSchema = z.strictObject({
+  modelDir: z.string().min(1, "a model directory is required (--model or RECSYS_MODEL_DIR)"),
+  port: fromString(z.number().int().min(0).max(65535)).default(8080),
+  host: z.string().min(1).default("127.0.0.1"),
+  release: z.string().regex(/^[\w.:+-]{1,100}$/, "release ids are 1-100 characters of letters, digits and ._:+-").default("dev"),
+  commit: z.string().regex(/^[\w.-]{1,100}$/, "a git commit id or 'unknown'").default("unknown"),
+  logDir: z.string().min(1).default("logs/api"),
+  /** Share of the result slots filled by exploration (0.1 of 20 = 2 slots). */
+  exploreShare: fromString(z.number().min(0).max(0.5)).default(0),
+  /** Bearer token for POST /admin/reload; without one the endpoint always answers 401. */
+  adminToken: z.string().min(16, "the admin token must be at least 16 characters").optional(),
+  watch: z.boolean().default(false),
+  /** How often --watch looks at model.json (ms). */
+  watchIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+  /** Cached answers (users); 0 disables the cache. */
+  cacheSize: fromString(z.number().int().min(0).max(10_000_000)).default(50_000),
+  logFlushMs: z.number().int().min(10).max(60_000).default(250),
+  /** A response log file rotates once it passes this size (and at every UTC day). */
+  logMaxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  /** How long a stop waits for in-flight requests before closing connections. */
+  drainTimeoutMs: z.number().int().min(0).max(120_000).default(10_000),
+});
+export type ApiConfig = z.output<typeof ApiConfigSchema>;
+export type ApiConfigInput = z.input<typeof ApiConfigSchema>;
+
+/** The checkout's HEAD, or "unknown" when git or a repository is not there. */
+export function gitHeadCommit(cwd = process.cwd()): string {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd, timeout: 2000, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() || "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Merges explicit settings (flags) over the environment and validates the result once; a bad
+ * value is an InputError naming the setting. The commit falls back from RECSYS_GIT_COMMIT to
+ * `git rev-parse HEAD` to "unknown".
+ *
+ *     const config = resolveApiConfig({ modelDir: "models/current", port: 0 }, process.env);
+ */
+export function resolveApiConfig(settings: Partial<ApiConfigInput>, env: NodeJS.ProcessEnv = {}, gitCommit: () => string = gitHeadCommit): ApiConfig {
+  const merged: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(API_ENV)) {
+    if (env[name] !== undefined && env[name] !== "") merged[key] = env[name];
+  }
+  for (const [key, value] of Object.entries(settings)) if (value !== undefined) merged[key] = value;
+  merged.commit ??= gitCommit();
+  return parseOrThrow(ApiConfigSchema, merged, "api config", "RECSYS_API_BAD_CONFIG");
+}

@@ -1,0 +1,12 @@
+export { createApiServer } from "./server.ts";
+export type { ApiServer, ApiServerDeps } from "./server.ts";
+export { ApiConfigSchema, API_ENV, resolveApiConfig, gitHeadCommit } from "./config.ts";
+export type { ApiConfig, ApiConfigInput } from "./config.ts";
+export { recommend, parseUserId, MAX_USER_ID } from "./recommend.ts";
+export type { Recommendation, RecommendOptions } from "./recommend.ts";
+export { RESULT_COUNT } from "./serving-index.ts";
+export { openResponseLog, formatResponseLine } from "./response-log.ts";
+export type { ResponseLog, ResponseRecord, ResponseLogOptions } from "./response-log.ts";
+export { writeSyntheticRecModel } from "./synthetic-model.ts";
+export type { SyntheticModelOptions } from "./synthetic-model.ts";
+export type { ServingState } from "./model-holder.ts";

@@ -1,0 +1,152 @@
+import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { TELEMETRY_HEADER, formatEventTime } from "@recsys/core";
+
+/** One answered request, as the response log records it (columns of core TELEMETRY_HEADER). */
+export interface ResponseRecord {
+  timeMs: number;
+  requestId: string;
+  /** The user id as requested (raw text when it was not a valid id). */
+  userId: string;
+  status: number;
+  latencyMs: number;
+  release: string;
+  commit: string;
+  modelHash: string;
+  dataHash: string;
+  /** Returned ids joined by "|" on 200, the error reason otherwise. */
+  result: string;
+  /** Exploratory 0-based positions joined by "|". */
+  exploreSlots: string;
+}
+
+export interface ResponseLog {
+  /** Queues a record; it reaches the file on the next flush. Never blocks, never throws. */
+  append(record: ResponseRecord): void;
+  /** Writes everything queued so far. */
+  flush(): Promise<void>;
+  /** Flushes, syncs and closes the file; later appends are dropped. */
+  close(): Promise<void>;
+  readonly written: number;
+}
+
+export interface ResponseLogOptions {
+  dir: string;
+  flushMs: number;
+  maxBytes: number;
+  /** Called with a write error (disk full…); the lines stay queued for the next try. */
+  onError?: (err: Error) => void;
+}
+
+const HEADER = TELEMETRY_HEADER.join(",") + "\n";
+const FILE_PATTERN = /^responses-(\d{8})(?:-(\d+))?\.csv$/;
+/** A flush starts early once this much is queued, bounding memory under a flood. */
+const EARLY_FLUSH_BYTES = 1 << 20;
+
+/** RFC 4180 quoting, only where a field needs it (error texts may hold commas or quotes). */
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function formatResponseLine(r: ResponseRecord): string {
+  return `${formatEventTime(r.timeMs)},${r.requestId},${csvField(r.userId)},${r.status},${r.latencyMs.toFixed(3)},${r.release},${r.commit},${r.modelHash},${r.dataHash},${csvField(r.result)},${r.exploreSlots}\n`;
+}
+
+/**
+ * The append-only per-response CSV log. Lines are formatted when a response is sent and queued
+ * in memory; a timer (and close) writes the queue with one append to the current file, so
+ * disk latency never sits on a request. Files are `responses-YYYYMMDD[-n].csv` in `dir`, each
+ * starting with the header; a new one begins at every UTC day and whenever the current one
+ * passes `maxBytes`. A restart continues today's newest file. A crash loses at most the lines
+ * of one flush interval; lines are written whole, so readers never see half a record except
+ * after a machine crash at the very end of a file.
+ *
+ *     const log = await openResponseLog({ dir: "logs/api", flushMs: 250, maxBytes: 64 << 20 });
+ */
+export async function openResponseLog(options: ResponseLogOptions): Promise<ResponseLog> {
+  await mkdir(options.dir, { recursive: true });
+  let queue: string[] = [];
+  let queuedBytes = 0;
+  let written = 0;
+  let closed = false;
+  let file: { day: string; n: number; size: number; fh: FileHandle } | null = null;
+  let writing: Promise<void> = Promise.resolve();
+
+  const fileName = (day: string, n: number) => join(options.dir, `responses-${day}${n ? `-${n}` : ""}.csv`);
+
+  async function openFor(day: string, n: number | null): Promise<void> {
+    if (file) await file.fh.close();
+    let index = n;
+    if (index === null) {
+      const existing = (await readdir(options.dir)).map((f) => FILE_PATTERN.exec(f)).filter((m) => m?.[1] === day);
+      index = Math.max(0, ...existing.map((m) => Number(m![2] ?? 0)));
+    }
+    let size = await stat(fileName(day, index)).then((s) => s.size, () => 0);
+    if (size >= options.maxBytes) { index++; size = 0; }
+    const fh = await open(fileName(day, index), "a");
+    if (size === 0) size = (await fh.write(HEADER)).bytesWritten;
+    file = { day, n: index, size, fh };
+  }
+
+  async function writeQueued(): Promise<void> {
+    const lines = queue;
+    if (lines.length === 0) return;
+    queue = [];
+    queuedBytes = 0;
+    let start = 0;
+    try {
+      // One write per run of lines that share a day and fit the current file.
+      while (start < lines.length) {
+        const dayPrefix = lines[start]!.slice(0, 10);
+        const day = dayPrefix.replaceAll("-", "");
+        if (!file || file.day !== day) await openFor(day, null);
+        else if (file.size >= options.maxBytes) await openFor(day, file.n + 1);
+        const current = file!;
+        let end = start, bytes = 0;
+        while (end < lines.length && lines[end]!.startsWith(dayPrefix) && (bytes === 0 || current.size + bytes < options.maxBytes)) {
+          bytes += Buffer.byteLength(lines[end]!);
+          end++;
+        }
+        await current.fh.write(lines.slice(start, end).join(""));
+        current.size += bytes;
+        written += end - start;
+        start = end;
+      }
+    } catch (err) {
+      // Keep what was not written for the next flush, and reopen the file then.
+      queue = lines.slice(start).concat(queue);
+      await file?.fh.close().catch(() => undefined);
+      file = null;
+      options.onError?.(err as Error);
+    }
+  }
+
+  const flush = (): Promise<void> => (writing = writing.then(writeQueued));
+  const timer = setInterval(() => void flush(), options.flushMs);
+  timer.unref();
+
+  return {
+    append(record) {
+      if (closed) return;
+      const line = formatResponseLine(record);
+      queue.push(line);
+      queuedBytes += line.length;
+      if (queuedBytes > EARLY_FLUSH_BYTES) void flush();
+    },
+    flush,
+    async close() {
+      if (closed) return writing;
+      closed = true;
+      clearInterval(timer);
+      await flush();
+      if (file) {
+        await file.fh.sync().catch(() => undefined);
+        await file.fh.close();
+        file = null;
+      }
+    },
+    get written() {
+      return written;
+    },
+  };
+}
