@@ -65,8 +65,14 @@ export function parseRouterConfig(input: unknown, where = "router config", env: 
   return { ...cfg, adminToken, serverName: cfg.serverName ?? `${hostname()}:${cfg.port}` };
 }
 
-/** Reads a JSON config file through {@link parseRouterConfig}. */
-export async function loadRouterConfig(path: string, env: Record<string, string | undefined> = {}): Promise<RouterConfig> {
-  const raw = await readJsonFile(z.unknown(), path, ROUTER_ERRORS.badConfig.code);
-  return parseRouterConfig(raw, path, env);
+/**
+ * Reads a JSON config file (none: all defaults) through {@link parseRouterConfig}; `overrides`
+ * (command-line flags) win over the file's keys.
+ *
+ *     const cfg = await loadRouterConfig("router.json", process.env, { port: 9000 });
+ */
+export async function loadRouterConfig(path: string | undefined, env: Record<string, string | undefined> = {}, overrides: { port?: number; host?: string } = {}): Promise<RouterConfig> {
+  const raw = path === undefined ? {} : await readJsonFile(z.record(z.string(), z.unknown()), path, ROUTER_ERRORS.badConfig.code);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return parseRouterConfig({ ...raw, ...defined }, path ?? "default router config", env);
 }
