@@ -6,5 +6,4 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   ingest: { summary: "validate an event stream or MovieLens files into a canonical dataset", load: async () => (await import("./commands/ingest.ts")).default as Command },
   serve: { summary: "serve recommendations over HTTP from a model artifact (hot swap, telemetry log, metrics)", load: async () => (await import("./commands/serve.ts")).default as Command },
   route: { summary: "canary router: sticky weighted split over releases, health checks, retries, admin API", load: async () => (await import("./commands/route.ts")).default as Command },
-  route: { summary: "canary router: sticky weighted split over releases, health checks, retries, admin API", load: async () => (await import("./commands/route.ts")).default as Command },
 };
