@@ -30,6 +30,7 @@ export const TruthMetaSchema = z.object({
   factors: z.number().int().positive(),
   globalMean: z.number(),
   ratingNoise: z.number(),
+  starCuts: z.array(z.number()).length(4),
   /** Row r of every user array is user_id r + 1. */
   users: z.number().int().positive(),
   /** Row r of every movie array is movieIds[r]. */
@@ -62,6 +63,7 @@ export async function writeTruth(dir: string, world: World): Promise<void> {
     factors: t.factors,
     globalMean: t.globalMean,
     ratingNoise: t.ratingNoise,
+    starCuts: t.starCuts,
     users: world.users.length,
     movieIds: world.movieIds,
     unlisted: {
@@ -69,7 +71,7 @@ export async function writeTruth(dir: string, world: World): Promise<void> {
       movies: world.movieIds.filter((_, i) => !world.listedMovie[i]),
     },
     files: Object.fromEntries(ARRAYS.map((name) => [name, { file: TRUTH_FILES[name], dtype: "float32-le" as const, shape: shapeOf(t, name) }])),
-    rating: "stars = clamp(round(globalMean + userBias[u] + movieBias[i] + userFactors[u] . movieFactors[i] + N(0, ratingNoise)), 1, 5)",
+    rating: "stars = 1 + number of starCuts below (globalMean + userBias[u] + movieBias[i] + userFactors[u] . movieFactors[i] + N(0, ratingNoise))",
   };
   await writeFile(join(dir, TRUTH_FILES.meta), JSON.stringify(meta, null, 1) + "\n");
   for (const name of ARRAYS) await writeFile(join(dir, TRUTH_FILES[name]), toLittleEndian(t[name]));
@@ -92,5 +94,5 @@ export async function readTruth(dir: string): Promise<{ meta: TruthMeta; truth: 
     for (let i = 0; i < a.length; i++) a[i] = buf.readFloatLE(i * 4);
     arrays[name] = a;
   }
-  return { meta, truth: { factors: meta.factors, globalMean: meta.globalMean, ratingNoise: meta.ratingNoise, ...arrays } };
+  return { meta, truth: { factors: meta.factors, globalMean: meta.globalMean, ratingNoise: meta.ratingNoise, starCuts: meta.starCuts, ...arrays } };
 }

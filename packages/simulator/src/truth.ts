@@ -5,12 +5,15 @@ import type { MovieDraft, Population } from "./population.ts";
 /**
  * The hidden ground truth: a biased matrix-factorisation model of taste, as dense typed arrays.
  * The expected rating of user u for movie i is `globalMean + userBias[u] + movieBias[i] + p_u . q_i`;
- * an observed rating adds N(0, ratingNoise) and rounds to 1..5 stars.
+ * an observed rating adds N(0, ratingNoise) and is cut into 1..5 stars at `starCuts` (an ordered
+ * model: the band for 4 stars is wider than the others, which gives MovieLens' mode of 4).
  */
 export interface Truth {
   factors: number;
   globalMean: number;
   ratingNoise: number;
+  /** Latent thresholds between 1|2, 2|3, 3|4 and 4|5 stars. */
+  starCuts: number[];
   /** users x factors, row-major. */
   userFactors: Float32Array;
   /** movies x factors, row-major. */
@@ -27,11 +30,12 @@ export interface TruthOptions {
   factors: number;
   globalMean: number;
   ratingNoise: number;
+  starCuts: number[];
   /** Standard deviation of the interaction term p_u . q_i over random pairs. */
   interactionSd: number;
 }
 
-export const DEFAULT_TRUTH: TruthOptions = { factors: 10, globalMean: 2.7, ratingNoise: 0.8, interactionSd: 0.6 };
+export const DEFAULT_TRUTH: TruthOptions = { factors: 10, globalMean: 2.7, ratingNoise: 0.7, starCuts: [1.6, 2.55, 3.35, 4.5], interactionSd: 0.6 };
 
 const GENRE_INDEX = new Map<string, number>(GENRES.map((g, i) => [g.name, i]));
 
@@ -111,7 +115,7 @@ export function makeTruth(rng: Rng, pop: Population, movies: MovieDraft[], opts:
   for (let u = 0; u < nU; u++) activity[u] = (activity[u]! * nU) / activitySum;
 
   scaleInteraction(rng, userFactors, movieFactors, k, opts.interactionSd);
-  return { factors: k, globalMean: opts.globalMean, ratingNoise: opts.ratingNoise, userFactors, movieFactors, userBias, movieBias, popularity, activity };
+  return { factors: k, globalMean: opts.globalMean, ratingNoise: opts.ratingNoise, starCuts: opts.starCuts, userFactors, movieFactors, userBias, movieBias, popularity, activity };
 }
 
 /** Rescales both factor matrices so p_u . q_i has the requested spread over random pairs. */
@@ -148,8 +152,10 @@ export function expectedScore(t: Truth, u: number, i: number): number {
   return t.globalMean + t.userBias[u]! + affinity(t, u, i);
 }
 
-/** One observed star rating: expected score plus noise, rounded and clamped to 1..5. */
+/** One observed star rating: expected score plus noise, cut into 1..5 stars at `starCuts`. */
 export function drawRating(t: Truth, u: number, i: number, rng: Rng): number {
-  const r = Math.round(expectedScore(t, u, i) + t.ratingNoise * rng.normal());
-  return r < 1 ? 1 : r > 5 ? 5 : r;
+  const y = expectedScore(t, u, i) + t.ratingNoise * rng.normal();
+  let stars = 1;
+  for (const cut of t.starCuts) if (y > cut) stars++;
+  return stars;
 }

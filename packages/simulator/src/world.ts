@@ -15,6 +15,8 @@ export const WorldOptionsSchema = z.object({
   globalMean: z.number().min(1).max(5).default(DEFAULT_TRUTH.globalMean),
   /** Noise on each observed rating; raise it (e.g. 3) to make a data set that cannot be learned. */
   ratingNoise: z.number().min(0).max(10).default(DEFAULT_TRUTH.ratingNoise),
+  /** Four increasing latent thresholds between star levels. */
+  starCuts: z.array(z.number()).length(4).refine((c) => c.every((x, i) => i === 0 || x > c[i - 1]!), "must increase").default(DEFAULT_TRUTH.starCuts),
   interactionSd: z.number().min(0).max(5).default(DEFAULT_TRUTH.interactionSd),
   /** Share of users and of movies that appear in events but are left out of the side files. */
   unlistedShare: z.number().min(0).max(0.5).default(0.005),
