@@ -2,8 +2,11 @@ import type { Command } from "./command.ts";
 
 /** Every command, loaded on demand so `recsys ingest` does not pay for TensorFlow or express. */
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: { summary: "run the platform end to end on the embedded default (the README's main job)", load: async () => (await import("./commands/start.ts")).default as Command },
   simulate: { summary: "generate a synthetic streaming site: event log, users, movies, hidden truth", load: async () => (await import("./commands/simulate.ts")).default as Command },
   ingest: { summary: "validate an event stream or MovieLens files into a canonical dataset", load: async () => (await import("./commands/ingest.ts")).default as Command },
   serve: { summary: "serve recommendations over HTTP from a model artifact (hot swap, telemetry log, metrics)", load: async () => (await import("./commands/serve.ts")).default as Command },
   route: { summary: "canary router: sticky weighted split over releases, health checks, retries, admin API", load: async () => (await import("./commands/route.ts")).default as Command },
+  deploy: { summary: "canary-deploy a model to the running platform: analyse, then promote or roll back", load: async () => (await import("./commands/deploy.ts")).default as Command },
+  canary: { summary: "compare a canary release with the stable ones: promote, continue or roll back, with evidence", load: async () => (await import("./commands/canary.ts")).default as Command },
 };

@@ -1,0 +1,2 @@
+export { runMainJob, mainJobPaths, MainJobOptionsSchema } from "./main-job.ts";
+export type { MainJobOptions, MainJobSummary } from "./main-job.ts";
