@@ -22,6 +22,12 @@ const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json; charset=utf-8";
 const BAD_ID = `user id must be a whole number from 0 to ${MAX_USER_ID}`;
 
+/** Time since the server's listener saw the request (0 when the app is mounted elsewhere). */
+function elapsedMs(req: Request): number {
+  const started = (req as unknown as Partial<TimedRequest>).startedAt;
+  return started === undefined ? 0 : performance.now() - started;
+}
+
 /**
  * The express app: every endpoint of the contract. Handlers write their response in one call
  * and count it (metrics; the response log for /recommend) through `finish`.
@@ -37,7 +43,7 @@ export function createApp(ctx: AppContext): Express {
   function finish(req: Request, res: Response, route: RouteLabel, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
     const headers = ctx.closing() ? { ...extra, Connection: "close" } : extra;
     writeResponse(res, status, type, body, headers);
-    metrics.observe(route, status, (performance.now() - (req as unknown as TimedRequest).startedAt) / 1000);
+    metrics.observe(route, status, elapsedMs(req) / 1000);
   }
 
   /** Answers /recommend and logs the response with the model that produced it. */
@@ -48,7 +54,7 @@ export function createApp(ctx: AppContext): Express {
     finish(req, res, "recommend", status, TEXT, body, headers);
     ctx.log()?.append({
       timeMs: ctx.now(), requestId: id, userId: status === 200 ? rawId : printable(rawId), status,
-      latencyMs: performance.now() - (req as unknown as TimedRequest).startedAt,
+      latencyMs: elapsedMs(req),
       release: config.release, commit: config.commit,
       modelHash: state?.model.meta.modelHash ?? "", dataHash: state?.model.meta.dataHash ?? "",
       result: answer ? answer.result : body, exploreSlots: answer ? answer.exploreSlots : "",

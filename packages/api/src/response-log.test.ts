@@ -1,0 +1,71 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { TELEMETRY_HEADER } from "@recsys/core";
+import { parseTelemetryLine } from "@recsys/ingest";
+import { tempDir } from "../test/helpers.ts";
+import { openResponseLog, type ResponseRecord } from "./response-log.ts";
+
+const DAY1 = Date.parse("2026-12-01T23:59:59.500Z");
+const DAY2 = Date.parse("2026-12-02T00:00:00.250Z");
+
+function record(timeMs: number, requestId: string, extra: Partial<ResponseRecord> = {}): ResponseRecord {
+  return {
+    timeMs, requestId, userId: "42", status: 200, latencyMs: 1.25, release: "r1", commit: "abc123",
+    modelHash: "m".repeat(64), dataHash: "d".repeat(32), result: "a+1999|b+2001", exploreSlots: "1", ...extra,
+  };
+}
+
+async function lines(dir: string, file: string): Promise<string[]> {
+  return (await readFile(join(dir, file), "utf8")).trimEnd().split("\n");
+}
+
+describe("response log", () => {
+  it("writes header + one parseable line per response, quoting error texts", async () => {
+    const dir = await tempDir();
+    const log = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1 << 20 });
+    log.append(record(DAY1, "r-1"));
+    log.append(record(DAY1, "r-2", { status: 400, userId: "a,b", result: 'user id must be a whole number, got "a,b"', exploreSlots: "" }));
+    await log.close();
+    const [header, ...rows] = await lines(dir, "responses-20261201.csv");
+    expect(header).toBe(TELEMETRY_HEADER.join(","));
+    expect(rows).toHaveLength(2);
+    const parsed = parseTelemetryLine(rows[0]!);
+    expect(parsed).toMatchObject({ requestId: "r-1", userId: 42, status: 200, result: "a+1999|b+2001", exploreSlots: "1", release: "r1", commit: "abc123" });
+    // The bad-id line keeps its columns; ingestion quarantines it for its user id, not its shape.
+    expect(parseTelemetryLine(rows[1]!)).toEqual({ reject: "bad_user_id" });
+  });
+
+  it("rotates at each UTC day and by size, and a restart continues the newest file", async () => {
+    const dir = await tempDir();
+    const log = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1024 });
+    for (let i = 0; i < 10; i++) log.append(record(DAY1, `a-${i}`));
+    for (let i = 0; i < 3; i++) log.append(record(DAY2, `b-${i}`));
+    await log.close();
+    const files = (await readdir(dir)).sort();
+    expect(files).toEqual(["responses-20261201-1.csv", "responses-20261201.csv", "responses-20261202.csv"]);
+    const all = (await Promise.all(files.map((f) => lines(dir, f)))).flatMap((l) => {
+      expect(l[0]).toBe(TELEMETRY_HEADER.join(","));
+      return l.slice(1);
+    });
+    expect(all.map((l) => l.split(",")[1]).sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `a-${i}`), "b-0", "b-1", "b-2"].sort());
+
+    const again = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1024 });
+    again.append(record(DAY2, "b-3"));
+    await again.close();
+    expect(await readdir(dir)).toHaveLength(3);
+    expect(await lines(dir, "responses-20261202.csv")).toHaveLength(5);
+  });
+
+  it("flushes on its interval without close", async () => {
+    const dir = await tempDir();
+    const log = await openResponseLog({ dir, flushMs: 10, maxBytes: 1 << 20 });
+    log.append(record(DAY1, "x"));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await lines(dir, "responses-20261201.csv")).toHaveLength(2);
+    expect(log.written).toBe(1);
+    await log.close();
+    log.append(record(DAY1, "after-close"));
+    expect(await lines(dir, "responses-20261201.csv")).toHaveLength(2);
+  });
+});
