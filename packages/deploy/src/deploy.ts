@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { parseOrThrow } from "@recsys/core";
-import type { CanaryConfigInput } from "@recsys/canary";
+import type { CanaryAnalysis, CanaryConfigInput } from "@recsys/canary";
 import { analyzeWindow, evidenceOf } from "./analysis.ts";
 import { DEPLOY_ERRORS, badDeployInput, noPlatform } from "./errors.ts";
 import { gitCommit } from "./git.ts";
-import { sleep } from "./http.ts";
+import { sleepUnless } from "./http.ts";
 import { checkDeployable } from "./model-check.ts";
 import { appendRelease, releaseIdFor, type ReleaseRecord } from "./releases.ts";
 import { promoteCanary, rollbackCanary, retire, track, type Session } from "./rollout.ts";
@@ -135,7 +135,7 @@ interface Decision {
 /** The analysis loop: every interval, the window [canaryAt, now), until a verdict or max-wait. */
 async function watchCanary(s: Session, canary: string, stable: string, canaryAt: number, opts: z.output<typeof DeployOptionsSchema>): Promise<Decision> {
   for (;;) {
-    await sleep(opts.intervalMs);
+    await sleepUnless(opts.intervalMs, opts.signal);
     const now = Date.now();
     if (opts.signal?.aborted) return { verdict: "rollback", reason: "deploy aborted", evidence: null };
     const replicas = s.state.replicas.filter((r) => r.releaseId === canary || r.releaseId === stable);
@@ -144,11 +144,20 @@ async function watchCanary(s: Session, canary: string, stable: string, canaryAt:
     s.log(`analysis after ${Math.round((now - canaryAt) / 1000)} s: ${a.verdict} (${summary}${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""})`);
     const evidence = evidenceOf(a);
     if (a.verdict !== "continue") return { verdict: a.verdict, reason: a.reasons.join("; ") || a.verdict, evidence };
+    if (opts.watchesPath === undefined && servingChecksPass(a)) {
+      // Without a watch stream the quality test can never leave "insufficient": judge on availability and latency (as Flagger does).
+      return { verdict: "promote", reason: `${summary}; availability and latency pass; quality not judged (no watch stream)`, evidence };
+    }
     if (now - canaryAt >= opts.maxWaitMs) {
       const why = `inconclusive after max-wait ${Math.round(opts.maxWaitMs / 1000)} s (${summary}; ${a.reasons.join("; ") || "no verdict"}): ${opts.onMaxWait}`;
       return { verdict: opts.onMaxWait, reason: why, evidence };
     }
   }
+}
+
+/** Availability and p99 both pass and the canary has served enough requests to promote. */
+function servingChecksPass(a: CanaryAnalysis): boolean {
+  return a.tests.availability.status === "pass" && a.tests.latency.status === "pass" && a.arms.canary.requests >= a.config.minRequests;
 }
 
 /**

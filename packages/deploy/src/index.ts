@@ -17,4 +17,6 @@ export type { ReleaseRecord } from "./releases.ts";
 export { STATE_FILES, PlatformStateSchema, readPlatformState } from "./state.ts";
 export type { PlatformState } from "./state.ts";
 export { gitCommit } from "./git.ts";
+export { deployToRunningPlatform, DRIVERS } from "./running.ts";
+export type { RunningDeployOptions, DriverName } from "./running.ts";
 export { DEPLOY_ERRORS, ReplicaStartError, RouterAdminError } from "./errors.ts";

@@ -1,0 +1,47 @@
+import { join, resolve } from "node:path";
+import { deployModel, type DeployOptions } from "./deploy.ts";
+import { badDeployInput, noPlatform } from "./errors.ts";
+import { checkDeployable } from "./model-check.ts";
+import { createProcessDriver } from "./process-driver.ts";
+import type { ReleaseRecord } from "./releases.ts";
+import { createRouterAdmin } from "./router-admin.ts";
+import { STATE_FILES, readPlatformState } from "./state.ts";
+import type { ReplicaDriver } from "./driver.ts";
+
+/** The drivers `recsys deploy --driver` knows (docker comes with a later issue). */
+export const DRIVERS = ["process"] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+export interface RunningDeployOptions extends Omit<DeployOptions, "env"> {
+  modelDir: string;
+  /** Default `runs/platform`. */
+  stateDir?: string;
+  /** The router's base URL; default the one in state.json. */
+  routerUrl?: string;
+  /** The router's admin Bearer token (RECSYS_ADMIN_TOKEN). */
+  adminToken?: string;
+  driver?: DriverName;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * `recsys deploy` against a platform that runs in other processes: reads state.json from the
+ * state directory, talks to the router's admin API (URL from the state or `routerUrl`, token
+ * from RECSYS_ADMIN_TOKEN), and starts new replicas as detached processes that outlive this
+ * one. A gate-failed model is refused first, before the state or the router are even read.
+ *
+ *     await deployToRunningPlatform({ modelDir: "models/next", adminToken: process.env.RECSYS_ADMIN_TOKEN });
+ */
+export async function deployToRunningPlatform(options: RunningDeployOptions): Promise<ReleaseRecord> {
+  const { modelDir, stateDir: dir, routerUrl, adminToken, driver: driverName = "process", env = {}, ...deployOptions } = options;
+  await checkDeployable(modelDir);
+  const stateDir = resolve(dir ?? "runs/platform");
+  const state = await readPlatformState(stateDir);
+  if (!state) throw noPlatform(`${join(stateDir, STATE_FILES.state)} does not exist: no platform runs from this state directory (--state DIR names it)`);
+  if (!adminToken) throw badDeployInput("RECSYS_ADMIN_TOKEN", "not set: the router's admin token is needed to move traffic");
+  const drivers: Record<DriverName, () => ReplicaDriver> = {
+    process: () => createProcessDriver({ logDir: join(stateDir, STATE_FILES.replicas), detached: true, env }),
+  };
+  const router = createRouterAdmin(routerUrl ?? state.router.url, adminToken);
+  return deployModel({ driver: drivers[driverName](), router, stateDir, env }, modelDir, deployOptions);
+}

@@ -1,0 +1,81 @@
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFaultyDriver, createProcessDriver, readReleases, startPlatform, type Platform, type ReplicaDriver } from "@recsys/deploy";
+import { USERS, tempDir, writeTestModel } from "./fixtures.ts";
+import { steadyLoad } from "./load.ts";
+
+// Real processes and real HTTP on 127.0.0.1: one platform (router in-process, two stable API
+// replicas as child processes) serves every case in order, under ~20 req/s of steady load.
+const DEPLOY = { canaryWeight: 50, intervalMs: 1000, maxWaitMs: 30_000, drainMs: 300, canary: { minRequests: 40, minRequestsForRollback: 20 } };
+
+describe("platform deploy (real processes)", () => {
+  let root: string;
+  let platform: Platform;
+  let driver: ReplicaDriver;
+  const releasesFile = () => join(root, "state", "releases.jsonl");
+
+  beforeAll(async () => {
+    root = await tempDir("platform");
+    const logDir = join(root, "replicas");
+    // The bad canary is a real API replica behind a proxy that fails 30% of its answers.
+    driver = createFaultyDriver(createProcessDriver({ logDir }), { logDir, faultsFor: (spec) => (spec.modelDir.endsWith("bad") ? { errorRate: 0.3, seed: 7 } : null) });
+    await writeTestModel(join(root, "m1"), 1);
+    platform = await startPlatform({ modelDir: join(root, "m1"), driver, stateDir: join(root, "state"), replicas: 2, deployDefaults: DEPLOY });
+  }, 60_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    expect(driver.list()).toEqual([]);
+  });
+
+  it("refuses a gate-failed model before anything starts", async () => {
+    const failed = await writeTestModel(join(root, "m-failed"), 2, false);
+    const before = driver.list().map((r) => r.id);
+    await expect(platform.deploy(failed)).rejects.toMatchObject({ code: "RECSYS_GATE_FAILED", exitCode: 3 });
+    expect(driver.list().map((r) => r.id)).toEqual(before);
+    expect((await readReleases(releasesFile())).map((r) => r.verdict)).toEqual(["initial"]);
+    await expect(access(join(root, "state", "deploy.lock"))).rejects.toThrow();
+  });
+
+  it("promotes a good model under steady load without a failed request", async () => {
+    const load = steadyLoad(platform.routerUrl, 20, USERS);
+    const record = await platform.deploy(await writeTestModel(join(root, "m2"), 2));
+    const tally = await load.stop();
+    expect(tally.failures).toEqual([]);
+    expect(tally.ok).toBeGreaterThan(100);
+    expect(record.verdict).toBe("promoted");
+    expect(record.replicas).toHaveLength(2);
+    expect(Object.keys(tally.byRelease).sort()).toEqual([record.previousReleaseId, record.releaseId].sort());
+
+    const status = await platform.status();
+    expect(status.router).toEqual([{ id: record.releaseId, role: "stable", upstreams: expect.any(Array), weight: 100 }]);
+    expect(status.state.stable.releaseId).toBe(record.releaseId);
+    expect(status.state.replicas.map((r) => r.releaseId)).toEqual([record.releaseId, record.releaseId]);
+    const history = await readReleases(releasesFile());
+    expect(history.map((r) => r.verdict)).toEqual(["initial", "promoted"]);
+    expect(history[1]).toMatchObject({ releaseId: record.releaseId, previousReleaseId: history[0]!.releaseId, modelHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((history[1]!.evidence as { arms: { canary: { requests: number } } }).arms.canary.requests).toBeGreaterThanOrEqual(40);
+  }, 90_000);
+
+  it("rolls back a failing canary automatically, without a failed request", async () => {
+    const before = (await platform.status()).state;
+    const load = steadyLoad(platform.routerUrl, 20, USERS);
+    const record = await platform.deploy(await writeTestModel(join(root, "m3-bad"), 3));
+    const tally = await load.stop();
+    expect(tally.failures).toEqual([]);
+    expect(record.verdict).toBe("rolled-back");
+    expect(record.reason).toMatch(/availability/);
+    // The canary did get traffic and did fail; the router retried those answers on stable.
+    const canaryArm = (record.evidence as { arms: { canary: { requests: number; successRate: number } } }).arms.canary;
+    expect(canaryArm.requests).toBeGreaterThanOrEqual(20);
+    expect(canaryArm.successRate).toBeLessThan(0.99);
+
+    const after = await platform.status();
+    expect(after.router).toEqual([{ id: before.stable.releaseId, role: "stable", upstreams: expect.any(Array), weight: 100 }]);
+    expect(after.state.replicas.map((r) => r.id)).toEqual(before.replicas.map((r) => r.id));
+    expect(driver.list()).toHaveLength(2);
+    const lines = (await readFile(releasesFile(), "utf8")).trim().split("\n");
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ verdict: "rolled-back", releaseId: record.releaseId, replicas: [] });
+  }, 90_000);
+});
