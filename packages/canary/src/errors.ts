@@ -5,4 +5,5 @@ export const CANARY_ERROR = {
   badReleases: "RECSYS_BAD_CANARY_RELEASES",
   badFile: "RECSYS_BAD_FILE",
   badTelemetry: "RECSYS_BAD_TELEMETRY",
+  noRequests: "RECSYS_NO_REQUESTS",
 } as const;

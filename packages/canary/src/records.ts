@@ -8,11 +8,20 @@ export interface RequestRecord {
   userId: number;
   /** The release that served the request (telemetry `release`, or the stream's `<server>` mapped). */
   release: string;
-  /** HTTP status; 200 is a success, anything else (0 = timeout) is downtime. */
+  /** HTTP status; 0 = no answer (timeout, connection error). See isSuccess. */
   status: number;
   latencyMs: number;
   /** Returned movie ids, best first; empty when the request failed. */
   movieIds: string[];
+}
+
+/**
+ * Availability counts a request as failed when the service gave no answer (status 0: timeout,
+ * refused connection) or a server error (5xx), as Flagger's success rate does; a 4xx is the
+ * caller's mistake (a malformed user id), answered correctly.
+ */
+export function isSuccess(status: number): boolean {
+  return status >= 100 && status < 500;
 }
 
 export interface WatchRecord {

@@ -1,4 +1,4 @@
-import type { RequestRecord } from "./records.ts";
+import { isSuccess, type RequestRecord } from "./records.ts";
 import { quantileSorted, wilsonInterval } from "./stats.ts";
 import { isFollowed, type WatchIndex } from "./follow.ts";
 
@@ -10,7 +10,7 @@ export interface ReleaseStats {
   /** Latency quantiles over all responses, failures included (a timeout is slow, too). */
   p50: number | null;
   p99: number | null;
-  /** Successful non-empty recommendations whose follow window had fully passed by `asOfMs`. */
+  /** Status-200 non-empty recommendations whose follow window had fully passed by `asOfMs`. */
   followEligible: number;
   follows: number;
   followRate: number | null;
@@ -39,9 +39,9 @@ export function releaseStats(requests: readonly RequestRecord[], follow: FollowO
   let followEligible = 0;
   let follows = 0;
   for (const r of requests) {
-    if (r.status !== 200) continue;
+    if (!isSuccess(r.status)) continue;
     successes++;
-    if (r.movieIds.length === 0 || r.timeMs + follow.followWindowMs > follow.asOfMs) continue;
+    if (r.status !== 200 || r.movieIds.length === 0 || r.timeMs + follow.followWindowMs > follow.asOfMs) continue;
     followEligible++;
     if (isFollowed(follow.index, r, follow.followWindowMs)) follows++;
   }

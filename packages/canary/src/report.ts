@@ -20,16 +20,21 @@ function clock(bucketMs: number): (t: number) => string {
 function charts(a: CanaryAnalysis): string {
   const ts = a.timeSeries;
   const color = colors(a);
-  const xs = ts.bucketStartsMs.map((t) => t + ts.bucketMs / 2);
+  const axis = {
+    xs: ts.bucketStartsMs.map((t) => t + ts.bucketMs / 2),
+    xDomain: [ts.bucketStartsMs[0]!, ts.bucketStartsMs.at(-1)! + ts.bucketMs] as [number, number],
+    xTicks: ts.bucketStartsMs,
+    formatX: clock(ts.bucketMs),
+  };
   const series = (pick: (s: CanaryAnalysis["timeSeries"]["perRelease"][string]) => (number | null)[]): Series[] =>
     Object.entries(ts.perRelease).map(([name, s]) => ({ name, color: color.get(name)!, values: pick(s) }));
   const bucket = `per ${ts.bucketMs >= 60_000 ? `${ts.bucketMs / 60_000} min` : `${ts.bucketMs / 1000} s`}, UTC`;
   const latency = lineChart({
-    title: `Latency p99 (${bucket})`, xs, series: series((s) => s.p99), formatX: clock(ts.bucketMs), formatY: (v) => `${v} ms`,
+    title: `Latency p99 (${bucket})`, ...axis, series: series((s) => s.p99), formatY: (v) => `${v} ms`,
     reference: { y: a.config.maxP99Ms, label: `limit ${a.config.maxP99Ms} ms` }, include: [0],
   });
   const success = lineChart({
-    title: `Success rate (${bucket})`, xs, series: series((s) => s.successRate), formatX: clock(ts.bucketMs), formatY: (v) => pct(v, 1),
+    title: `Success rate (${bucket})`, ...axis, series: series((s) => s.successRate), formatY: (v) => pct(v, 2),
     reference: { y: a.config.minSuccessRate, label: `limit ${pct(a.config.minSuccessRate, 1)}` }, include: [1],
   });
   const points = releaseRows(a).map((r) => ({

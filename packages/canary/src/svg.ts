@@ -12,7 +12,12 @@ export interface Series {
 
 export interface LineChartSpec {
   title: string;
+  /** x of each value (e.g. bucket centres). */
   xs: number[];
+  /** The x range drawn and where its labels go (e.g. bucket starts). */
+  xDomain: [number, number];
+  xTicks: number[];
+  /** The first series is drawn on top. */
   series: Series[];
   formatX: (x: number) => string;
   formatY: (y: number) => string;
@@ -38,8 +43,11 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw)!;
   const ticks: number[] = [];
-  for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  return ticks;
+  // The last tick is the first at or above hi, so the highest value stays inside the plot.
+  for (let t = Math.floor(lo / step) * step; ; t += step) {
+    ticks.push(Number(t.toPrecision(12)));
+    if (t >= hi - step * 1e-9) return ticks;
+  }
 }
 
 function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
@@ -76,13 +84,13 @@ export function lineChart(spec: LineChartSpec): string {
   const hi = all.length ? Math.max(...all) : 1;
   const yTicks = niceTicks(lo, hi === lo ? lo + 1 : hi);
   const y = scale(yTicks[0]!, yTicks.at(-1)!, H - M.bottom, M.top);
-  const x0 = spec.xs[0] ?? 0;
-  const x1 = spec.xs.at(-1) ?? 1;
-  const x = scale(x0, x1 === x0 ? x0 + 1 : x1, M.left + 8, W - M.right - 8);
-  const xTickEvery = Math.max(1, Math.ceil(spec.xs.length / 6));
-  const xTicks = spec.xs.filter((_, i) => i % xTickEvery === 0).map((v) =>
+  const [x0, x1] = spec.xDomain;
+  const x = scale(x0, x1 === x0 ? x0 + 1 : x1, M.left, W - M.right);
+  const xTickEvery = Math.max(1, Math.ceil(spec.xTicks.length / 6));
+  const xTicks = spec.xTicks.filter((_, i) => i % xTickEvery === 0).map((v) =>
     `<text x="${fmt(x(v))}" y="${H - M.bottom + 16}" text-anchor="middle" ${FONT} fill="#495057">${escapeXml(spec.formatX(v))}</text>`).join("");
-  const lines = spec.series.map((s) => {
+  // Drawn in reverse, so the first series (the canary) stays on top where lines overlap.
+  const lines = [...spec.series].reverse().map((s) => {
     let d = "";
     let pen = false;
     const dots: string[] = [];

@@ -1,4 +1,4 @@
-import type { RequestRecord } from "./records.ts";
+import { isSuccess, type RequestRecord } from "./records.ts";
 import { latencyQuantiles } from "./release-stats.ts";
 
 /** Column-oriented series (compact in JSON): index i of every array is bucket i. */
@@ -38,7 +38,7 @@ export function buildTimeSeries(
     for (const r of requests) slots[Math.min(count - 1, Math.floor((r.timeMs - first) / bucketMs))]!.push(r);
     perRelease[release] = {
       requests: slots.map((s) => s.length),
-      successRate: slots.map((s) => (s.length ? s.filter((r) => r.status === 200).length / s.length : null)),
+      successRate: slots.map((s) => (s.length ? s.filter((r) => isSuccess(r.status)).length / s.length : null)),
       p99: slots.map((s) => latencyQuantiles(s).p99),
     };
   }

@@ -1,0 +1,59 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CANARY_ERROR, readEventLog, readTelemetryLogs } from "../src/index.ts";
+
+const fixture = (name: string) => join(import.meta.dirname, "fixtures", name);
+const ms = (iso: string) => Date.parse(iso + "Z");
+
+describe("readEventLog", () => {
+  it("reads requests and viewings, counting bad lines instead of failing", async () => {
+    const { requests, watches, stats } = await readEventLog(fixture("events.log"));
+    expect(requests).toEqual([
+      { timeMs: ms("2022-02-08T18:00:00"), userId: 7, release: "router-1", status: 200, latencyMs: 42, movieIds: ["up+2009", "the+godfather+1972", "heat+1995"] },
+      { timeMs: ms("2022-02-08T18:00:01"), userId: 8, release: "router-1", status: 0, latencyMs: 800, movieIds: [] },
+      { timeMs: ms("2022-02-08T18:00:02.500"), userId: 9, release: "api-b", status: 200, latencyMs: 120, movieIds: ["heat+1995"] },
+    ]);
+    // minute 1 of the first viewing is ignored; the minute-0 restart and the first line of (9, heat) are viewings
+    expect(watches).toEqual([
+      { timeMs: ms("2022-02-08T18:03:00"), userId: 7, movieId: "the+godfather+1972" },
+      { timeMs: ms("2022-02-08T18:06:00"), userId: 7, movieId: "the+godfather+1972" },
+      { timeMs: ms("2022-02-08T18:06:00"), userId: 9, movieId: "heat+1995" },
+    ]);
+    expect(stats).toMatchObject({ lines: 13, requests: 3, watches: 3, ignored: 2, bad: 5 });
+    expect(stats.badByReason).toEqual({ truncated: 1, bad_time: 1, bad_user_id: 1, unknown_kind: 1, bad_movie_id: 1 });
+    expect(stats.badExamples[0]).toMatch(/events\.log:10: truncated$/);
+  });
+
+  it("takes the release from a mapping or from the router's served-by log", async () => {
+    const mapped = await readEventLog(fixture("events.log"), { releaseMap: { "router-1": "r1" } });
+    expect(mapped.requests.map((r) => r.release)).toEqual(["r1", "r1", "api-b"]);
+    const served = await readEventLog(fixture("events.log"), { servedByFile: fixture("events.log.releases.csv"), releaseMap: { "api-b": "r3" } });
+    expect(served.requests.map((r) => r.release)).toEqual(["r2", "r1", "r3"]);
+  });
+
+  it("refuses a missing file with a coded error", async () => {
+    await expect(readEventLog(fixture("nope.log"))).rejects.toMatchObject({ code: CANARY_ERROR.badFile, exitCode: 2 });
+  });
+});
+
+describe("readTelemetryLogs", () => {
+  it("reads a directory of API logs, skipping bad rows", async () => {
+    const { requests, stats } = await readTelemetryLogs([fixture("telemetry")]);
+    expect(requests.map((r) => [r.userId, r.status, r.release, r.latencyMs, r.movieIds.join("|")])).toEqual([
+      [7, 200, "r2", 12.5, "up+2009|heat+1995"],
+      [8, 503, "r2", 3, ""],
+      [-1, 400, "r1", 1, ""],
+      [10, 200, "r1", 30, "up+2009"],
+    ]);
+    expect(requests[0]!.timeMs).toBe(ms("2022-02-08T18:00:00"));
+    expect(stats.requests).toBe(4);
+    expect(stats.badByReason).toMatchObject({ bad_status: 1, bad_column_count: 1, bad_result: 1 });
+    expect(stats.badByReason.bad_csv).toBe(1); // the torn quoted field at the end of a file
+    expect(stats.bad).toBe(4);
+  });
+
+  it("refuses a header without the needed columns and a missing file", async () => {
+    await expect(readTelemetryLogs([fixture("wrong-header.csv")])).rejects.toMatchObject({ code: CANARY_ERROR.badTelemetry });
+    await expect(readTelemetryLogs([fixture("missing.csv")])).rejects.toMatchObject({ code: CANARY_ERROR.badFile });
+  });
+});
