@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { DATASET_FILES, REQUESTS_HEADER, type Movie, type User } from "@recsys/core";
 import { createDedupWindow, DEFAULT_DEDUP_WINDOW, type DedupWindow } from "./dedup.ts";
 import type { RejectReason } from "./errors.ts";
-import { eventTimeMs } from "./event-time.ts";
+import { formatEventTimeUs, parseEventTime } from "./event-time.ts";
 import { LineSink } from "./line-sink.ts";
 import { MovieIds } from "./pair-table.ts";
 import type { EventScratch } from "./parse-event.ts";
@@ -45,8 +45,9 @@ export class IngestState {
   blank = 0;
   outOfOrder = 0;
   maxSkewMs = 0;
-  first: string | null = null;
-  last: string | null = null;
+  /** Earliest and latest accepted event time in microseconds (NaN before the first). */
+  first = NaN;
+  last = NaN;
   readonly dedupWindow: number;
   private readonly dedup: DedupWindow;
 
@@ -83,21 +84,27 @@ export class IngestState {
   private unknownMovie(movieId: string): boolean {
     const side = this.options.sideMovies;
     if (!side || side.has(movieId)) return false;
-    this.unknownMovies.add(movieId);
+    // A copy: a slice would keep the whole input chunk it was cut from alive.
+    this.unknownMovies.add(Buffer.from(movieId).toString());
     this.unknownMovieLines++;
     return this.options.strict === true;
   }
 
+  /** The accepted time range in the output format. */
+  timeRange(): { first: string | null; last: string | null } {
+    return Number.isNaN(this.first) ? { first: null, last: null } : { first: formatEventTimeUs(this.first), last: formatEventTimeUs(this.last) };
+  }
+
   /** Tracks the time range and clock skew (an earlier time after a later one: counted, kept). */
-  private noteTime(time: string): void {
-    if (this.last === null || time > this.last) {
+  private noteTime(time: number): void {
+    if (!(time <= this.last)) {
       this.last = time;
     } else if (time < this.last && this.options.timeOrdered !== false) {
       this.outOfOrder++;
-      const skew = eventTimeMs(this.last) - eventTimeMs(time);
-      if (skew > this.maxSkewMs) this.maxSkewMs = skew;
+      const skewMs = (this.last - time) / 1000;
+      if (skewMs > this.maxSkewMs) this.maxSkewMs = skewMs;
     }
-    if (this.first === null || time < this.first) this.first = time;
+    if (!(time >= this.first)) this.first = time;
   }
 
   /** Takes one parsed event line, or rejects it for an unknown id under --strict. */
@@ -114,7 +121,7 @@ export class IngestState {
   }
 
   /** Takes one already-checked rating (MovieLens rows, whose ids are all known). */
-  acceptRating(userId: number, movieId: string, rating: number, time: string): void {
+  acceptRating(userId: number, movieId: string, rating: number, time: number): void {
     this.unknownUser(userId);
     this.noteTime(time);
     this.usersSeen.add(userId);
@@ -131,18 +138,19 @@ export class IngestState {
   /** Takes one API response-log record as a requests.csv row with its provenance columns. */
   acceptTelemetry(t: TelemetryRecord, lineNo: number, line: string, source: string): void {
     if (this.unknownUser(t.userId)) return this.reject(lineNo, "unknown_user", line, source);
-    this.noteTime(t.time);
+    const time = parseEventTime(t.time);
+    this.noteTime(time);
     this.usersSeen.add(t.userId);
     this.kinds.telemetry++;
-    this.addRequest(t.time, t.userId, t.status, t.latencyMs, [
+    this.addRequest(time, t.userId, t.status, t.latencyMs, [
       "", String(t.status), String(t.latencyMs), t.result, t.requestId, t.release, t.commit, t.modelHash, t.dataHash, t.exploreSlots,
     ]);
   }
 
-  private addRequest(time: string, userId: number, status: number, latencyMs: number, rest: string[]): void {
+  private addRequest(time: number, userId: number, status: number, latencyMs: number, rest: string[]): void {
     this.status.set(status, (this.status.get(status) ?? 0) + 1);
     this.latency.add(latencyMs);
-    this.requests.write(`${time},${userId},${rest.map(csvField).join(",")}`);
+    this.requests.write(`${formatEventTimeUs(time)},${userId},${rest.map(csvField).join(",")}`);
   }
 
   /** Awaited once per input chunk: keeps the streamed outputs' buffers bounded. */

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "csv-parse";
-import { formatEventTime, UserSchema, writeDirAtomic, type Movie, type User } from "@recsys/core";
+import { UserSchema, writeDirAtomic, type Movie, type User } from "@recsys/core";
 import { unknownLayout, unreadable, type RejectReason } from "./errors.ts";
 import { IngestState } from "./ingest-state.ts";
 import { mapGenres, ML100K_GENRES } from "./movielens-genres.ts";
@@ -140,7 +140,7 @@ export async function importMovieLens(options: { dir: string; outDir: string }):
       }
       const userId = parseId(fields[0]!);
       const movieId = movies.get(parseId(fields[1]!))!.id;
-      state.acceptRating(userId, movieId, Number(fields[2]), formatEventTime(Number(fields[3]) * 1000));
+      state.acceptRating(userId, movieId, Number(fields[2]), Number(fields[3]) * 1_000_000);
       if (lineNo % 8192 === 0) await state.flushIfFull();
     }
     summary = await finishDataset(state, options.outDir);

@@ -1,13 +1,12 @@
 import { InputError } from "@recsys/core";
 
 /**
- * Interned movie ids and (user, movie) -> slot indexes. A pair key packs the user id (< 2^32)
- * and the movie's intern index (< 2^21) into one safe integer, so lookups hash a number rather
- * than a concatenated string. Keys are spread over several Maps because one Map holds at most
- * 2^24 entries, which a large MovieLens import passes.
+ * Interned movie ids and (user, movie) -> slot indexes. Each movie's intern index selects a
+ * Map keyed by user id: user ids are small integers that V8 hashes fast (a packed 53-bit pair
+ * key would be a heap number), nothing is concatenated per line, and no single Map comes near
+ * V8's 2^24-entry limit on a large MovieLens import.
  */
 const MOVIE_BITS = 2 ** 21;
-const SHARDS = 8;
 
 export class MovieIds {
   readonly ids: string[] = [];
@@ -19,8 +18,10 @@ export class MovieIds {
     if (idx === undefined) {
       idx = this.ids.length;
       if (idx >= MOVIE_BITS) throw new InputError("RECSYS_INGEST_TOO_MANY_MOVIES", `more than ${MOVIE_BITS} distinct movie ids`);
-      this.index.set(id, idx);
-      this.ids.push(id);
+      // A copy: the id is a slice of an input chunk, and a kept slice keeps the whole chunk alive.
+      const own = Buffer.from(id).toString();
+      this.index.set(own, idx);
+      this.ids.push(own);
     }
     return idx;
   }
@@ -40,21 +41,25 @@ export class MovieIds {
 
 /** Slots for (user, movie) pairs, numbered 0, 1, 2... in order of first sight. */
 export class PairIndex {
-  private readonly shards = Array.from({ length: SHARDS }, () => new Map<number, number>());
+  private readonly byMovie: (Map<number, number> | undefined)[] = [];
   size = 0;
 
   get(userId: number, movieIdx: number): number {
-    return this.shards[movieIdx % SHARDS]!.get(userId * MOVIE_BITS + movieIdx) ?? -1;
+    return this.byMovie[movieIdx]?.get(userId) ?? -1;
   }
 
   /** The slot of (user, movie), creating the next slot number when the pair is new. */
   slot(userId: number, movieIdx: number): number {
-    const shard = this.shards[movieIdx % SHARDS]!;
-    const key = userId * MOVIE_BITS + movieIdx;
-    let slot = shard.get(key);
+    let users = this.byMovie[movieIdx];
+    if (users === undefined) {
+      while (this.byMovie.length <= movieIdx) this.byMovie.push(undefined);
+      users = new Map();
+      this.byMovie[movieIdx] = users;
+    }
+    let slot = users.get(userId);
     if (slot === undefined) {
       slot = this.size++;
-      shard.set(key, slot);
+      users.set(userId, slot);
     }
     return slot;
   }

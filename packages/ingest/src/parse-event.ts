@@ -1,5 +1,5 @@
 import type { RejectReason } from "./errors.ts";
-import { normalizeEventTime } from "./event-time.ts";
+import { formatEventTimeUs, parseEventTime } from "./event-time.ts";
 
 /**
  * The stream's three line kinds (shared/BRIEF.md, core event-format.ts), split by hand rather
@@ -15,7 +15,8 @@ export type ParsedEvent =
 /** Mutable scratch record the hot loop reuses, so a line costs no object of its own. */
 export interface EventScratch {
   kind: "watch" | "rate" | "request";
-  time: string;
+  /** Microseconds since the epoch (event-time.ts). */
+  time: number;
   userId: number;
   movieId: string;
   minute: number;
@@ -28,7 +29,7 @@ export interface EventScratch {
 }
 
 export function newScratch(): EventScratch {
-  return { kind: "watch", time: "", userId: 0, movieId: "", minute: 0, rating: 0, server: "", status: 0, latencyMs: 0, result: "" };
+  return { kind: "watch", time: 0, userId: 0, movieId: "", minute: 0, rating: 0, server: "", status: 0, latencyMs: 0, result: "" };
 }
 
 /** Minutes count from 0; a watch minute past a day is a corrupted counter, not a film. */
@@ -139,8 +140,8 @@ export function parseEventInto(line: string, out: EventScratch): RejectReason | 
   const c1 = line.indexOf(",");
   const c2 = c1 < 0 ? -1 : line.indexOf(",", c1 + 1);
   if (c2 < 0) return "truncated";
-  const time = normalizeEventTime(line.slice(0, c1));
-  if (time === null) return "bad_time";
+  const time = parseEventTime(line.slice(0, c1));
+  if (Number.isNaN(time)) return "bad_time";
   const userId = parseId(line.slice(c1 + 1, c2));
   if (userId < 0) return "bad_user_id";
   out.time = time;
@@ -164,7 +165,8 @@ export function parseEventLine(line: string): ParsedEvent | { reject: RejectReas
   const s = newScratch();
   const reject = parseEventInto(line, s);
   if (reject) return { reject };
-  const { time, userId } = s;
+  const time = formatEventTimeUs(s.time);
+  const userId = s.userId;
   if (s.kind === "watch") return { kind: "watch", time, userId, movieId: s.movieId, minute: s.minute };
   if (s.kind === "rate") return { kind: "rate", time, userId, movieId: s.movieId, rating: s.rating };
   return { kind: "request", time, userId, server: s.server, status: s.status, latencyMs: s.latencyMs, result: s.result };

@@ -1,9 +1,10 @@
 import { ensureCapacity, PairIndex, type MovieIds } from "./pair-table.ts";
 import { MAX_MINUTE } from "./parse-event.ts";
+import { formatEventTimeUs } from "./event-time.ts";
 
 /**
  * Per-(user, movie) state in typed columns: memory grows with distinct pairs, never with lines.
- * Times are normalised strings (fixed width), so `<` orders them.
+ * Times are microseconds since the epoch (event-time.ts).
  */
 const INITIAL = 1024;
 
@@ -17,21 +18,22 @@ export class RatingTable {
   users = new Uint32Array(INITIAL);
   movies = new Uint32Array(INITIAL);
   values = new Float64Array(INITIAL);
-  readonly times: string[] = [];
+  times = new Float64Array(INITIAL);
   /** Rating events that lost to another rating of the same pair (updated or stale). */
   superseded = 0;
 
-  add(userId: number, movieIdx: number, rating: number, time: string): void {
+  add(userId: number, movieIdx: number, rating: number, time: number): void {
     const before = this.index.size;
     const s = this.index.slot(userId, movieIdx);
     if (s === before) {
       this.users = ensureCapacity(this.users, s + 1);
       this.movies = ensureCapacity(this.movies, s + 1);
       this.values = ensureCapacity(this.values, s + 1);
+      this.times = ensureCapacity(this.times, s + 1);
       this.users[s] = userId;
       this.movies[s] = movieIdx;
       this.values[s] = rating;
-      this.times.push(time);
+      this.times[s] = time;
       return;
     }
     this.superseded++;
@@ -44,7 +46,7 @@ export class RatingTable {
   /** CSV rows (RATINGS_HEADER order) sorted by user id, then movie id. */
   *rows(movieIds: MovieIds): Generator<string> {
     for (const s of this.index.sortedSlots(this.users, this.movies, movieIds)) {
-      yield `${this.users[s]},${csvField(movieIds.ids[this.movies[s]!]!)},${this.values[s]},${this.times[s]}`;
+      yield `${this.users[s]},${csvField(movieIds.ids[this.movies[s]!]!)},${this.values[s]},${formatEventTimeUs(this.times[s]!)}`;
     }
   }
 }
@@ -66,10 +68,21 @@ export class WatchTable {
   private words = new Uint32Array(INITIAL);
   private pool = new Uint32Array(INITIAL * 4);
   private poolEnd = 0;
-  readonly firstTimes: string[] = [];
-  readonly lastTimes: string[] = [];
+  firstTimes = new Float64Array(INITIAL);
+  lastTimes = new Float64Array(INITIAL);
   /** Watch lines for a minute the pair had already watched (a rewatch or a replay). */
   repeatedMinutes = 0;
+
+  private grow(n: number): void {
+    this.users = ensureCapacity(this.users, n);
+    this.movies = ensureCapacity(this.movies, n);
+    this.minutes = ensureCapacity(this.minutes, n);
+    this.maxMinute = ensureCapacity(this.maxMinute, n);
+    this.offset = ensureCapacity(this.offset, n);
+    this.words = ensureCapacity(this.words, n);
+    this.firstTimes = ensureCapacity(this.firstTimes, n);
+    this.lastTimes = ensureCapacity(this.lastTimes, n);
+  }
 
   private allocate(s: number, words: number): void {
     this.pool = ensureCapacity(this.pool, this.poolEnd + words);
@@ -80,20 +93,20 @@ export class WatchTable {
     this.poolEnd += words;
   }
 
-  add(userId: number, movieIdx: number, minute: number, time: string): void {
+  add(userId: number, movieIdx: number, minute: number, time: number): void {
     const before = this.index.size;
     const s = this.index.slot(userId, movieIdx);
     const word = minute >> 5;
     if (s === before) {
-      for (const col of ["users", "movies", "minutes", "maxMinute", "offset", "words"] as const) this[col] = ensureCapacity(this[col], s + 1);
+      this.grow(s + 1);
       this.users[s] = userId;
       this.movies[s] = movieIdx;
       this.minutes[s] = 0;
       this.maxMinute[s] = minute;
       this.words[s] = 0;
       this.allocate(s, Math.min(MAX_WORDS, Math.max(4, word + 1)));
-      this.firstTimes.push(time);
-      this.lastTimes.push(time);
+      this.firstTimes[s] = time;
+      this.lastTimes[s] = time;
     } else {
       if (minute > this.maxMinute[s]!) this.maxMinute[s] = minute;
       if (time < this.firstTimes[s]!) this.firstTimes[s] = time;
@@ -113,7 +126,7 @@ export class WatchTable {
   /** CSV rows (WATCHES_HEADER order) sorted by user id, then movie id. */
   *rows(movieIds: MovieIds): Generator<string> {
     for (const s of this.index.sortedSlots(this.users, this.movies, movieIds)) {
-      yield `${this.users[s]},${csvField(movieIds.ids[this.movies[s]!]!)},${this.minutes[s]},${this.maxMinute[s]},${this.firstTimes[s]},${this.lastTimes[s]}`;
+      yield `${this.users[s]},${csvField(movieIds.ids[this.movies[s]!]!)},${this.minutes[s]},${this.maxMinute[s]},${formatEventTimeUs(this.firstTimes[s]!)},${formatEventTimeUs(this.lastTimes[s]!)}`;
     }
   }
 }

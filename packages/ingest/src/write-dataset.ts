@@ -57,7 +57,7 @@ function buildQuality(s: IngestState, users: number, movies: number): QualityRep
     },
     users: idQuality(users, s.usersSeen.size, o.sideUsers?.size ?? 0, o.sideUsers, s.unknownUsers.size, s.unknownUserLines),
     movies: idQuality(movies, s.movieIds.ids.length, o.sideMovies?.size ?? 0, o.sideMovies, s.unknownMovies.size, s.unknownMovieLines),
-    timeRange: { first: s.first, last: s.last },
+    timeRange: s.timeRange(),
   };
 }
 
@@ -106,7 +106,7 @@ export async function finishDataset(s: IngestState, outDir: string): Promise<Ing
     lines: quality.lines.total, ratings: s.ratings.index.size, watches: s.watches.index.size, users: userIds.length,
     movies: movieIds.length, requests: s.requests.lines, rejects: s.rejects.lines,
   };
-  const timeRange = { first: s.first, last: s.last };
+  const timeRange = s.timeRange();
   const { files, dataHash } = await hashFiles(dir);
   const manifest: Manifest = { schemaVersion: DATASET_SCHEMA_VERSION, source: s.options.source, counts, timeRange, files, dataHash };
   await writeFileAtomic(join(dir, DATASET_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
