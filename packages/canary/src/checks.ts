@@ -32,6 +32,9 @@ export interface QualityTest {
   minSamples: number;
 }
 
+/** Expected follows per arm (n times the pooled rate) below which the z-test is not trusted. */
+export const MIN_EXPECTED_FOLLOWS = 5;
+
 export interface CanaryTests {
   availability: ThresholdCheck;
   latency: ThresholdCheck;
@@ -53,7 +56,12 @@ export function runChecks(canary: ReleaseStats, stable: ReleaseStats, config: Ca
     samples: canary.requests, minSamples: config.minRequestsForRollback,
   };
   const test = twoProportionTest(canary.follows, canary.followEligible, stable.follows, stable.followEligible);
-  const qualityEnough = Math.min(canary.followEligible, stable.followEligible) >= config.minSamplesForQuality;
+  const samplesEnough = Math.min(canary.followEligible, stable.followEligible) >= config.minSamplesForQuality;
+  const pooledRate = (canary.follows + stable.follows) / Math.max(1, canary.followEligible + stable.followEligible);
+  // The z-test's normal approximation needs about MIN_EXPECTED_FOLLOWS expected follows per arm;
+  // without watches (rate 0) the test has no information and must not "pass".
+  const followsEnough = Math.min(canary.followEligible, stable.followEligible) * pooledRate >= MIN_EXPECTED_FOLLOWS;
+  const qualityEnough = samplesEnough && followsEnough;
   const significantWorse = qualityEnough && test !== null && test.pValue < config.alpha;
   const quality: QualityTest = {
     status: !qualityEnough || test === null ? "insufficient" : significantWorse ? "fail" : "pass",
@@ -77,6 +85,9 @@ function describeThreshold(name: string, c: ThresholdCheck, fmt: (x: number | nu
 function describeQuality(q: QualityTest): string {
   const head = `quality: canary follow rate ${pct(q.canaryRate)} vs stable ${pct(q.stableRate)}`;
   const evidence = q.diff === null ? "" : `, diff ${pct(q.diff)} (95% CI ${pct(q.ci95![0])} to ${pct(q.ci95![1])}), z ${q.z!.toFixed(2)}, one-sided p ${q.pValue!.toPrecision(3)}`;
+  if (q.status === "insufficient" && Math.min(q.samples.canary, q.samples.stable) >= q.minSamples) {
+    return `${head}${evidence}; too few follows to test (need ${MIN_EXPECTED_FOLLOWS} expected per arm; no watch events?)`;
+  }
   if (q.status === "insufficient") {
     return `${head}${evidence}; ${q.samples.canary} canary / ${q.samples.stable} stable scored recommendations, need ${q.minSamples} each to judge`;
   }

@@ -120,3 +120,21 @@ describe("follow scoring", () => {
     expect(a.perRelease.c).toMatchObject({ requests: 6, successes: 5, followEligible: 4, follows: 1, followRate: 0.25 });
   });
 });
+
+describe("quality without follows", () => {
+  it("stays insufficient when no watch events exist, instead of passing on two zero rates", () => {
+    const t = syntheticTraffic([{ id: "c", share: 0.2 }, ...STABLES], 10_000);
+    const a = analyzeCanary({ requests: t.requests, watches: [], canary: "c", windowStartMs: t.startMs, windowEndMs: t.endMs });
+    expect(a.tests.quality).toMatchObject({ status: "insufficient", significantWorse: false });
+    expect(a.verdict).toBe("continue");
+    expect(a.reasons.some((r) => r.includes("too few follows"))).toBe(true);
+  });
+});
+
+describe("availability", () => {
+  it("counts answered 4xx as success and no answer or 5xx as failure", () => {
+    const requests = [200, 404, 400, 503, 500, 0].map((status, i) => ({ timeMs: T0 + i, userId: i, release: "c", status, latencyMs: 5, movieIds: status === 200 ? ["a"] : [] }));
+    const a = analyzeCanary({ requests, watches: [], canary: "c", windowStartMs: T0, windowEndMs: T0 + 10 });
+    expect(a.perRelease.c).toMatchObject({ requests: 6, successes: 3, successRate: 0.5 });
+  });
+});
