@@ -1,0 +1,54 @@
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fixture, tempDir } from "./helpers.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+
+/** Runs the real CLI (`npx tsx packages/cli/src/main.ts ingest ...`), optionally piping `stdin` in. */
+function cli(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn("npx", ["tsx", "packages/cli/src/main.ts", "ingest", ...args], { cwd: ROOT, env: { ...process.env, CI: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe("recsys ingest", () => {
+  it("reads the event stream from stdin and prints the figures with --json", async () => {
+    const outDir = join(await tempDir(), "ds");
+    const events = await readFile(fixture("events.log"), "utf8");
+    const r = await cli(["--events", "-", "--users", fixture("users.jsonl"), "--out", outDir, "--json"], events);
+    expect(r.code, r.stderr).toBe(0);
+    const figures = JSON.parse(r.stdout);
+    expect(figures.counts).toMatchObject({ lines: 24, ratings: 2, watches: 3, rejects: 11 });
+    expect(figures.quality.users.unknown).toEqual({ ids: 2, lines: 2 });
+    const manifest = JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8"));
+    expect(manifest.dataHash).toBe(figures.dataHash);
+  });
+
+  it("prints the readable quality summary by default", async () => {
+    const r = await cli(["--movielens", fixture("ml-latest"), "--out", join(await tempDir(), "ds")]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("data quality (movielens:ml-latest)");
+  });
+
+  it.concurrent.each([
+    [["--events", "-"], "--out"],
+    [["--out", "x"], "exactly one of"],
+    [["--events", "-", "--movielens", "d", "--out", "x"], "exactly one of"],
+    [["--events", "/nonexistent/events.log", "--out", "x"], "/nonexistent/events.log"],
+    [["--movielens", fixture("empty-dir"), "--out", "x"], "no MovieLens files"],
+  ])("exits 2 with one line for %j", async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
