@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import { RecsysError, describeIssues } from "@recsys/core";
-import type { AppContext } from "./routes.ts";
+import type { AppContext } from "./context.ts";
 
 const ReloadBodySchema = z.strictObject({ model: z.string().min(1).max(4096).optional() });
 

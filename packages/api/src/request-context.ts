@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { randomBytes } from "node:crypto";
 
 /** Set by the server's request listener before express sees the request. */
@@ -26,12 +26,6 @@ export function createRequestIds(): (req: IncomingMessage) => string {
 export function printable(text: string, max = 64): string {
   const clipped = text.length > max ? text.slice(0, max) + "…" : text;
   return clipped.replace(/[^\x20-\x7e…]/g, "?");
-}
-
-/** Writes a complete response in one go (no express send(): no ETag hashing, no type sniffing). */
-export function writeResponse(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string>): void {
-  res.writeHead(status, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(body), ...headers });
-  res.end(body);
 }
 
 /** The UTC day of a time as "YYYY-MM-DD", recomputed only when the day changes. */

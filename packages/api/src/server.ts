@@ -49,12 +49,12 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
     const lookups = cache ? cache.hits + cache.misses : 0;
     return lookups ? cache!.hits / lookups : 0;
   });
-  const app = createApp({ config, holder, metrics, log: () => log, now, closing: () => closing });
+  const { app, recommendEndpoint } = createApp({ config, holder, metrics, log: () => log, now, closing: () => closing });
 
   async function bind(): Promise<Server> {
     const s = createServer((req, res) => {
       (req as TimedRequest).startedAt = performance.now();
-      app(req, res);
+      if (!recommendEndpoint.tryFastPath(req, res)) app(req, res);
     });
     await new Promise<void>((resolve, reject) => {
       s.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUse(config.host, config.port) : cannotListen(config.host, config.port, err.message)));

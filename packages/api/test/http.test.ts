@@ -113,6 +113,19 @@ describe("operational endpoints", () => {
   });
 });
 
+describe("express app without the fast path", () => {
+  it("answers /recommend exactly as the server's fast path does", async () => {
+    const server = createServer(api.app).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const id of ["4", "77777", "%31%32", "abc", "%E0%A4%A"]) {
+      const [viaApp, viaServer] = await Promise.all([get(`${base}/recommend/${id}`), get(`${url}/recommend/${id}`)]);
+      expect([viaApp.status, viaApp.text], id).toEqual([viaServer.status, viaServer.text]);
+    }
+    await new Promise((r) => server.close(r));
+  });
+});
+
 describe("models", () => {
   it("refuses a corrupt artifact at start", async () => {
     const bad = createApiServer(resolveApiConfig({ modelDir: badDir, port: 0, logDir: join(await tempDir(), "l") }), { report: () => undefined });
