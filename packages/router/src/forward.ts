@@ -95,12 +95,12 @@ export function createForwarder(deps: ForwarderDeps): { forward: (req: IncomingM
     const ex = (req as Tagged)[EX];
     if (!ex) return;
     const attempt = ex.attempts;
-    let body = "";
-    proxyRes.setEncoding("utf8");
-    proxyRes.on("data", (chunk: string) => { body += chunk; });
+    // An answer is one short line, nearly always one chunk: no string decoder, one toString.
+    let body: Buffer | null = null;
+    proxyRes.on("data", (chunk: Buffer) => { body = body === null ? chunk : Buffer.concat([body, chunk]); });
     proxyRes.on("end", () => {
       if (ex.done || attempt !== ex.attempts) return;
-      answered(ex, proxyRes.statusCode ?? 502, proxyRes.rawHeaders, body);
+      answered(ex, proxyRes.statusCode ?? 502, proxyRes.rawHeaders, body === null ? "" : (body as Buffer).toString("utf8"));
     });
     proxyRes.on("error", (err) => failed(ex, attempt, "reset", err.message));
   });
