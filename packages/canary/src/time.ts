@@ -17,10 +17,10 @@ export function parseTimeMs(s: string): number {
   return Number.isNaN(ms) || !isCalendarDate(m[1]!) ? NaN : ms;
 }
 
-/** Date.parse rolls 2022-02-30 over into March; this refuses such days. */
+/** Date.parse rolls 2022-02-30 over into March and takes 24:00 as midnight; this refuses both. */
 function isCalendarDate(isoDateTime: string): boolean {
   const [y, mo, d] = isoDateTime.slice(0, 10).split("-").map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d;
+  return new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d && Number(isoDateTime.slice(11, 13)) < 24;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
