@@ -15,6 +15,6 @@ export function unknownIdError(kind: "user" | "movie", id: number | string): Inp
 export function outDirInUseError(dir: string): InputError {
   return new InputError(
     SIM_ERRORS.outDirInUse,
-    `${dir}: exists and does not look like a simulator output (no events.log); pick an empty or new --out directory`,
+    `${dir}: exists and is not a simulator output directory (no events.log); pick an empty or new --out directory`,
   );
 }

@@ -115,13 +115,17 @@ describe("writeSimulation", () => {
     expect(meta.unlisted.users.length).toBe(world.listedUser.length - world.listedUser.reduce((a, b) => a + b, 0));
   });
 
-  it("refuses to replace a directory that is not a simulation output", async () => {
+  it("refuses to replace a file or a directory that is not a simulation output", async () => {
     const busy = join(root, "busy");
     await mkdir(busy);
     await writeFile(join(busy, "notes.txt"), "keep me");
     const err = await writeSimulation(world, { outDir: busy, days: 1, seed: 1 }).catch((e: unknown) => e);
     expect((err as RecsysError).code).toBe("RECSYS_SIM_OUT_DIR_IN_USE");
     expect(await readFile(join(busy, "notes.txt"), "utf8")).toBe("keep me");
+    const file = join(busy, "notes.txt");
+    const err2 = await writeSimulation(world, { outDir: file, days: 1, seed: 1 }).catch((e: unknown) => e);
+    expect((err2 as RecsysError).code).toBe("RECSYS_SIM_OUT_DIR_IN_USE");
+    expect(await readFile(file, "utf8")).toBe("keep me");
   });
 });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRng, parseOrThrow, writeDirAtomic, formatEventTime, type Progress } from "@recsys/core";
 import { minuteStep, ratingDelay } from "./choice.ts";
@@ -48,10 +48,12 @@ export interface SimulationSummary {
   linesPerSecond: number;
 }
 
-/** Refuses to replace a directory that holds something other than an earlier simulation. */
+/** Refuses to replace a file, or a directory that holds something other than an earlier simulation. */
 async function checkOutDir(dir: string): Promise<void> {
-  const entries = await readdir(dir).catch(() => null);
-  if (entries && entries.length > 0 && !entries.includes(SIM_FILES.events)) throw outDirInUseError(dir);
+  const info = await stat(dir).catch(() => null);
+  if (!info) return;
+  const entries = info.isDirectory() ? await readdir(dir) : null;
+  if (!entries || (entries.length > 0 && !entries.includes(SIM_FILES.events))) throw outDirInUseError(dir);
 }
 
 /**
