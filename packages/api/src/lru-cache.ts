@@ -31,8 +31,4 @@ export class LruCache<K, V> {
   clear(): void {
     this.map.clear();
   }
-
-  get size(): number {
-    return this.map.size;
-  }
 }

@@ -28,6 +28,8 @@ export interface ResponseLog {
   /** Flushes, syncs and closes the file; later appends are dropped. */
   close(): Promise<void>;
   readonly written: number;
+  /** Lines dropped because the queue hit its memory cap while writes kept failing. */
+  readonly dropped: number;
 }
 
 export interface ResponseLogOptions {
@@ -42,6 +44,8 @@ const HEADER = TELEMETRY_HEADER.join(",") + "\n";
 const FILE_PATTERN = /^responses-(\d{8})(?:-(\d+))?\.csv$/;
 /** A flush starts early once this much is queued, bounding memory under a flood. */
 const EARLY_FLUSH_BYTES = 1 << 20;
+/** With the disk failing, lines beyond this are dropped (and counted) rather than eat memory. */
+const MAX_QUEUED_BYTES = 64 << 20;
 
 /** RFC 4180 quoting, only where a field needs it (error texts may hold commas or quotes). */
 function csvField(text: string): string {
@@ -68,6 +72,8 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
   let queue: string[] = [];
   let queuedBytes = 0;
   let written = 0;
+  let dropped = 0;
+  let earlyFlush = false;
   let closed = false;
   let file: { day: string; n: number; size: number; fh: FileHandle } | null = null;
   let writing: Promise<void> = Promise.resolve();
@@ -115,6 +121,7 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
     } catch (err) {
       // Keep what was not written for the next flush, and reopen the file then.
       queue = lines.slice(start).concat(queue);
+      queuedBytes = queue.reduce((n, l) => n + l.length, 0);
       await file?.fh.close().catch(() => undefined);
       file = null;
       options.onError?.(err as Error);
@@ -128,10 +135,17 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
   return {
     append(record) {
       if (closed) return;
+      if (queuedBytes > MAX_QUEUED_BYTES) {
+        dropped++;
+        return;
+      }
       const line = formatResponseLine(record);
       queue.push(line);
       queuedBytes += line.length;
-      if (queuedBytes > EARLY_FLUSH_BYTES) void flush();
+      if (queuedBytes > EARLY_FLUSH_BYTES && !earlyFlush) {
+        earlyFlush = true;
+        void flush().finally(() => (earlyFlush = false));
+      }
     },
     flush,
     async close() {
@@ -147,6 +161,9 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
     },
     get written() {
       return written;
+    },
+    get dropped() {
+      return dropped;
     },
   };
 }

@@ -17,11 +17,6 @@ export class TopK {
     this.size = 0;
   }
 
-  /** The score an item must beat to enter (−Infinity while the heap is not full). */
-  threshold(): number {
-    return this.size < this.capacity ? -Infinity : this.scores[0]!;
-  }
-
   /** Offers an item; ties keep the earlier item, so results do not depend on heap internals. */
   push(score: number, item: number): void {
     const s = this.scores, it = this.items;
