@@ -61,6 +61,24 @@ describe("GET /recommend/:userId", () => {
     expect(b.headers.get("x-request-id")).toBe("router-abc.1");
   });
 
+  it("explores 2 of 20 slots (share 0.1) the same way in another process of the same model", async () => {
+    const other = await startApi({ modelDir: dirA, exploreShare: 0.1, cacheSize: 0 });
+    try {
+      for (const user of ["4", "77777"]) {
+        const [a, b] = await Promise.all([get(`${url}/recommend/${user}`), get(`${other.url}/recommend/${user}`)]);
+        expect(b.text).toBe(a.text);
+        expect(a.text.split(",")).toHaveLength(20);
+      }
+      const plain = await startApi({ modelDir: dirA });
+      const explored = (await get(`${url}/recommend/4`)).text.split(",");
+      const unexplored = (await get(`${plain.url}/recommend/4`)).text.split(",");
+      await plain.api.close();
+      expect(explored.filter((id) => !unexplored.includes(id))).toHaveLength(2);
+    } finally {
+      await other.api.close();
+    }
+  });
+
   it("answers 400 with a one-line reason for anything but a non-negative integer", async () => {
     const bad = ["abc", "-1", "1.5", "4294967296", "9".repeat(5000), "%2D1", "%00", "%E0%A4%A", "%EF%BC%91%EF%BC%92", "1%20", "0x1F", "%2B1"];
     for (const id of bad) {
