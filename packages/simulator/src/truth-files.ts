@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, InputError } from "@recsys/core";
 import type { Truth } from "./truth.ts";
-import type { World } from "./world.ts";
+import { WorldOptionsSchema, type World } from "./world.ts";
 import { SIM_ERRORS } from "./errors.ts";
 
 /**
@@ -27,6 +27,8 @@ export const TruthMetaSchema = z.object({
   format: z.literal("recsys-sim-truth"),
   version: z.literal(1),
   seed: z.number().int(),
+  /** The createWorld options that built this world: `createWorld(meta.worldOptions)` rebuilds it. */
+  worldOptions: WorldOptionsSchema,
   factors: z.number().int().positive(),
   globalMean: z.number(),
   ratingNoise: z.number(),
@@ -60,6 +62,7 @@ export async function writeTruth(dir: string, world: World): Promise<void> {
     format: "recsys-sim-truth",
     version: 1,
     seed: world.options.seed,
+    worldOptions: world.options,
     factors: t.factors,
     globalMean: t.globalMean,
     ratingNoise: t.ratingNoise,

@@ -110,6 +110,7 @@ describe("writeSimulation", () => {
   it("writes the hidden truth so it reads back exactly", async () => {
     const { meta, truth } = await readTruth(join(dir, "truth"));
     expect(meta.movieIds).toEqual(world.movieIds);
+    expect(createWorld(meta.worldOptions).movies).toEqual(world.movies);
     expect(truth.userFactors).toEqual(world.truth.userFactors);
     expect(truth.movieBias).toEqual(world.truth.movieBias);
     expect(meta.unlisted.users.length).toBe(world.listedUser.length - world.listedUser.reduce((a, b) => a + b, 0));
