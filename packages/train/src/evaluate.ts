@@ -1,0 +1,120 @@
+import { UNKNOWN, type RatingSet } from "./ratings.ts";
+import { errorMetrics, type FactorModel } from "./factors.ts";
+import { loadRatingsAgainst } from "./data.ts";
+import type { RecModel } from "@recsys/artifact";
+
+export interface EvaluationOptions {
+  /** List length of the ranking metrics. */
+  topN: number;
+  /** A rating at or above this is a relevant item. */
+  relevantAt: number;
+}
+
+export const EVALUATION_DEFAULTS: EvaluationOptions = { topN: 20, relevantAt: 4 };
+
+export interface EvaluationReport {
+  ratings: number;
+  rmse: number;
+  mae: number;
+  /** Ratings whose user or movie the model does not know (predicted from the biases it has). */
+  unknownRatings: number;
+  /** Known users of the data: each gets a top-N list. */
+  rankedUsers: number;
+  /** Of those, users with at least one relevant unseen movie: they carry precision/recall/nDCG. */
+  relevantUsers: number;
+  precision: number;
+  recall: number;
+  ndcg: number;
+  /** Distinct movies in all top-N lists / catalogue size. */
+  coverage: number;
+  topN: number;
+  relevantAt: number;
+}
+
+/** A RecModel seen as the factor model the metrics use (same arrays, no copy). */
+export function factorView(model: RecModel): FactorModel {
+  return { ...model, globalMean: model.meta.globalMean };
+}
+
+/**
+ * Scores a model on the ratings of a dataset directory: RMSE and MAE of clipped predictions,
+ * and ranking quality as the API serves it: for each known user, the top-N movies by predicted
+ * score among those the user had not seen in training (the model's seen list); relevant =
+ * movies the user rated >= relevantAt in the data and had not seen. precision = hits / N,
+ * recall = hits / relevant, nDCG with binary gains; averaged over users with a relevant movie.
+ *
+ *     const report = await evaluateModel(await loadRecModel("models/m1"), "data/next-week");
+ */
+export async function evaluateModel(model: RecModel, dataDir: string, options: EvaluationOptions = EVALUATION_DEFAULTS): Promise<EvaluationReport> {
+  const userIndex = new Map(model.meta.userIds.map((id, u) => [id, u]));
+  const movieIndex = new Map(model.meta.movieIds.map((id, i) => [id, i]));
+  return evaluateRatings(model, await loadRatingsAgainst(dataDir, userIndex, movieIndex), options);
+}
+
+/** evaluateModel on ratings already mapped to the model's rows. */
+export function evaluateRatings(model: RecModel, s: RatingSet, options: EvaluationOptions = EVALUATION_DEFAULTS): EvaluationReport {
+  const fm = factorView(model);
+  const { rmse, mae } = errorMetrics(fm, s);
+  let unknownRatings = 0;
+  for (let r = 0; r < s.length; r++) if (s.users[r] === UNKNOWN || s.items[r] === UNKNOWN) unknownRatings++;
+  return { ratings: s.length, rmse, mae, unknownRatings, ...rankingMetrics(model, s, options), ...options };
+}
+
+function rankingMetrics(model: RecModel, s: RatingSet, { topN, relevantAt }: EvaluationOptions) {
+  const byUser = new Map<number, number[]>();
+  for (let r = 0; r < s.length; r++) {
+    const u = s.users[r]!;
+    if (u === UNKNOWN) continue;
+    let rows = byUser.get(u);
+    if (!rows) byUser.set(u, (rows = []));
+    if (s.items[r] !== UNKNOWN && s.values[r]! >= relevantAt) rows.push(s.items[r]!);
+  }
+  const seen = new Uint8Array(model.nItems), listed = new Uint8Array(model.nItems), scores = new Float64Array(model.nItems);
+  const top = new Int32Array(topN);
+  let relevantUsers = 0, precision = 0, recall = 0, ndcg = 0;
+  for (const [u, relevantRows] of byUser) {
+    const from = model.seenOffsets[u]!, to = model.seenOffsets[u + 1]!;
+    for (let j = from; j < to; j++) seen[model.seenItems[j]!] = 1;
+    scoreItems(model, u, scores);
+    const n = selectTop(scores, seen, top);
+    const relevant = new Set(relevantRows.filter((i) => !seen[i]));
+    for (let j = from; j < to; j++) seen[model.seenItems[j]!] = 0;
+    let hits = 0, dcg = 0;
+    for (let j = 0; j < n; j++) {
+      listed[top[j]!] = 1;
+      if (relevant.has(top[j]!)) { hits++; dcg += 1 / Math.log2(j + 2); }
+    }
+    if (relevant.size === 0) continue;
+    let idcg = 0;
+    for (let j = 0; j < Math.min(relevant.size, topN); j++) idcg += 1 / Math.log2(j + 2);
+    relevantUsers++; precision += hits / topN; recall += hits / relevant.size; ndcg += dcg / idcg;
+  }
+  const avg = (x: number) => (relevantUsers ? x / relevantUsers : 0);
+  const coverage = listed.reduce((a, b) => a + b, 0) / Math.max(1, model.nItems);
+  return { rankedUsers: byUser.size, relevantUsers, precision: avg(precision), recall: avg(recall), ndcg: avg(ndcg), coverage };
+}
+
+/** Item bias + dot product: the user's ranking (mean and user bias shift every item alike). */
+function scoreItems(model: RecModel, u: number, out: Float64Array): void {
+  const k = model.k, uo = u * k, P = model.userFactors, Q = model.itemFactors;
+  for (let i = 0; i < model.nItems; i++) {
+    let s = model.itemBias[i]!;
+    const io = i * k;
+    for (let f = 0; f < k; f++) s += P[uo + f]! * Q[io + f]!;
+    out[i] = s;
+  }
+}
+
+/** Indexes of the highest scores among unseen items into `top` (best first; ties to the lower row); returns the count. */
+function selectTop(scores: Float64Array, seen: Uint8Array, top: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (seen[i]) continue;
+    const s = scores[i]!;
+    if (n === top.length && s <= scores[top[n - 1]!]!) continue;
+    let j = n < top.length ? n++ : n - 1;
+    while (j > 0 && scores[top[j - 1]!]! < s) { top[j] = top[j - 1]!; j--; }
+    top[j] = i;
+  }
+  return n;
+}

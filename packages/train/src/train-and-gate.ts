@@ -1,0 +1,101 @@
+import { GateFailedError, InputError, parseOrThrow } from "@recsys/core";
+import { writeRecModel, type ModelMeta } from "@recsys/artifact";
+import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
+import { errorMetrics, type FactorModel } from "./factors.ts";
+import { engineParams, TrainOptionsSchema, type TrainOptions } from "./options.ts";
+import { parseEventTime } from "./ratings.ts";
+import { servingTensors } from "./serving.ts";
+import { splitRatings } from "./split.ts";
+import { trainModel, type TrainModelHooks } from "./train-model.ts";
+import { trainSgd } from "./sgd.ts";
+
+export interface TrainAndGateInput extends TrainOptions {
+  dataDir: string;
+  /** The deployable model directory; created or replaced only when the gate passes. */
+  outDir: string;
+  /** A dataset whose ratings are the held-out set; without it the data is split (options.split). */
+  holdoutDir?: string;
+  /** Defaults to the dataset's last event time, so the same data and seed give the same bytes. */
+  createdAt?: string;
+}
+
+export interface EpochReport { epoch: number; epochs: number; trainRmse: number; heldOutRmse: number }
+
+export interface TrainSummary {
+  /** Where the artifact went: outDir, or `${outDir}.failed` when the gate failed. */
+  dir: string;
+  passed: boolean;
+  meta: ModelMeta;
+}
+
+/**
+ * Loads a dataset, holds out ratings (from `holdoutDir`, or a per-user split), trains, measures
+ * held-out RMSE/MAE beside a biases-only baseline, and applies the gate (RMSE < gateRmse).
+ * Passed: the artifact is written to `outDir` (atomically). Failed: it goes to `${outDir}.failed`
+ * with gate.passed = false (loadRecModel refuses it) for inspection, `outDir` is left untouched,
+ * and a GateFailedError (exit 3) names the measured RMSE. Deterministic for data + seed.
+ *
+ *     const { meta } = await trainAndGate({ dataDir: "data", outDir: "models/m1", engine: "sgd" });
+ */
+export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHooks & { onEpochReport?: (r: EpochReport) => void } = {}): Promise<TrainSummary> {
+  const { dataDir, outDir, holdoutDir, createdAt, ...rest } = input;
+  const options = parseOrThrow(TrainOptionsSchema, rest, "train options");
+  const params = engineParams(options);
+  const data = await loadTrainingData(dataDir);
+  const { train, test } = holdoutDir
+    ? { train: data.ratings, test: await loadRatingsAgainst(holdoutDir, data.userIndex, data.movieIndex) }
+    : splitRatings(data.ratings, data.userIds.length, { mode: options.split, fraction: options.holdoutFraction, seed: options.seed });
+  if (train.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${dataDir}: no ratings to train on`);
+  if (test.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${holdoutDir ?? dataDir}: no held-out ratings (too few ratings per user to split; pass --holdout)`);
+
+  const dims = { train, nUsers: data.userIds.length, nItems: data.movieIds.length };
+  const model = await trainModel(dims, options.engine, params, {
+    ...hooks,
+    onEpoch: (epoch, trainRmse, m) => hooks.onEpochReport?.({ epoch, epochs: params.epochs, trainRmse, heldOutRmse: errorMetrics(m, test).rmse }),
+  });
+  const baseline = trainSgd(train, dims.nUsers, dims.nItems, { ...params, factors: 0 });
+  const held = errorMetrics(model, test);
+  const metrics = {
+    rmse: held.rmse, mae: held.mae, trainRmse: errorMetrics(model, train).rmse,
+    baselineRmse: errorMetrics(baseline, test).rmse, trainRatings: train.length, heldOutRatings: test.length,
+  };
+  const lastEvent = data.manifest.timeRange.last ?? lastEventTime(data);
+  const passed = held.rmse < options.gateRmse; // NaN fails too
+  const dir = passed ? outDir : `${outDir}.failed`;
+  const meta = await writeArtifact(dir, data, model, {
+    engine: options.engine,
+    hyperParams: { ...params, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction },
+    metrics, gate: { metric: "rmse", threshold: options.gateRmse, value: held.rmse, passed },
+    createdAt: createdAt ?? lastEvent,
+  }, parseEventTime(lastEvent));
+  if (!passed) {
+    throw new GateFailedError(`gate failed: held-out RMSE ${held.rmse.toFixed(4)} is not below ${options.gateRmse} (baseline ${metrics.baselineRmse.toFixed(4)}); nothing deployable was written, the rejected model is kept in ${dir} for inspection`);
+  }
+  return { dir, passed, meta };
+}
+
+interface ArtifactInfo {
+  engine: string;
+  hyperParams: Record<string, number | string | boolean>;
+  metrics: Record<string, number>;
+  gate: ModelMeta["gate"];
+  createdAt: string;
+}
+
+/** `now` anchors the popularity decay: the data's last event, whatever createdAt says. */
+async function writeArtifact(dir: string, data: TrainingData, model: FactorModel, info: ArtifactInfo, now: number): Promise<ModelMeta> {
+  const { groups, tensors } = servingTensors(data, now);
+  return writeRecModel(dir, {
+    ...info, factors: model.k, globalMean: model.globalMean, userIds: data.userIds, movieIds: data.movieIds, groups,
+    dataHash: data.manifest.dataHash,
+  }, {
+    ...tensors, userFactors: model.userFactors, itemFactors: model.itemFactors, userBias: model.userBias, itemBias: model.itemBias,
+  });
+}
+
+function lastEventTime(data: TrainingData): string {
+  let last = 0;
+  const scan = (s: { length: number; times: Float64Array }) => { for (let r = 0; r < s.length; r++) if (s.times[r]! > last) last = s.times[r]!; };
+  scan(data.ratings); scan(data.watches);
+  return new Date(last).toISOString();
+}

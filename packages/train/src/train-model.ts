@@ -1,0 +1,40 @@
+import type { FactorModel } from "./factors.ts";
+import type { RatingSet } from "./ratings.ts";
+import type { EngineHooks, EngineName, EngineParams } from "./engine.ts";
+import { trainSgd } from "./sgd.ts";
+import { trainTfjs } from "./tfjs-engine.ts";
+import { loadTf } from "./tf-backend.ts";
+
+export interface TrainModelInput {
+  train: RatingSet;
+  nUsers: number;
+  nItems: number;
+}
+
+export interface TrainModelHooks extends EngineHooks {
+  /** One-line notices (e.g. the TensorFlow.js backend in use). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Trains biased MF with the chosen engine on `train` (rows index the id maps, nUsers x nItems).
+ * Users and movies without a training rating (watch-only, or all ratings held out) keep zero
+ * factors and bias, so they predict from what is known instead of from random initial vectors.
+ *
+ *     const model = await trainModel({ train, nUsers, nItems }, "sgd", engineParams(options));
+ */
+export async function trainModel(input: TrainModelInput, engine: EngineName, params: EngineParams, hooks: TrainModelHooks = {}): Promise<FactorModel> {
+  const { train, nUsers, nItems } = input;
+  const model = engine === "tfjs"
+    ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks)
+    : trainSgd(train, nUsers, nItems, params, hooks);
+  zeroUnrated(model, train);
+  return model;
+}
+
+function zeroUnrated(m: FactorModel, train: RatingSet): void {
+  const userRated = new Uint8Array(m.nUsers), itemRated = new Uint8Array(m.nItems);
+  for (let r = 0; r < train.length; r++) { userRated[train.users[r]!] = 1; itemRated[train.items[r]!] = 1; }
+  for (let u = 0; u < m.nUsers; u++) if (!userRated[u]) { m.userBias[u] = 0; m.userFactors.fill(0, u * m.k, (u + 1) * m.k); }
+  for (let i = 0; i < m.nItems; i++) if (!itemRated[i]) { m.itemBias[i] = 0; m.itemFactors.fill(0, i * m.k, (i + 1) * m.k); }
+}
