@@ -6,4 +6,5 @@ export const CANARY_ERROR = {
   badFile: "RECSYS_BAD_FILE",
   badTelemetry: "RECSYS_BAD_TELEMETRY",
   noRequests: "RECSYS_NO_REQUESTS",
+  unknownRelease: "RECSYS_UNKNOWN_RELEASE",
 } as const;

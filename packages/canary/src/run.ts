@@ -58,6 +58,12 @@ export async function analyzeCanaryFiles(input: CanaryFilesInput): Promise<Canar
     const from = telemetry ? `telemetry ${input.telemetryFiles!.join(", ")}` : `event log ${input.eventsFile}`;
     throw new InputError(CANARY_ERROR.noRequests, `${from}: no valid request records to analyse`);
   }
+  // A deploy loop may see no canary yet; a finished log without it means a mistyped release.
+  const seen = new Set(requests.map((r) => r.release));
+  const unknown = [input.canary, ...(input.stable ?? [])].filter((r) => !seen.has(r));
+  if (unknown.length) {
+    throw new InputError(CANARY_ERROR.unknownRelease, `release ${unknown.join(", ")} never appears in the requests (releases seen: ${[...seen].sort().join(", ")})`);
+  }
   const { first, last } = timeRange(requests);
   const window = resolveWindow(input.window, first, last);
   const analysis = analyzeCanary({

@@ -102,6 +102,8 @@ describe("recsys canary analyze", () => {
     [["analyze", "--events", "E", "--canary", "c", "--config", "BADCONFIG"]],
     [["analyze", "--events", "E", "--canary", "c", "--stable", "c"]],
     [["analyze", "--events", "E", "--canary", "c", "--bogus"]],
+    [["analyze", "--events", "E", "--canary", "c2"]],
+    [["analyze", "--events", "E", "--canary", "c", "--stable", "s1,s9"]],
   ])("exits 2 on bad input: %j", async (args) => {
     const badConfig = join(root, "bad.json");
     await writeFile(badConfig, JSON.stringify({ maxP99: 300 }));
