@@ -21,7 +21,7 @@ const fromString = (inner: z.ZodNumber) =>
 
 /** The validated configuration of one API process; defaults live here and nowhere else. */
 export const ApiConfigSchema = z.strictObject({
-  modelDir: z.string().min(1, "a model directory is required (--model or RECSYS_MODEL_DIR)"),
+  modelDir: z.string({ error: "a model directory is required (--model or RECSYS_MODEL_DIR)" }).min(1, "a model directory is required (--model or RECSYS_MODEL_DIR)"),
   port: fromString(z.number().int().min(0).max(65535)).default(8080),
   host: z.string().min(1).default("127.0.0.1"),
   release: z.string().regex(/^[\w.:+-]{1,100}$/, "release ids are 1-100 characters of letters, digits and ._:+-").default("dev"),

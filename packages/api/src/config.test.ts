@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { resolveApiConfig } from "./config.ts";
+
+const noGit = () => "unknown";
+
+describe("resolveApiConfig", () => {
+  it("takes flags over env over defaults", () => {
+    const env = { RECSYS_MODEL_DIR: "m-env", RECSYS_PORT: "9000", RECSYS_EXPLORE: "0.1", RECSYS_RELEASE: "r-env", RECSYS_GIT_COMMIT: "abc" };
+    const c = resolveApiConfig({ port: 0 }, env, noGit);
+    expect(c).toMatchObject({ modelDir: "m-env", port: 0, host: "127.0.0.1", exploreShare: 0.1, release: "r-env", commit: "abc", cacheSize: 50_000 });
+  });
+
+  it("falls back from RECSYS_GIT_COMMIT to git to 'unknown'", () => {
+    expect(resolveApiConfig({ modelDir: "m" }, {}, () => "deadbeef").commit).toBe("deadbeef");
+    expect(resolveApiConfig({ modelDir: "m" }, {}, noGit).commit).toBe("unknown");
+  });
+
+  it("rejects bad values and unknown keys with RECSYS_API_BAD_CONFIG", () => {
+    for (const bad of [{ port: 70000 }, { exploreShare: 0.8 }, { adminToken: "short" }, { release: "has space" }, { nope: 1 } as object]) {
+      expect(() => resolveApiConfig({ modelDir: "m", ...bad }, {}, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
+    }
+    expect(() => resolveApiConfig({}, { RECSYS_PORT: "80a" }, noGit)).toThrow(/modelDir.*required|port/);
+  });
+});
