@@ -30,6 +30,8 @@ export const RouterConfigSchema = z.strictObject({
     path: z.string().startsWith("/").default("/readyz"),
     intervalMs: z.number().int().min(50).max(600_000).default(1000),
     timeoutMs: z.number().int().min(10).max(60_000).default(300),
+    /** Failed checks in a row that take an upstream out (a refused connect: at once). */
+    unhealthyAfter: z.number().int().min(1).max(100).default(2),
   }).prefault({}),
   /** Consecutive failed tries (timeouts, resets, 5xx) that eject an upstream; a refused connect ejects at once. */
   ejectAfter: z.number().int().min(1).max(1000).default(3),

@@ -51,13 +51,16 @@ export function releaseFor(table: RouteTable, userId: string | null): LiveReleas
   return userId === null ? table.stable : table.order[releaseIndexForBucket(table.upper, userBucket(userId))];
 }
 
-/** Next healthy upstream of `rel` other than `exclude`, round-robin; null if there is none. */
-export function pickUpstream(rel: LiveRelease, exclude: Upstream | null): Upstream | null {
+/**
+ * Next upstream of `rel` other than `exclude`, round-robin: a healthy one, or with `anyHealth`
+ * any one at all. Null if there is none.
+ */
+export function pickUpstream(rel: LiveRelease, exclude: Upstream | null, anyHealth = false): Upstream | null {
   const n = rel.upstreams.length;
   for (let k = 0; k < n; k++) {
     const i = (rel.next + k) % n;
     const up = rel.upstreams[i];
-    if (up.healthy && up !== exclude) {
+    if ((anyHealth || up.healthy) && up !== exclude) {
       rel.next = (i + 1) % n;
       return up;
     }
@@ -72,17 +75,24 @@ export interface Target {
 }
 
 /**
- * Points `out` at the next try: a healthy upstream of the user's release, else of the stable
- * release, else of a canary that has traffic anyway (a rolled-back canary, weight 0, never gets
- * a stray user). Returns false, leaving `out` alone, when nothing healthy is left.
+ * Points `out` at the next try: an upstream of the user's release, else of the stable release,
+ * else of a canary that has traffic anyway (a rolled-back canary, weight 0, never gets a stray
+ * user). Healthy upstreams first; when none is healthy anywhere, health marks may be stale (a
+ * check that timed out on a busy machine), so it tries any upstream in the same order before
+ * giving up ("panic routing", as Envoy calls it). Returns false, leaving `out` alone, when
+ * there is nothing left to try.
  */
 export function chooseTarget(table: RouteTable, assigned: LiveRelease, exclude: Upstream | null, out: Target): boolean {
+  return chooseIn(table, assigned, exclude, out, false) || chooseIn(table, assigned, exclude, out, true);
+}
+
+function chooseIn(table: RouteTable, assigned: LiveRelease, exclude: Upstream | null, out: Target, anyHealth: boolean): boolean {
   let rel = assigned;
-  let up = pickUpstream(rel, exclude);
-  if (!up && assigned !== table.stable) up = pickUpstream((rel = table.stable), exclude);
+  let up = pickUpstream(rel, exclude, anyHealth);
+  if (!up && assigned !== table.stable) up = pickUpstream((rel = table.stable), exclude, anyHealth);
   for (let i = 0; !up && i < table.order.length; i++) {
     rel = table.order[i];
-    if (rel !== assigned && rel !== table.stable && rel.weight > 0) up = pickUpstream(rel, exclude);
+    if (rel !== assigned && rel !== table.stable && rel.weight > 0) up = pickUpstream(rel, exclude, anyHealth);
   }
   if (!up) return false;
   out.servedBy = rel;

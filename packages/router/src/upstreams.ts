@@ -13,6 +13,8 @@ export interface Upstream {
   failures: number;
   lastError: string;
   checking: boolean;
+  /** Consecutive failed active checks. */
+  checkFailures: number;
 }
 
 export function createUpstream(url: string): Upstream {
@@ -25,6 +27,7 @@ export function createUpstream(url: string): Upstream {
     failures: 0,
     lastError: "",
     checking: false,
+    checkFailures: 0,
   };
 }
 
@@ -46,15 +49,19 @@ export interface HealthCheckOptions {
   path: string;
   intervalMs: number;
   timeoutMs: number;
+  /** Failed checks in a row that mark an upstream down (a refused connect counts at once). */
+  unhealthyAfter: number;
   agent: Agent;
 }
 
 /**
  * Active checks: GET `<upstream><path>` (default /readyz) for every upstream every interval,
- * one check in flight per upstream. 200 marks it healthy, anything else (or no answer within
- * timeoutMs) unhealthy. Returns a stop function; the first round starts at once.
+ * one check in flight per upstream. A 200 marks it healthy; a refused connect marks it down at
+ * once, other failures (status, no answer within timeoutMs) after `unhealthyAfter` in a row, so
+ * one slow check on a busy machine does not take a working replica out. Returns a stop
+ * function; the first round starts at once.
  *
- *     const stop = startHealthChecks(() => pool, { path: "/readyz", intervalMs: 1000, timeoutMs: 300, agent });
+ *     const stop = startHealthChecks(() => pool, { path: "/readyz", intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 2, agent });
  */
 export function startHealthChecks(upstreams: () => Iterable<Upstream>, opts: HealthCheckOptions): () => void {
   const round = () => { for (const up of upstreams()) if (!up.checking) check(up, opts); };
@@ -66,12 +73,17 @@ export function startHealthChecks(upstreams: () => Iterable<Upstream>, opts: Hea
 
 function check(up: Upstream, opts: HealthCheckOptions): void {
   up.checking = true;
-  const settle = (ok: boolean, why: string) => {
+  const settle = (ok: boolean, why: string, gone = false) => {
     if (!up.checking) return;
     up.checking = false;
-    up.healthy = ok;
-    if (ok) up.failures = 0;
-    else up.lastError = `health: ${why}`;
+    if (ok) {
+      up.healthy = true;
+      up.failures = 0;
+      up.checkFailures = 0;
+      return;
+    }
+    up.lastError = `health: ${why}`;
+    if (gone || ++up.checkFailures >= opts.unhealthyAfter) up.healthy = false;
   };
   const req = request({ ...up.target, path: opts.path, method: "GET", agent: opts.agent, timeout: opts.timeoutMs }, (res) => {
     res.resume();
@@ -79,6 +91,9 @@ function check(up: Upstream, opts: HealthCheckOptions): void {
     res.on("error", (err) => settle(false, err.message));
   });
   req.on("timeout", () => { settle(false, `no answer in ${opts.timeoutMs} ms`); req.destroy(); });
-  req.on("error", (err) => settle(false, (err as NodeJS.ErrnoException).code ?? err.message));
+  req.on("error", (err) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    settle(false, code ?? err.message, code === "ECONNREFUSED");
+  });
   req.end();
 }

@@ -6,7 +6,7 @@ export const TOKEN = "test-token-0123456789";
 export async function startRouter(releases: Release[] | RouterConfigInput["releases"], extra: Partial<RouterConfigInput> = {}): Promise<{ router: Router; url: string }> {
   const router = createRouter({
     port: 0, host: "127.0.0.1", adminToken: TOKEN, releases,
-    healthCheck: { intervalMs: 200, timeoutMs: 150 },
+    healthCheck: { intervalMs: 200, timeoutMs: 1000 },
     ...extra,
   }, { onError: () => {} });
   const { url } = await router.listen();
