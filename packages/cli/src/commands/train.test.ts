@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { ML100K_LIKE, writeSyntheticDataset } from "@recsys/train";
+import { runCli } from "../main.ts";
+
+function io() {
+  const stdout = new PassThrough(), stderr = new PassThrough();
+  let out = "", err = "";
+  stdout.on("data", (c) => (out += c));
+  stderr.on("data", (c) => (err += c));
+  return { io: { stdout, stderr, stdin: new PassThrough(), waitForStop: () => new Promise<string>(() => {}) }, out: () => out, err: () => err };
+}
+
+const root = await mkdtemp(join(tmpdir(), "train-cli-"));
+afterAll(() => rm(root, { recursive: true, force: true }));
+const small = { ...ML100K_LIKE, users: 150, items: 100, ratings: 5000, seed: 4 };
+const data = join(root, "data"), noise = join(root, "noise");
+await writeSyntheticDataset(data, small);
+await writeSyntheticDataset(noise, { ...small, random: true });
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+describe("recsys train / evaluate", () => {
+  it("trains, passes the gate, and evaluates the model as JSON", async () => {
+    const t = io(), model = join(root, "model");
+    expect(await runCli(["train", "--data", data, "--out", model, "--factors", "8", "--epochs", "5", "--json"], t.io)).toBe(0);
+    const s = JSON.parse(t.out());
+    expect(s.gate.passed).toBe(true);
+    expect(s.metrics.rmse).toBeLessThan(1);
+    const e = io();
+    expect(await runCli(["evaluate", "--model", model, "--data", data, "--json"], e.io)).toBe(0);
+    const r = JSON.parse(e.out());
+    expect(r.ratings).toBe(JSON.parse(await readFile(join(data, "manifest.json"), "utf8")).counts.ratings);
+    expect(r.topN).toBe(20);
+    for (const k of ["rmse", "mae", "precision", "recall", "ndcg", "coverage"]) expect(Number.isFinite(r[k])).toBe(true);
+  });
+
+  it("exits 3 from the real CLI process on unlearnable ratings and writes nothing deployable", async () => {
+    const model = join(root, "bad");
+    const cli = join(import.meta.dirname, "..", "main.ts");
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", cli, "train", "--data", noise, "--out", model, "--factors", "4", "--epochs", "3"], { timeout: 60_000 }, (err, _out, stderr) => {
+        resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr });
+      });
+    });
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/held-out RMSE 1\.\d+ is not below 1/);
+    expect(await exists(model)).toBe(false);
+    expect(await exists(`${model}.failed/model.json`)).toBe(true);
+  });
+
+  it("refuses a gate-failed model in evaluate (exit 2)", async () => {
+    const t = io();
+    expect(await runCli(["evaluate", "--model", join(root, "bad.failed"), "--data", data], t.io)).toBe(2);
+  });
+
+  it.each([
+    [["train", "--out", "x"]],
+    [["train", "--data", data, "--out", "x", "--engine", "als"]],
+    [["train", "--data", data, "--out", "x", "--split", "user"]],
+    [["train", "--data", data, "--out", "x", "--factors", "0"]],
+    [["train", "--data", data, "--out", "x", "--lr", "abc"]],
+    [["train", "--data", data, "--out", "x", "--gate-rmse", "-1"]],
+    [["train", "--data", data, "--out", "x", "--created-at", "yesterday"]],
+    [["train", "--data", data, "--out", "x", "--bogus"]],
+    [["train", "--data", join(root, "missing"), "--out", "x"]],
+    [["evaluate", "--model", join(root, "model")]],
+  ])("exits 2 on bad flags or inputs: %j", async (argv) => {
+    const t = io();
+    expect(await runCli(argv, t.io)).toBe(2);
+    expect(t.err()).toMatch(/^recsys (train|evaluate): /);
+  });
+});

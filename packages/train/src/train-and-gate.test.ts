@@ -1,0 +1,99 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadRecModel, predictRating } from "@recsys/artifact";
+import { trainAndGate } from "./train-and-gate.ts";
+import { loadTrainingData } from "./data.ts";
+import { writeSyntheticDataset, ML100K_LIKE } from "./synthetic.ts";
+
+const root = await mkdtemp(join(tmpdir(), "train-gate-"));
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const small = { ...ML100K_LIKE, users: 200, items: 150, ratings: 8000, seed: 3 };
+const data = join(root, "data");
+await writeSyntheticDataset(data, small);
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+async function filesOf(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of (await readdir(dir)).sort()) out[f] = (await readFile(join(dir, f))).toString("base64");
+  return out;
+}
+
+describe("trainAndGate", () => {
+  it("passes the gate on structured data, beats the biases baseline, and round-trips through loadRecModel", async () => {
+    const out = join(root, "m1");
+    const { passed, meta } = await trainAndGate({ dataDir: data, outDir: out, epochs: 10 });
+    expect(passed).toBe(true);
+    expect(meta.gate).toMatchObject({ metric: "rmse", threshold: 1, passed: true });
+    expect(meta.metrics.rmse).toBeLessThan(meta.metrics.baselineRmse!);
+    const model = await loadRecModel(out);
+    expect(model.meta.modelHash).toBe(meta.modelHash);
+    expect(model.k).toBe(100);
+    const manifest = JSON.parse(await readFile(join(data, "manifest.json"), "utf8"));
+    expect(meta.dataHash).toBe(manifest.dataHash);
+    expect(meta.createdAt).toBe(manifest.timeRange.last);
+    // Every rated movie of a user is in the seen list; predictions read the same numbers back.
+    const d = await loadTrainingData(data);
+    const u = d.ratings.users[0]!, i = d.ratings.items[0]!;
+    expect([...model.seenItems.subarray(model.seenOffsets[u]!, model.seenOffsets[u + 1]!)]).toContain(i);
+    expect(Number.isFinite(predictRating(model, u, i))).toBe(true);
+    expect(model.meta.groups.length).toBeGreaterThan(0);
+    expect(model.sideUserIds.length).toBe(small.users);
+  });
+
+  it("is deterministic: same data and seed give byte-identical artifacts; another seed does not", async () => {
+    const opts = { dataDir: data, factors: 8, epochs: 3, seed: 5 };
+    await trainAndGate({ ...opts, outDir: join(root, "d1") });
+    await trainAndGate({ ...opts, outDir: join(root, "d2") });
+    await trainAndGate({ ...opts, seed: 6, outDir: join(root, "d3") });
+    const [a, b, c] = await Promise.all(["d1", "d2", "d3"].map((d) => filesOf(join(root, d))));
+    expect(a).toEqual(b);
+    expect(a!["user_factors.f32"]).not.toEqual(c!["user_factors.f32"]);
+  });
+
+  it("fails the gate on random ratings: GateFailedError (exit 3), no deployable dir, the rejected model kept in .failed", async () => {
+    const noise = join(root, "noise");
+    await writeSyntheticDataset(noise, { ...small, random: true });
+    const out = join(root, "m-bad");
+    const err = await trainAndGate({ dataDir: noise, outDir: out, factors: 8, epochs: 3 }).catch((e) => e);
+    expect(err.code).toBe("RECSYS_GATE_FAILED");
+    expect(err.exitCode).toBe(3);
+    expect(await exists(out)).toBe(false);
+    await expect(loadRecModel(`${out}.failed`)).rejects.toMatchObject({ code: "RECSYS_BAD_ARTIFACT" });
+    const kept = await loadRecModel(`${out}.failed`, { allowGateFailed: true });
+    expect(kept.meta.gate.passed).toBe(false);
+    expect(kept.meta.gate.value).toBeGreaterThan(1);
+  });
+
+  it("a stricter --gate-rmse turns a pass into a failure", async () => {
+    const err = await trainAndGate({ dataDir: data, outDir: join(root, "strict"), factors: 4, epochs: 2, gateRmse: 0.5 }).catch((e) => e);
+    expect(err.exitCode).toBe(3);
+    expect(await exists(join(root, "strict"))).toBe(false);
+  });
+
+  it("splits by time or takes a held-out dataset", async () => {
+    const byTime = await trainAndGate({ dataDir: data, outDir: join(root, "t"), split: "time", factors: 8, epochs: 5 });
+    expect(byTime.meta.hyperParams.split).toBe("time");
+    // A held-out directory needs only ratings.csv; here the first 1000 ratings plus one of an unknown user.
+    const later = join(root, "later");
+    await mkdir(later);
+    const lines = (await readFile(join(data, "ratings.csv"), "utf8")).split("\n").slice(0, 1001);
+    await writeFile(join(later, "ratings.csv"), [...lines, "999999,movie+1,4,2026-09-01T00:00:00"].join("\n") + "\n");
+    const held = await trainAndGate({ dataDir: data, holdoutDir: later, outDir: join(root, "h"), factors: 8, epochs: 5 });
+    expect(held.meta.metrics.heldOutRatings).toBe(1001);
+    expect(held.meta.metrics.trainRatings).toBe((await loadTrainingData(data)).ratings.length);
+  });
+
+  it("trains with the tfjs engine (pure-JS backend here) to the same artifact format", async () => {
+    const lines: string[] = [];
+    const { meta } = await trainAndGate({ dataDir: data, outDir: join(root, "tf"), engine: "tfjs", factors: 8, epochs: 4, batchSize: 128 }, { log: (l) => lines.push(l) });
+    expect(meta.engine).toBe("tfjs");
+    expect(meta.gate.passed).toBe(true);
+    expect(meta.metrics.rmse).toBeLessThan(meta.metrics.baselineRmse! + 0.02);
+    const model = await loadRecModel(join(root, "tf"));
+    expect(model.userFactors.length).toBe(model.nUsers * 8);
+    expect(lines.length).toBeLessThanOrEqual(1);
+  });
+});
