@@ -15,7 +15,8 @@ export interface RecommendEndpoint {
   handle(req: IncomingMessage, res: ServerResponse, decoded: string | null, raw: string): void;
   /**
    * Serves the request and returns true when it is GET /recommend/<one segment>; the server
-   * calls it before express, so the hot path skips the router (about half the per-request CPU).
+   * calls it before express, so the hot path skips the router (a cached answer then costs about
+   * 20 µs of CPU instead of 70).
    */
   tryFastPath(req: IncomingMessage, res: ServerResponse): boolean;
 }
