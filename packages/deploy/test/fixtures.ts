@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createRng } from "@recsys/core";
 import { writeRecModel } from "@recsys/artifact";
 
@@ -34,4 +36,14 @@ export async function writeTestModel(dir: string, seed: number, passed = true): 
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `deploy-${prefix}-`));
+}
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** `recsys <args>` as a real child process, the way a user or a CI job runs it. */
+export function recsys(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 90_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
+  });
 }

@@ -33,8 +33,9 @@ export function steadyLoad(baseUrl: string, rate: number, users: number): { stop
           resolve();
         });
       });
+      const t0 = Date.now();
       req.on("timeout", () => req.destroy(new Error("timeout 800 ms")));
-      req.on("error", (err) => { result.failures.push(`0: ${err.message}`); resolve(); });
+      req.on("error", (err) => { result.failures.push(`0: ${err.message} (user ${user}, sent ${new Date(t0).toISOString()})`); resolve(); });
       req.end();
     });
     inFlight.add(p);

@@ -1,8 +1,8 @@
-import { access, readFile } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFaultyDriver, createProcessDriver, readReleases, startPlatform, type Platform, type ReplicaDriver } from "@recsys/deploy";
-import { USERS, tempDir, writeTestModel } from "./fixtures.ts";
+import { USERS, recsys, tempDir, writeTestModel } from "./fixtures.ts";
 import { steadyLoad } from "./load.ts";
 
 // Real processes and real HTTP on 127.0.0.1: one platform (router in-process, two stable API
@@ -77,5 +77,21 @@ describe("platform deploy (real processes)", () => {
     expect(driver.list()).toHaveLength(2);
     const lines = (await readFile(releasesFile(), "utf8")).trim().split("\n");
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ verdict: "rolled-back", releaseId: record.releaseId, replicas: [] });
+  }, 90_000);
+
+  it("recsys deploy promotes through the running platform's router and state dir, without a failed request", async () => {
+    const stateDir = join(root, "state");
+    await writeFile(join(root, "canary.json"), JSON.stringify(DEPLOY.canary));
+    const load = steadyLoad(platform.routerUrl, 20, USERS);
+    const r = await recsys(["deploy", "--model", await writeTestModel(join(root, "m4"), 4), "--state", stateDir, "--interval", "1", "--canary-weight", "50",
+      "--drain", "300", "--canary-config", join(root, "canary.json"), "--json"], { RECSYS_ADMIN_TOKEN: platform.adminToken });
+    const tally = await load.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: "promoted", commit: expect.stringMatching(/^([0-9a-f]{40}|unknown)$/) });
+    expect(tally.failures).toEqual([]);
+    const history = await readReleases(releasesFile());
+    expect(history.map((h) => h.verdict)).toEqual(["initial", "promoted", "rolled-back", "promoted"]);
+    // The CLI's replicas are detached processes of its own; platform.stop() (afterAll) stops them by pid.
+    expect((await platform.status()).state.replicas.map((x) => x.releaseId)).toEqual([history[3]!.releaseId, history[3]!.releaseId]);
   }, 90_000);
 });
