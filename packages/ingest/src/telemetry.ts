@@ -1,12 +1,12 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
-import { TELEMETRY_HEADER } from "@recsys/core";
+import { MovieIdSchema, TELEMETRY_HEADER } from "@recsys/core";
 import { z } from "zod";
 import { badSideFile, unreadable, type RejectReason } from "./errors.ts";
 import { normalizeEventTime } from "./event-time.ts";
 import type { IngestState } from "./ingest-state.ts";
-import { isMovieId, parseId } from "./parse-event.ts";
+import { parseId } from "./parse-event.ts";
 
 /** One record of the API's per-response log (core TELEMETRY_HEADER), typed. */
 export interface TelemetryRecord {
@@ -36,7 +36,7 @@ const TelemetryFieldsSchema = z.object({
   result: z.string(),
   explore_slots: z.string().regex(/^(\d+(\|\d+)*)?$/),
 }).superRefine((r, ctx) => {
-  if (r.status === 200 && r.result !== "" && !r.result.split("|").every(isMovieId)) ctx.addIssue({ code: "custom", message: "result ids must be movie slugs" });
+  if (r.status === 200 && r.result !== "" && !r.result.split("|").every((id) => MovieIdSchema.safeParse(id).success)) ctx.addIssue({ code: "custom", message: "result ids must be movie slugs" });
 });
 
 /**
