@@ -5,7 +5,9 @@
  * three stub upstream processes answering a fixed 20-id line. Each target is first driven to
  * saturation at a fixed connection count; then router and nginx are driven at the same fixed
  * rate (80% of nginx's peak) to compare p99 at equal load. Target: the router keeps >= 80% of
- * nginx's throughput at equal p99. Timings depend on the machine and its load: read them as
+ * nginx's throughput at equal p99. Beside each figure: the CPU time the proxying process itself
+ * spent per request (from /proc, Linux only), which a machine shared with other work disturbs
+ * far less than throughput does. Timings depend on the machine and its load: read them as
  * figures, not verdicts.
  *
  *     npx tsx bench/route.ts                              # 8 s per phase, 32 connections
@@ -73,7 +75,7 @@ function start(cmd: string, argv: string[], ready: RegExp | null, cwd = ROOT): P
   });
 }
 
-async function startNginx(dir: string, stubs: SpawnedStub[]): Promise<{ child: ChildProcess; url: string } | null> {
+async function startNginx(dir: string, stubs: SpawnedStub[]): Promise<{ child: ChildProcess; url: string; worker: number } | null> {
   const port = await freePort();
   const hostPort = (u: string) => u.replace("http://", "");
   const vars: Record<string, string> = { PORT: String(port), CANARY: hostPort(stubs[2].url), STABLE_1: hostPort(stubs[0].url), STABLE_2: hostPort(stubs[1].url) };
@@ -85,16 +87,38 @@ async function startNginx(dir: string, stubs: SpawnedStub[]): Promise<{ child: C
     const { child } = await start("nginx", ["-p", dir, "-c", join(dir, "nginx.conf")], null);
     const url = `http://127.0.0.1:${port}`;
     await fetch(`${url}/recommend/1`);
-    return { child, url };
+    // One worker process does the proxying; the master only supervises.
+    const worker = Number((await readFile(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").catch(() => "")).trim().split(" ")[0]) || child.pid!;
+    return { child, url, worker };
   } catch (err) {
     console.log(`nginx: skipped (${(err as Error).message.split("\n")[0]}; apt-get install -y nginx)`);
     return null;
   }
 }
 
-function row(name: string, r: CannonResult): string {
+/** User + system CPU seconds of a process so far, or NaN where /proc is not there. */
+async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs one phase and measures the CPU that `pid` (the process under test) spent on it. */
+async function measure(url: string, pid: number, seconds: number, rate?: number): Promise<CannonResult & { cpuUsPerReq: number }> {
+  const before = await cpuSeconds(pid);
+  const r = await run(url, seconds, rate);
+  const cpu = (await cpuSeconds(pid)) - before;
+  return { ...r, cpuUsPerReq: (cpu * 1e6) / Math.max(1, r.requests.total) };
+}
+
+function row(name: string, r: CannonResult & { cpuUsPerReq: number }): string {
   const bad = r.errors + r.timeouts + r.non2xx;
-  return `${name.padEnd(28)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   failed ${bad}`;
+  const cpu = Number.isNaN(r.cpuUsPerReq) ? "" : `   cpu ${r.cpuUsPerReq.toFixed(0).padStart(3)} us/req`;
+  return `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   failed ${bad}${cpu}`;
 }
 
 const children: ChildProcess[] = [];
@@ -116,12 +140,12 @@ try {
   if (nginx) children.push(nginx.child);
 
   console.log(`bench/route: ${SECONDS} s per phase, ${CONNECTIONS} connections, ${USERS} users round-robin; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
-  const targets: [string, string][] = [["direct (one upstream)", stubs[0].url], ["router (recsys route)", router.match]];
-  if (nginx) targets.push(["nginx (weighted upstream)", nginx.url]);
+  const targets: [string, string, number][] = [["direct (one upstream)", stubs[0].url, stubs[0].child.pid!], ["router (recsys route)", router.match, router.child.pid!]];
+  if (nginx) targets.push(["nginx (weighted upstream)", nginx.url, nginx.worker]);
   const peak = new Map<string, CannonResult>();
-  for (const [name, url] of targets) {
+  for (const [name, url, pid] of targets) {
     await run(url, 2); // warm-up: keep-alive pools, JIT
-    const r = await run(url, SECONDS);
+    const r = await measure(url, pid, SECONDS);
     peak.set(name, r);
     console.log(row(`${name} peak`, r));
   }
@@ -130,8 +154,8 @@ try {
     const nginxPeak = peak.get("nginx (weighted upstream)")!;
     const rate = Math.floor(nginxPeak.requests.average * 0.8);
     const atRate = new Map<string, CannonResult>();
-    for (const [name, url] of targets.slice(1)) {
-      const r = await run(url, SECONDS, rate);
+    for (const [name, url, pid] of targets.slice(1)) {
+      const r = await measure(url, pid, SECONDS, rate);
       atRate.set(name, r);
       console.log(row(`${name} @${rate}/s`, r));
     }
