@@ -18,5 +18,7 @@ export { STATE_FILES, PlatformStateSchema, readPlatformState } from "./state.ts"
 export type { PlatformState } from "./state.ts";
 export { gitCommit } from "./git.ts";
 export { deployToRunningPlatform, DRIVERS } from "./running.ts";
+export { initPlatform, stopStandalonePlatform } from "./standalone.ts";
+export type { InitPlatformOptions } from "./standalone.ts";
 export type { RunningDeployOptions, DriverName } from "./running.ts";
 export { DEPLOY_ERRORS, ReplicaStartError, RouterAdminError } from "./errors.ts";

@@ -4,12 +4,10 @@ import { rm } from "node:fs/promises";
 import { createRouter, type RouterConfigInput } from "@recsys/router";
 import { deployModel, type DeployOptions } from "./deploy.ts";
 import { badDeployInput } from "./errors.ts";
-import { gitCommit } from "./git.ts";
-import { httpCall } from "./http.ts";
-import { checkDeployable } from "./model-check.ts";
-import { appendRelease, readReleases, releaseIdFor, type ReleaseRecord } from "./releases.ts";
+import { bootStable, recordFirst } from "./boot.ts";
+import { readReleases, type ReleaseRecord } from "./releases.ts";
 import { createRouterAdmin, type RouterRelease } from "./router-admin.ts";
-import { STATE_FILES, readPlatformState, writePlatformState, type PlatformState } from "./state.ts";
+import { STATE_FILES, readPlatformState, type PlatformState } from "./state.ts";
 import type { Replica, ReplicaDriver } from "./driver.ts";
 
 export interface PlatformOptions {
@@ -61,31 +59,14 @@ export interface Platform {
  *     await platform.stop();
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const replicas = options.replicas ?? 2;
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw badDeployInput("startPlatform replicas", "must be a whole number from 1 to 16");
   const adminToken = options.adminToken ?? randomBytes(24).toString("hex");
   if (adminToken.length < 16) throw badDeployInput("startPlatform adminToken", "at least 16 characters");
   const stateDir = resolve(options.stateDir);
-  const host = options.host ?? "127.0.0.1";
   const log = options.log ?? (() => {});
-  const model = await checkDeployable(options.modelDir);
-  await refuseRunningPlatform(stateDir);
-
-  const commit = options.commit ?? (await gitCommit(process.cwd(), process.env));
-  const startedAt = new Date().toISOString();
-  const releaseId = releaseIdFor(new Date(), model.modelHash);
-  const env = { RECSYS_GIT_COMMIT: commit };
-  const started = await Promise.allSettled(Array.from({ length: replicas }, () => options.driver.start({ releaseId, modelDir: model.modelDir, env })));
-  const stable = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) {
-    await Promise.all(stable.map((r) => options.driver.stop(r)));
-    throw failed.reason;
-  }
-
-  const eventLog = { path: join(stateDir, STATE_FILES.events), releasesPath: join(stateDir, `${STATE_FILES.events}.releases.csv`) };
+  const first = await bootStable({ modelDir: options.modelDir, stateDir, driver: options.driver, replicas: options.replicas ?? 2, commit: options.commit });
+  const { releaseId, replicas: stable, eventLog, commit } = first;
   const router = createRouter({
-    ...options.router, port: options.routerPort ?? 0, host, adminToken, eventLog,
+    ...options.router, port: options.routerPort ?? 0, host: options.host ?? "127.0.0.1", adminToken, eventLog,
     releases: [{ id: releaseId, role: "stable", upstreams: stable.map((r) => r.url), weight: 100 }],
   });
   let routerUrl: string;
@@ -95,15 +76,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await Promise.all(stable.map((r) => options.driver.stop(r)));
     throw err;
   }
-  await writePlatformState(stateDir, {
-    version: 1, router: { url: routerUrl, pid: null }, eventLog,
-    stable: { releaseId, modelHash: model.modelHash, modelDir: model.modelDir }, replicas: stable,
-  });
-  await appendRelease(join(stateDir, STATE_FILES.releases), {
-    releaseId, verdict: "initial", reason: "platform started", modelId: model.modelId, modelHash: model.modelHash, modelDir: model.modelDir,
-    dataHash: model.dataHash, commit, previousReleaseId: null, startedAt, canaryAt: null, decidedAt: null,
-    finishedAt: new Date().toISOString(), evidence: null, replicas: stable.map((r) => r.id),
-  });
+  await recordFirst(stateDir, first, { url: routerUrl, pid: null });
   log(`platform up: router ${routerUrl}, release ${releaseId} on ${stable.map((r) => r.url).join(", ")}`);
 
   const admin = createRouterAdmin(routerUrl, adminToken);
@@ -133,13 +106,4 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await rm(join(stateDir, STATE_FILES.state), { force: true });
     },
   };
-}
-
-/** A state.json whose router still answers belongs to a running platform: do not start a second one over it. */
-async function refuseRunningPlatform(stateDir: string): Promise<void> {
-  const state = await readPlatformState(stateDir);
-  if (!state) return;
-  if ((await httpCall("GET", `${state.router.url}/healthz`, { timeoutMs: 500 })).status === 200) {
-    throw badDeployInput(join(stateDir, STATE_FILES.state), `a platform already runs here (router ${state.router.url}); stop it or use another state directory`);
-  }
 }

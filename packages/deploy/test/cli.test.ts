@@ -19,4 +19,23 @@ describe("recsys deploy (real processes)", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/state\.json does not exist/);
   });
+
+  it("--init starts a standalone platform (detached router + replicas) and --down stops it", async () => {
+    const dir = await tempDir("cli-init");
+    const stateDir = join(dir, "state");
+    const env = { RECSYS_ADMIN_TOKEN: "test-token-0123456789" };
+    const up = await recsys(["deploy", "--init", "--model", await writeTestModel(join(dir, "m"), 1), "--state", stateDir, "--replicas", "1", "--router-port", "0", "--json"], env);
+    expect(up.code, up.stderr).toBe(0);
+    const state = JSON.parse(up.stdout) as { router: { url: string; pid: number }; replicas: { handle: string }[] };
+    try {
+      const answer = await fetch(`${state.router.url}/recommend/3`);
+      expect(answer.status).toBe(200);
+      expect((await answer.text()).split(",")).toHaveLength(20);
+    } finally {
+      const down = await recsys(["deploy", "--down", "--state", stateDir], env);
+      expect(down.code, down.stderr).toBe(0);
+    }
+    for (const pid of [state.router.pid, ...state.replicas.map((r) => Number(r.handle))]) expect(() => process.kill(pid, 0)).toThrow();
+    await expect(access(join(stateDir, "state.json"))).rejects.toThrow();
+  }, 60_000);
 });

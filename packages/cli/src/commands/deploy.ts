@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadCanaryConfig } from "@recsys/canary";
-import { DRIVERS, deployToRunningPlatform } from "@recsys/deploy";
+import { DRIVERS, deployToRunningPlatform, initPlatform, stopStandalonePlatform } from "@recsys/deploy";
 import { defineCommand } from "../command.ts";
 import { intFlag, noPositionals, numberFlag } from "../flags.ts";
 
@@ -10,6 +10,8 @@ export default defineCommand({
   help: `--model DIR [--driver process] [--state DIR] [--router URL] [--interval S] [--max-wait S]
        [--on-max-wait rollback|promote] [--canary-weight N] [--drain MS] [--canary-config FILE]
        [--watches FILE] [--json]
+   or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P]
+   or: deploy --down [--state DIR]
 
 Refuses a model that failed the training gate (exit 3) or a corrupt one (exit 2) before anything
 starts. Starts the model as one canary replica, gives it N% of the router's traffic, and every
@@ -28,6 +30,9 @@ it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 1 whe
   --drain MS             time an old replica keeps finishing requests before SIGTERM (default 500)
   --canary-config FILE   canary thresholds (JSON, any subset; schema in packages/canary)
   --watches FILE         event stream with watch lines, for the quality test
+  --init                 start a platform instead: N stable replicas of DIR (default 2) and a
+                         router on port P (default 8082), as detached processes; then exit
+  --down                 stop the platform started by --init (router first, then the replicas)
 Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else git rev-parse HEAD).`,
   flags: {
     model: { type: "string" },
@@ -41,9 +46,13 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: { type: "string" },
     "canary-config": { type: "string" },
     watches: { type: "string" },
+    init: { type: "boolean" },
+    down: { type: "boolean" },
+    replicas: { type: "string" },
+    "router-port": { type: "string" },
   },
   schema: z.object({
-    model: z.string({ error: "--model DIR is required" }).min(1),
+    model: z.string().min(1).optional(),
     driver: z.enum(DRIVERS).default("process"),
     state: z.string().min(1).default("runs/platform"),
     router: z.url({ protocol: /^http$/, error: "--router must be an http:// URL" }).optional(),
@@ -54,22 +63,37 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: intFlag(0, 60_000).default(500),
     "canary-config": z.string().min(1).optional(),
     watches: z.string().min(1).optional(),
+    init: z.boolean().default(false),
+    down: z.boolean().default(false),
+    replicas: intFlag(1, 16).default(2),
+    "router-port": intFlag(0, 65535).default(8082),
     _: noPositionals,
-  }),
+  }).refine((o) => o.down || o.model !== undefined, { message: "--model DIR is required", path: ["model"] })
+    .refine((o) => !(o.init && o.down), { message: "--init and --down do not go together", path: ["init"] }),
   async run(o, io) {
+    if (o.down) {
+      const stopped = await stopStandalonePlatform(o.state);
+      return { summary: { stopped }, text: `stopped ${stopped.join(", ")}` };
+    }
+    if (o.init) {
+      const state = await initPlatform({ modelDir: o.model!, stateDir: o.state, replicas: o.replicas, routerPort: o["router-port"], adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env });
+      return {
+        summary: state as unknown as Record<string, unknown>,
+        text: `platform up: router ${state.router.url} (pid ${state.router.pid}), release ${state.stable.releaseId} on ${state.replicas.map((r) => r.url).join(", ")}; state in ${o.state}`,
+      };
+    }
     const abort = new AbortController();
     io.waitForStop().then(() => abort.abort());
     const record = await deployToRunningPlatform({
-      modelDir: o.model, driver: o.driver, stateDir: o.state, routerUrl: o.router, adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env,
+      modelDir: o.model!, driver: o.driver, stateDir: o.state, routerUrl: o.router, adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env,
       intervalMs: Math.round(o.interval * 1000), maxWaitMs: Math.round(o["max-wait"] * 1000), onMaxWait: o["on-max-wait"],
       canaryWeight: o["canary-weight"], drainMs: o.drain, watchesPath: o.watches,
       canary: o["canary-config"] ? await loadCanaryConfig(o["canary-config"]) : undefined,
       signal: abort.signal, log: (line) => io.stderr.write(`deploy: ${line}\n`),
     });
-    const { evidence: _evidence, ...summary } = record;
     return {
       summary: record as unknown as Record<string, unknown>,
-      text: `release ${record.releaseId} ${record.verdict}: ${record.reason}\n${JSON.stringify(summary)}`,
+      text: `release ${record.releaseId} ${record.verdict}: ${record.reason}\nrecorded in ${o.state}/releases.jsonl (model ${record.modelId}, commit ${record.commit.slice(0, 12)})`,
       exitCode: record.verdict === "promoted" ? 0 : 1,
     };
   },
