@@ -6,6 +6,7 @@ import { InputError } from "@recsys/core";
  */
 export const REJECT_REASONS = [
   "truncated",
+  "too_long",
   "bad_time",
   "bad_user_id",
   "bad_movie_id",

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { writeDirAtomic, type Progress } from "@recsys/core";
 import { unreadable } from "./errors.ts";
@@ -14,7 +15,10 @@ export interface IngestEventsOptions {
   input: NodeJS.ReadableStream | AsyncIterable<Buffer | string> | string;
   usersFile?: string;
   moviesFile?: string;
-  /** API response logs (TELEMETRY_HEADER CSV) merged into requests.csv after the stream's rows. */
+  /**
+   * API response logs (TELEMETRY_HEADER CSV) merged into requests.csv after the stream's rows.
+   * A directory stands for its `*.csv` files in name order (the API rotates its log by day).
+   */
   telemetryFiles?: string[];
   outDir: string;
   /** Reject lines whose user or movie is missing from a given side file (default: count and keep). */
@@ -24,15 +28,28 @@ export interface IngestEventsOptions {
   progress?: Progress;
 }
 
-/** Fails early, before any work, when a named input file cannot be read. */
-async function checkReadable(path: string): Promise<void> {
+/** Fails early, before any work, when a named input cannot be read; returns its kind. */
+async function checkReadable(path: string, directoryOk = false): Promise<"file" | "dir"> {
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     throw unreadable(path, `cannot read (${err.code ?? err.message})`);
   });
+  if (directoryOk && info.isDirectory()) return "dir";
   if (!info.isFile()) throw unreadable(path, "not a file");
+  return "file";
+}
+
+async function telemetryPaths(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    if ((await checkReadable(p, true)) === "file") out.push(p);
+    else out.push(...(await readdir(p)).filter((f) => f.endsWith(".csv")).sort().map((f) => join(p, f)));
+  }
+  return out;
 }
 
 const EVENTS_SOURCE = "events";
+/** Real lines are ~100 characters (a request with 20 ids a few KB); past this a "line" is corruption. */
+const MAX_LINE_CHARS = 1 << 16;
 
 /** Splits the stream into lines by hand (faster than readline) and feeds each to the state. */
 async function consumeEvents(input: AsyncIterable<Buffer | string>, state: IngestState, progress?: Progress): Promise<void> {
@@ -53,19 +70,40 @@ async function consumeEvents(input: AsyncIterable<Buffer | string>, state: Inges
     else if (state.isDuplicate(line)) state.reject(lineNo, "duplicate", line, EVENTS_SOURCE);
     else state.acceptEvent(scratch, lineNo, line, EVENTS_SOURCE);
   };
+  // An over-long line is not buffered: its head is kept for rejects.csv and the rest skipped
+  // up to the next newline, so a stream without newlines cannot grow memory.
+  let overlongHead: string | null = null;
+  const endOverlong = () => {
+    lineNo++;
+    state.lines++;
+    state.reject(lineNo, "too_long", `${overlongHead}...`, EVENTS_SOURCE);
+    overlongHead = null;
+  };
   for await (const chunk of input) {
-    const text = rest + (typeof chunk === "string" ? chunk : decoder.write(chunk));
+    let text = typeof chunk === "string" ? chunk : decoder.write(chunk);
+    if (overlongHead !== null) {
+      const nl = text.indexOf("\n");
+      if (nl < 0) continue;
+      endOverlong();
+      text = text.slice(nl + 1);
+    }
+    text = rest + text;
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
       take(text.slice(start, nl));
       start = nl + 1;
     }
     rest = text.slice(start);
+    if (rest.length > MAX_LINE_CHARS) {
+      overlongHead = Buffer.from(rest.slice(0, 200)).toString();
+      rest = "";
+    }
     await state.flushIfFull();
     progress?.update(`ingest: ${lineNo} lines, ${state.rejects.lines} rejected`);
   }
   rest += decoder.end();
-  if (rest.length > 0) take(rest);
+  if (overlongHead !== null) endOverlong();
+  else if (rest.length > 0) take(rest);
   progress?.done(`ingest: ${lineNo} lines, ${state.rejects.lines} rejected`);
 }
 
@@ -79,9 +117,10 @@ async function consumeEvents(input: AsyncIterable<Buffer | string>, state: Inges
  *     console.log(summary.dataHash, summary.counts.ratings);
  */
 export async function ingestEvents(options: IngestEventsOptions): Promise<IngestSummary> {
-  const files = [options.usersFile, options.moviesFile, ...(options.telemetryFiles ?? [])].filter((f): f is string => f !== undefined);
+  const files = [options.usersFile, options.moviesFile].filter((f): f is string => f !== undefined);
   if (typeof options.input === "string") files.unshift(options.input);
   for (const f of files) await checkReadable(f);
+  const telemetry = await telemetryPaths(options.telemetryFiles ?? []);
   const sideUsers = options.usersFile ? await readUserSideFile(options.usersFile) : undefined;
   const sideMovies = options.moviesFile ? await readMovieSideFile(options.moviesFile) : undefined;
   const input = typeof options.input === "string" ? createReadStream(options.input, { highWaterMark: 1 << 16 }) : options.input;
@@ -91,7 +130,7 @@ export async function ingestEvents(options: IngestEventsOptions): Promise<Ingest
       tmpDir, source: EVENTS_SOURCE, sideUsers, sideMovies, strict: options.strict, dedupWindow: options.dedupWindow,
     });
     await consumeEvents(input as AsyncIterable<Buffer | string>, state, options.progress);
-    for (const path of options.telemetryFiles ?? []) await readTelemetryFile(path, state);
+    for (const path of telemetry) await readTelemetryFile(path, state);
     summary = await finishDataset(state, options.outDir);
   });
   return summary!;

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
@@ -106,6 +106,19 @@ describe("ingestEvents", () => {
     expect((await readLines(join(outDir, "rejects.csv")))[1]).toMatch(/^3,duplicate,/);
   });
 
+  it("rejects an over-long line without buffering it, and keeps the lines around it", async () => {
+    const good = (i: number) => `2022-02-08T18:06:5${i},1,GET /data/m/x+1999/${i}.mpg`;
+    const huge = "x".repeat(200_000);
+    const chunks = [good(1) + "\n" + huge.slice(0, 70_000), huge.slice(70_000), huge + "\n" + good(2) + "\n", "", huge];
+    const outDir = join(await tempDir(), "ds");
+    const s = await ingestEvents({ input: Readable.from(chunks), outDir });
+    expect(s.quality.rejects.too_long).toBe(2);
+    expect(s.quality.lines).toMatchObject({ total: 4, accepted: 2 });
+    const rejects = await readLines(join(outDir, "rejects.csv"));
+    expect(rejects.slice(1).map((l) => l.split(",")[0])).toEqual(["2", "4"]);
+    expect(rejects[1]!.length).toBeLessThan(300);
+  });
+
   it("merges API response logs into requests.csv with provenance, rejecting bad lines with file and line", async () => {
     const { outDir, summary } = await ingestFixture({ telemetryFiles: [fixture("responses.csv")] });
     const rows = await readLines(join(outDir, "requests.csv"));
@@ -116,6 +129,17 @@ describe("ingestEvents", () => {
     const rejects = (await readLines(join(outDir, "rejects.csv"))).filter((l) => l.endsWith(",responses.csv"));
     expect(rejects.map((l) => l.split(",").slice(0, 2).join(" "))).toEqual(["4 bad_user_id", "5 truncated", "6 bad_telemetry"]);
     expect(summary.quality.requests).toMatchObject({ rows: 4, fromStream: 2, fromTelemetry: 2 });
+  });
+
+  it("reads a telemetry directory as its csv files in name order", async () => {
+    const dir = await tempDir();
+    const header = "time,request_id,user_id,status,latency_ms,release,commit,model_hash,data_hash,result,explore_slots";
+    await writeFile(join(dir, "responses-20220209.csv"), `${header}\n2022-02-09T00:00:00,r-b,2,200,1,s,c,m,d,,\n`);
+    await writeFile(join(dir, "responses-20220208.csv"), `${header}\n2022-02-08T00:00:00,r-a,1,200,1,s,c,m,d,,\n`);
+    await writeFile(join(dir, "notes.txt"), "not a log");
+    const outDir = join(await tempDir(), "ds");
+    await ingestEvents({ input: Readable.from([]), telemetryFiles: [dir], outDir });
+    expect((await readLines(join(outDir, "requests.csv"))).slice(1).map((l) => l.split(",")[6])).toEqual(["r-a", "r-b"]);
   });
 
   it("fails with exit code 2 on an unreadable input or side file", async () => {
