@@ -48,6 +48,8 @@ export class IngestState {
   /** Earliest and latest accepted event time in microseconds (NaN before the first). */
   first = NaN;
   last = NaN;
+  /** Latest time of the current input (the stream, then each telemetry file): the skew reference. */
+  private latest = NaN;
   readonly dedupWindow: number;
   private readonly dedup: DedupWindow;
 
@@ -95,15 +97,21 @@ export class IngestState {
     return Number.isNaN(this.first) ? { first: null, last: null } : { first: formatEventTimeUs(this.first), last: formatEventTimeUs(this.last) };
   }
 
+  /** A new input begins (a telemetry file after the stream): its times are compared among themselves. */
+  startInput(): void {
+    this.latest = NaN;
+  }
+
   /** Tracks the time range and clock skew (an earlier time after a later one: counted, kept). */
   private noteTime(time: number): void {
-    if (!(time <= this.last)) {
-      this.last = time;
-    } else if (time < this.last && this.options.timeOrdered !== false) {
+    if (!(time <= this.latest)) {
+      this.latest = time;
+    } else if (time < this.latest && this.options.timeOrdered !== false) {
       this.outOfOrder++;
-      const skewMs = (this.last - time) / 1000;
+      const skewMs = (this.latest - time) / 1000;
       if (skewMs > this.maxSkewMs) this.maxSkewMs = skewMs;
     }
+    if (!(time <= this.last)) this.last = time;
     if (!(time >= this.first)) this.first = time;
   }
 

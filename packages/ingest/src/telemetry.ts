@@ -110,6 +110,7 @@ export function parseTelemetryLine(line: string): TelemetryRecord | { reject: Re
  */
 export async function readTelemetryFile(path: string, state: IngestState): Promise<void> {
   const source = basename(path);
+  state.startInput();
   const input = createReadStream(path, "utf8");
   const opened = new Promise<void>((resolve, reject) => {
     input.once("open", () => resolve());
