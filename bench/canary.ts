@@ -2,7 +2,7 @@
  * How long one canary analysis takes on a window of N requests (what the deploy loop pays every
  * few seconds). Run: npx tsx bench/canary.ts [requests=100000]
  */
-import { analyzeCanary } from "../packages/canary/src/index.ts";
+import { analyzeCanary } from "@recsys/canary";
 import { syntheticTraffic } from "../packages/canary/test/synthetic.ts";
 
 const n = Number(process.argv[2] ?? 100_000);

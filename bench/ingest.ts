@@ -18,8 +18,8 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createRng, formatRateLine, formatRequestLine, formatWatchLine } from "../packages/core/src/index.ts";
-import { ingestEvents } from "../packages/ingest/src/index.ts";
+import { createRng, formatRateLine, formatRequestLine, formatWatchLine } from "@recsys/core";
+import { ingestEvents } from "@recsys/ingest";
 
 const USERS = 20_000;
 const MOVIES = 5_000;
