@@ -1,8 +1,9 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  DATASET_FILES, InputError, readManifest, readRatings, readUsers, readWatches, type Manifest, type User,
+  DATASET_FILES, InputError, RATINGS_HEADER, WATCHES_HEADER, readManifest, readUsers, type Manifest, type User,
 } from "@recsys/core";
+import { readCsvLines } from "./csv-lines.ts";
 import { RatingBuilder, UNKNOWN, parseEventTime, type RatingSet } from "./ratings.ts";
 
 /** Watch signal per (user, movie): distinct minutes watched and the last watch time. */
@@ -37,10 +38,10 @@ async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
-function checkRating(dir: string, line: number, userId: number, rating: number, time: number): void {
-  if (!Number.isInteger(userId) || userId < 0 || userId > 0xfffffffe) throw new InputError(BAD, `${join(dir, DATASET_FILES.ratings)}:${line}: bad user_id`);
-  if (!(rating >= 1 && rating <= 5)) throw new InputError(BAD, `${join(dir, DATASET_FILES.ratings)}:${line}: rating must be 1 to 5`);
-  if (!Number.isFinite(time)) throw new InputError(BAD, `${join(dir, DATASET_FILES.ratings)}:${line}: bad time`);
+function checkRow(path: string, line: number, userId: number, movieId: string, time: number): void {
+  if (!Number.isInteger(userId) || userId < 0 || userId > 0xfffffffe) throw new InputError(BAD, `${path}:${line}: bad user_id`);
+  if (movieId === "") throw new InputError(BAD, `${path}:${line}: empty movie_id`);
+  if (!Number.isFinite(time)) throw new InputError(BAD, `${path}:${line}: bad time`);
 }
 
 /** Interns ids in first-seen order; `sorted()` then gives the content-ordered remap. */
@@ -75,16 +76,14 @@ export async function loadTrainingData(dir: string): Promise<TrainingData> {
   const users = new Interner<number>(), movies = new Interner<string>();
   const ratings = await streamRatings(dir, (userId) => users.id(userId), (movieId) => movies.id(movieId));
   const watch = new RatingBuilder();
-  if (await exists(join(dir, DATASET_FILES.watches))) {
-    let line = 1;
-    for await (const w of readWatches(dir)) {
-      line++;
-      const time = parseEventTime(w.lastTime);
-      if (!Number.isInteger(w.userId) || w.userId < 0 || !Number.isFinite(time) || !(w.minutes >= 0)) {
-        throw new InputError(BAD, `${join(dir, DATASET_FILES.watches)}:${line}: bad row`);
-      }
-      watch.push(users.id(w.userId), movies.id(w.movieId), w.minutes, time);
-    }
+  const watchPath = join(dir, DATASET_FILES.watches);
+  if (await exists(watchPath)) {
+    await readCsvLines(watchPath, WATCHES_HEADER, (f, line) => {
+      const userId = Number(f[0]), minutes = Number(f[2]), time = parseEventTime(f[5]!);
+      checkRow(watchPath, line, userId, f[1]!, time);
+      if (!(minutes >= 0)) throw new InputError(BAD, `${watchPath}:${line}: bad minutes`);
+      watch.push(users.id(userId), movies.id(f[1]!), minutes, time);
+    });
   }
   const sideUsers = (await exists(join(dir, DATASET_FILES.users))) ? await readUsers(dir) : [];
   const u = users.sorted((a, b) => a - b);
@@ -119,13 +118,12 @@ export async function loadRatingsAgainst(dir: string, userIndex: ReadonlyMap<num
 
 /** Streams and checks ratings.csv into a RatingSet, mapping ids to rows through the two functions. */
 async function streamRatings(dir: string, userRow: (id: number) => number, movieRow: (id: string) => number): Promise<RatingSet> {
-  const out = new RatingBuilder();
-  let line = 1;
-  for await (const r of readRatings(dir)) {
-    line++;
-    const time = parseEventTime(r.time);
-    checkRating(dir, line, r.userId, r.rating, time);
-    out.push(userRow(r.userId), movieRow(r.movieId), r.rating, time);
-  }
+  const out = new RatingBuilder(), path = join(dir, DATASET_FILES.ratings);
+  await readCsvLines(path, RATINGS_HEADER, (f, line) => {
+    const userId = Number(f[0]), rating = Number(f[2]), time = parseEventTime(f[3]!);
+    checkRow(path, line, userId, f[1]!, time);
+    if (!(rating >= 1 && rating <= 5)) throw new InputError(BAD, `${path}:${line}: rating must be 1 to 5`);
+    out.push(userRow(userId), movieRow(f[1]!), rating, time);
+  });
   return out.finish();
 }

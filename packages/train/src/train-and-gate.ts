@@ -2,7 +2,7 @@ import { GateFailedError, InputError, parseOrThrow } from "@recsys/core";
 import { writeRecModel, type ModelMeta } from "@recsys/artifact";
 import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
 import { errorMetrics, type FactorModel } from "./factors.ts";
-import { engineParams, TrainOptionsSchema, type TrainOptions } from "./options.ts";
+import { ENGINE_DEFAULTS, engineParams, TrainOptionsSchema, type TrainOptions } from "./options.ts";
 import { parseEventTime } from "./ratings.ts";
 import { servingTensors } from "./serving.ts";
 import { splitRatings } from "./split.ts";
@@ -53,7 +53,8 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
     ...hooks,
     onEpoch: (epoch, trainRmse, m) => hooks.onEpochReport?.({ epoch, epochs: params.epochs, trainRmse, heldOutRmse: errorMetrics(m, test).rmse }),
   });
-  const baseline = trainSgd(train, dims.nUsers, dims.nItems, { ...params, factors: 0 });
+  // The same biases-only SGD whatever the engine, so the baseline compares across engines.
+  const baseline = trainSgd(train, dims.nUsers, dims.nItems, { ...ENGINE_DEFAULTS.sgd, factors: 0 });
   const held = errorMetrics(model, test);
   const metrics = {
     rmse: held.rmse, mae: held.mae, trainRmse: errorMetrics(model, train).rmse,

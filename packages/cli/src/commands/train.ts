@@ -22,7 +22,7 @@ in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
   --holdout-fraction F  share of each user's ratings held out by --split (default 0.2)
   --engine NAME         sgd (default; typed-array SGD) or tfjs (TensorFlow.js, Adam)
   --factors K --epochs E --lr X --reg X --batch-size B   hyper-parameters (engine defaults:
-                        sgd 100/20/0.01/0.1, tfjs 100/10/0.005/0.1 with batches of 1024)
+                        sgd 100/20/0.01/0.1, tfjs 100/10/0.005/0.2 with batches of 256)
   --seed S              random seed (default 42): same data and seed, byte-identical artifact
   --gate-rmse X         gate threshold (default 1.0)
   --created-at ISO      artifact time (default: the dataset's last event, for reproducibility)`,
