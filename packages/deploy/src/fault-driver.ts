@@ -2,7 +2,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { TELEMETRY_HEADER, createRng, formatEventTime } from "@recsys/core";
-import { badDeployInput } from "./errors.ts";
+import { ReplicaStartError, badDeployInput } from "./errors.ts";
 import { freePort } from "./free-port.ts";
 import type { Replica, ReplicaDriver, ReplicaSpec } from "./driver.ts";
 
@@ -11,6 +11,8 @@ export interface Faults {
   errorRate?: number;
   /** Added to every /recommend answer, failed or not. */
   delayMs?: number;
+  /** The replica never becomes ready (a crash-looping release): started, then stopped, then reported. */
+  startFails?: boolean;
   seed?: number;
 }
 
@@ -40,6 +42,10 @@ export function createFaultyDriver(inner: ReplicaDriver, options: FaultyDriverOp
       const replica = await inner.start(spec);
       const faults = options.faultsFor(spec);
       if (!faults) return replica;
+      if (faults.startFails) {
+        await inner.stop(replica);
+        throw new ReplicaStartError(replica.id, "injected fault: the replica never became ready");
+      }
       const errorRate = faults.errorRate ?? 0, delayMs = faults.delayMs ?? 0;
       if (!(errorRate >= 0 && errorRate <= 1) || !(delayMs >= 0)) throw badDeployInput("faults", "errorRate must be in 0..1 and delayMs >= 0");
       const rng = createRng(faults.seed ?? 1);

@@ -1,5 +1,5 @@
 import { basename, resolve } from "node:path";
-import { loadArtifact } from "@recsys/artifact";
+import { loadRecModel } from "@recsys/artifact";
 import { gateRefused } from "./errors.ts";
 
 /** What a release records about its model: enough to trace any served answer back to bytes. */
@@ -15,8 +15,9 @@ export interface ModelIdentity {
 }
 
 /**
- * Checks that a model directory may be deployed, before anything starts: the artifact must
- * load (schema, every tensor's sha256, the model hash) and must have passed the training gate.
+ * Checks that a model directory may be deployed, before anything starts: the model must load
+ * exactly as the API will load it (schema, every tensor's sha256, the model hash, shapes that
+ * match the id maps) and must have passed the training gate.
  * A gate-failed model, or one in train's `MODEL_DIR.failed/` quarantine, is refused with a
  * GateFailedError (CLI exit 3); a missing or corrupt one with an ArtifactError (exit 2).
  *
@@ -26,7 +27,7 @@ export async function checkDeployable(modelDir: string): Promise<ModelIdentity> 
   const dir = resolve(modelDir);
   if (basename(dir).endsWith(".failed")) throw gateRefused(modelDir, "is in a .failed directory (it failed the training gate)");
   // Read with allowGateFailed so a failed gate gets its own error and exit code (3), not "bad artifact".
-  const { meta } = await loadArtifact(dir, { allowGateFailed: true });
+  const { meta } = await loadRecModel(dir, { allowGateFailed: true });
   if (!meta.gate.passed) {
     throw gateRefused(modelDir, `failed the quality gate (${meta.gate.metric} ${meta.gate.value.toFixed(4)}, threshold ${meta.gate.threshold})`);
   }

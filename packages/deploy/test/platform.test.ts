@@ -1,12 +1,14 @@
 import { access, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFaultyDriver, createProcessDriver, readReleases, startPlatform, type Platform, type ReplicaDriver } from "@recsys/deploy";
+import { createFaultyDriver, createProcessDriver, readReleases, startPlatform, type Faults, type Platform, type ReplicaDriver } from "@recsys/deploy";
 import { USERS, recsys, tempDir, writeTestModel } from "./fixtures.ts";
 import { steadyLoad } from "./load.ts";
 
 // Real processes and real HTTP on 127.0.0.1: one platform (router in-process, two stable API
 // replicas as child processes) serves every case in order, under ~20 req/s of steady load.
+// Real API replicas of these models get faults: 30% of answers fail, or the replica never gets ready.
+const FAULTS: Record<string, Faults> = { "m3-bad": { errorRate: 0.3, seed: 7 }, "m5-nostart": { startFails: true } };
 const DEPLOY = { canaryWeight: 50, intervalMs: 1000, maxWaitMs: 30_000, drainMs: 300, canary: { minRequests: 40, minRequestsForRollback: 20 } };
 
 describe("platform deploy (real processes)", () => {
@@ -18,8 +20,7 @@ describe("platform deploy (real processes)", () => {
   beforeAll(async () => {
     root = await tempDir("platform");
     const logDir = join(root, "replicas");
-    // The bad canary is a real API replica behind a proxy that fails 30% of its answers.
-    driver = createFaultyDriver(createProcessDriver({ logDir }), { logDir, faultsFor: (spec) => (spec.modelDir.endsWith("bad") ? { errorRate: 0.3, seed: 7 } : null) });
+    driver = createFaultyDriver(createProcessDriver({ logDir }), { logDir, faultsFor: (spec) => FAULTS[basename(spec.modelDir)] ?? null });
     await writeTestModel(join(root, "m1"), 1);
     platform = await startPlatform({ modelDir: join(root, "m1"), driver, stateDir: join(root, "state"), replicas: 2, deployDefaults: DEPLOY });
   }, 60_000);
@@ -79,6 +80,18 @@ describe("platform deploy (real processes)", () => {
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ verdict: "rolled-back", releaseId: record.releaseId, replicas: [] });
   }, 90_000);
 
+  it("a canary that never gets ready fails the deploy, records it, and leaves stable serving", async () => {
+    const before = (await platform.status()).state;
+    const load = steadyLoad(platform.routerUrl, 20, USERS);
+    await expect(platform.deploy(await writeTestModel(join(root, "m5-nostart"), 5))).rejects.toMatchObject({ code: "DEPLOY_REPLICA_START" });
+    const tally = await load.stop();
+    expect(tally.failures).toEqual([]);
+    const after = await platform.status();
+    expect(after.router).toEqual([{ id: before.stable.releaseId, role: "stable", upstreams: expect.any(Array), weight: 100 }]);
+    expect(after.state.replicas).toEqual(before.replicas);
+    expect(after.releases.at(-1)).toMatchObject({ verdict: "failed", reason: expect.stringMatching(/never became ready/), canaryAt: null });
+  }, 60_000);
+
   it("recsys deploy promotes through the running platform's router and state dir, without a failed request", async () => {
     const stateDir = join(root, "state");
     await writeFile(join(root, "canary.json"), JSON.stringify(DEPLOY.canary));
@@ -90,8 +103,8 @@ describe("platform deploy (real processes)", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: "promoted", commit: expect.stringMatching(/^([0-9a-f]{40}|unknown)$/) });
     expect(tally.failures).toEqual([]);
     const history = await readReleases(releasesFile());
-    expect(history.map((h) => h.verdict)).toEqual(["initial", "promoted", "rolled-back", "promoted"]);
+    expect(history.map((h) => h.verdict)).toEqual(["initial", "promoted", "rolled-back", "failed", "promoted"]);
     // The CLI's replicas are detached processes of its own; platform.stop() (afterAll) stops them by pid.
-    expect((await platform.status()).state.replicas.map((x) => x.releaseId)).toEqual([history[3]!.releaseId, history[3]!.releaseId]);
+    expect((await platform.status()).state.replicas.map((x) => x.releaseId)).toEqual([history[4]!.releaseId, history[4]!.releaseId]);
   }, 90_000);
 });

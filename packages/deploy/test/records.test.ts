@@ -1,4 +1,5 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { writeModelArtifact } from "@recsys/artifact";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { appendRelease, checkDeployable, readReleases, releaseIdFor, type ReleaseRecord } from "@recsys/deploy";
@@ -45,5 +46,10 @@ describe("release history and checks", () => {
     await expect(checkDeployable(join(dir, "q.failed"))).rejects.toMatchObject({ code: "RECSYS_GATE_FAILED" });
     await mkdir(join(dir, "empty"));
     await expect(checkDeployable(join(dir, "empty"))).rejects.toMatchObject({ code: "RECSYS_BAD_ARTIFACT", exitCode: 2 });
+    // A sound artifact that is not a recommender the API could serve is refused too, not left to crash a replica.
+    const meta = JSON.parse(await readFile(join(dir, "good", "model.json"), "utf8"));
+    const { tensors: _t, modelHash: _h, formatVersion: _v, ...info } = meta;
+    await writeModelArtifact(join(dir, "partial"), info, { user_bias: { data: new Float32Array(info.userIds.length), shape: [info.userIds.length] } });
+    await expect(checkDeployable(join(dir, "partial"))).rejects.toMatchObject({ code: "RECSYS_BAD_ARTIFACT", message: expect.stringMatching(/missing/) });
   });
 });
