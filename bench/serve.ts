@@ -3,15 +3,22 @@
  * loopback: a 2k-movie model (5k users) and a 20k-movie model (50k users), k = 64, each
  * cached (a fixed set of users, answered from the LRU after the warm-up) and uncached (cache
  * off, every request scores the catalogue for a known user), at saturation and at a fixed
- * 1,000 req/s. Latency percentiles are exact, from every response's time (autocannon's own
- * histogram has 1 ms resolution); fixed-rate runs also show autocannon's p99 corrected for
- * coordinated omission. The load generator shares the machine's cores with the server, so
- * read the figures as this machine's, at its current load.
+ * 1,000 req/s. Saturation runs use autocannon (closed loop); latency percentiles are exact,
+ * from every response's time (autocannon's own histogram has 1 ms resolution). The fixed-rate
+ * run is open loop, paced here: autocannon's rate limit lets each connection send its whole
+ * per-second quota back to back at the start of each second, which measures bursts, not a
+ * steady 1,000 req/s. The pacer sends request n at start + n ms (1 ms ticks) over keep-alive
+ * sockets whatever the answers do (open loop: a slow server cannot slow the sender, so no
+ * coordinated omission) and times each from its send. Fixed-rate rows also give the server's
+ * own p99 from its /metrics histogram (the bucket bound it falls in), which leaves out the
+ * client and the OS scheduler. The load generator shares the machine's cores with the server
+ * and with whatever else runs, so read the figures as this machine's at its load (printed).
  *
  *     npx tsx bench/serve.ts                  # 8 s per run
  *     npx tsx bench/serve.ts --seconds 4 --connections 16
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { Agent, get } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -21,8 +28,6 @@ import { parseArgs } from "node:util";
 import { writeSyntheticRecModel } from "../packages/api/src/index.ts";
 
 interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p99: number };
   errors: number;
   timeouts: number;
   non2xx: number;
@@ -65,27 +70,84 @@ async function stopServer(s: Server): Promise<void> {
   await exited;
 }
 
-interface Run { rps: number; p50: number; p99: number; p999: number; failed: number; cannonP99?: number }
+interface Run { rps: number; p50: number; p99: number; p999: number; failed: number; serverP99?: string }
 
-/** One autocannon run; users are drawn round-robin from `userIds`. */
-async function load(url: string, userIds: number[], seconds: number, rate?: number): Promise<Run> {
+function summarise(times: number[], seconds: number, failed: number): Run {
+  times.sort((a, b) => a - b);
+  const pct = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
+  return { rps: times.length / seconds, p50: pct(0.5), p99: pct(0.99), p999: pct(0.999), failed };
+}
+
+/** Closed-loop saturation with autocannon; users round-robin from `userIds`. */
+async function saturate(url: string, userIds: number[], seconds: number): Promise<Run> {
   let next = 0;
   const times: number[] = [];
   const instance = autocannon({
-    url, connections: CONNECTIONS, duration: seconds, ...(rate ? { overallRate: rate } : {}),
+    url, connections: CONNECTIONS, duration: seconds,
     requests: [{ setupRequest: (req: { path: string }) => ({ ...req, path: `/recommend/${userIds[next++ % userIds.length]}` }) }],
   });
-  instance.on("response", (_c, _s, _b, ms) => times.push(ms));
+  instance.on("response", (_c, status, _b, ms) => status === 200 && times.push(ms));
   const r = await instance;
-  times.sort((a, b) => a - b);
-  const pct = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
-  return { rps: r.requests.total / seconds, p50: pct(0.5), p99: pct(0.99), p999: pct(0.999), failed: r.errors + r.timeouts + r.non2xx, cannonP99: rate ? r.latency.p99 : undefined };
+  return summarise(times, seconds, r.errors + r.timeouts + r.non2xx);
+}
+
+/** Open-loop fixed rate: request n is due at start + n/rate s and timed from then. */
+async function paced(url: string, userIds: number[], seconds: number, rate: number): Promise<Run> {
+  const { hostname, port } = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const total = seconds * rate;
+  const times: number[] = [];
+  let failed = 0, sent = 0;
+  const before = await recommendBuckets(url);
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    const settle = () => times.length + failed === total && resolve();
+    const fire = (n: number) => {
+      const sentAt = performance.now();
+      get({ agent, hostname, port, path: `/recommend/${userIds[n % userIds.length]}` }, (res) => {
+        res.resume();
+        res.on("end", () => {
+          if (res.statusCode === 200) times.push(performance.now() - sentAt);
+          else failed++;
+          settle();
+        });
+      }).on("error", () => {
+        failed++;
+        settle();
+      });
+    };
+    const tick = () => {
+      const dueNow = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+      while (sent < dueNow) fire(sent++);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  const after = await recommendBuckets(url);
+  return { ...summarise(times, elapsed, failed), serverP99: bucketOf(0.99, before, after) };
+}
+
+/** Cumulative counts of the server's recommend latency histogram, by bucket bound (s). */
+async function recommendBuckets(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^recsys_api_request_duration_seconds_bucket\{le="([^"]+)",route="recommend"\} (\d+)/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+/** The smallest bucket bound holding quantile q of the requests between two scrapes. */
+function bucketOf(q: number, before: Map<string, number>, after: Map<string, number>): string {
+  const total = (after.get("+Inf") ?? 0) - (before.get("+Inf") ?? 0);
+  for (const [le, count] of after) if (count - (before.get(le) ?? 0) >= q * total) return le === "+Inf" ? "> 2 s" : `<= ${Number(le) * 1000} ms`;
+  return "n/a";
 }
 
 const fmt = (ms: number) => ms.toFixed(2).padStart(7);
 function row(label: string, r: Run): string {
-  const extra = r.cannonP99 !== undefined ? `  (autocannon p99 ${r.cannonP99} ms)` : "";
-  return `${label.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${fmt(r.p50)}  p99 ${fmt(r.p99)}  p99.9 ${fmt(r.p999)} ms  failed ${r.failed}${extra}`;
+  const server = r.serverP99 ? `  (server-side p99 ${r.serverP99})` : "";
+  return `${label.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${fmt(r.p50)}  p99 ${fmt(r.p99)}  p99.9 ${fmt(r.p999)} ms  failed ${r.failed}${server}`;
 }
 
 const work = await mkdtemp(join(tmpdir(), "bench-serve-"));
@@ -99,11 +161,11 @@ try {
     for (const cached of [true, false]) {
       const server = await startServer(dir, join(work, "logs"), cached);
       const users = cached ? known.slice(0, 2000) : known;
-      await load(server.url, users, 2); // warm-up: JIT, and the cache for the cached runs
+      await saturate(server.url, users, 2); // warm-up: JIT, and the cache for the cached runs
       const label = `${spec.name} movies, ${cached ? "cached" : "uncached"}`;
-      results[`${label} saturation`] = await load(server.url, users, SECONDS);
+      results[`${label} saturation`] = await saturate(server.url, users, SECONDS);
       console.log(row(`${label}, saturation`, results[`${label} saturation`]!) + `  [startup ${server.startupMs.toFixed(0)} ms]`);
-      results[`${label} 1000`] = await load(server.url, users, SECONDS, 1000);
+      results[`${label} 1000`] = await paced(server.url, users, SECONDS, 1000);
       console.log(row(`${label}, 1,000 req/s`, results[`${label} 1000`]!));
       await stopServer(server);
     }
