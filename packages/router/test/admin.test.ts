@@ -20,10 +20,12 @@ afterEach(async () => {
 
 describe("routing over HTTP", () => {
   it("splits users 20/40/40 over canary and two stable replicas, sticky per user", async () => {
-    const counts = await tally(url, 2000, (a) => a.upstream);
-    expect(Math.abs((counts.get("c1") ?? 0) / 20 - 20)).toBeLessThanOrEqual(3);
-    expect(Math.abs((counts.get("s1") ?? 0) / 20 - 40)).toBeLessThanOrEqual(3);
-    expect(Math.abs((counts.get("s2") ?? 0) / 20 - 40)).toBeLessThanOrEqual(3);
+    // The 10k-user ±2-point check is in assign.test.ts (same code path, no sockets); over HTTP
+    // 1000 users and ±4 points keep the suite quick.
+    const counts = await tally(url, 1000, (a) => a.upstream);
+    expect(Math.abs((counts.get("c1") ?? 0) / 10 - 20)).toBeLessThanOrEqual(4);
+    expect(Math.abs((counts.get("s1") ?? 0) / 10 - 40)).toBeLessThanOrEqual(4);
+    expect(Math.abs((counts.get("s2") ?? 0) / 10 - 40)).toBeLessThanOrEqual(4);
     for (const user of [1, 2, 3, 17, 99]) {
       const first = (await recommend(url, user)).release;
       for (let i = 0; i < 5; i++) expect((await recommend(url, user)).release).toBe(first);
