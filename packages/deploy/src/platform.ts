@@ -44,7 +44,10 @@ export interface Platform {
   /** Canary, analysis, promote or rollback; one at a time (calls queue). */
   deploy(modelDir: string, options?: DeployOptions): Promise<ReleaseRecord>;
   status(): Promise<PlatformStatus>;
-  /** Stops the router (in-flight requests finish, logs flush) and every replica; state.json goes, the history stays. */
+  /**
+   * Rolls back a deploy in progress (at its next check), then stops the router (in-flight
+   * requests finish, logs flush) and every replica; state.json goes, the history stays.
+   */
   stop(): Promise<void>;
 }
 
@@ -83,11 +86,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const target = { driver: options.driver, router: admin, stateDir, env: process.env };
   let queue: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  // stop() during a deploy: the canary is rolled back at its next check instead of being waited out.
+  const stopping = new AbortController();
   return {
     routerUrl, adminToken, stateDir,
     deploy(modelDir, deployOptions = {}) {
       if (stopped) return Promise.reject(badDeployInput("platform", "stopped; start a new one"));
-      const run = queue.then(() => deployModel(target, modelDir, { commit, log, ...options.deployDefaults, ...deployOptions }));
+      const merged = { commit, log, ...options.deployDefaults, ...deployOptions };
+      const signal = merged.signal ? AbortSignal.any([merged.signal, stopping.signal]) : stopping.signal;
+      const run = queue.then(() => deployModel(target, modelDir, { ...merged, signal }));
       queue = run.catch(() => {});
       return run;
     },
@@ -99,6 +106,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopping.abort();
       await queue;
       const state = await readPlatformState(stateDir);
       await router.close();
