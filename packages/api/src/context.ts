@@ -15,6 +15,8 @@ export interface AppContext {
   now(): number;
   /** True while the server drains for a stop: readiness fails, connections close after use. */
   closing(): boolean;
+  /** Where background and unexpected failures are reported (one line each). */
+  report(line: string): void;
 }
 
 export const TEXT = "text/plain; charset=utf-8";

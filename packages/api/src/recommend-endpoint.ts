@@ -81,7 +81,13 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
       if (end < 0) end = url.length;
       const raw = url.slice(PREFIX.length, end);
       if (raw.length === 0 || raw.includes("/")) return false;
-      endpoint.handle(req, res, decodeSegment(raw), raw);
+      try {
+        endpoint.handle(req, res, decodeSegment(raw), raw);
+      } catch (err) {
+        // Outside express nothing else would catch it: answer 500 rather than crash the process.
+        ctx.report(`api: GET ${printable(url, 100)} failed: ${(err as Error).message}`);
+        if (!res.headersSent) answer(req, res, printable(raw), holder.current(), 500, "internal error");
+      }
       return true;
     },
   };

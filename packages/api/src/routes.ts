@@ -59,6 +59,7 @@ export function createApp(ctx: AppContext): { app: Express; recommendEndpoint: R
     const status = e.status ?? e.statusCode ?? 500;
     if (res.headersSent) return;
     if (status === 400 && req.path.startsWith("/recommend/")) return recommendEndpoint.handle(req, res, null, req.path.slice("/recommend/".length));
+    if (status >= 500) ctx.report(`api: ${printable(req.method, 10)} ${printable(req.path, 100)} failed: ${e.message ?? String(err)}`);
     respond(req, res, "other", status, TEXT, status >= 500 ? "internal error" : printable(e.message ?? "bad request", 200));
   });
   return { app, recommendEndpoint };

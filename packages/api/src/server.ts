@@ -49,7 +49,7 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
     const lookups = cache ? cache.hits + cache.misses : 0;
     return lookups ? cache!.hits / lookups : 0;
   });
-  const { app, recommendEndpoint } = createApp({ config, holder, metrics, log: () => log, now, closing: () => closing });
+  const { app, recommendEndpoint } = createApp({ config, holder, metrics, log: () => log, now, closing: () => closing, report });
 
   async function bind(): Promise<Server> {
     const s = createServer((req, res) => {
