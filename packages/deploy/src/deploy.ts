@@ -78,7 +78,6 @@ export async function deployModel(target: DeployTarget, modelDir: string, option
       releaseId, modelId: model.modelId, modelHash: model.modelHash, modelDir: model.modelDir, dataHash: model.dataHash, commit,
       previousReleaseId: stableId, startedAt: new Date().toISOString(),
     };
-    let canary: Replica | null = null;
     let canaryAt: number | null = null;
     let decidedAt: string | null = null;
     let evidence: unknown = null;
@@ -92,7 +91,7 @@ export async function deployModel(target: DeployTarget, modelDir: string, option
       return record;
     };
     try {
-      canary = await s.driver.start({ releaseId, modelDir: model.modelDir, env });
+      const canary = await s.driver.start({ releaseId, modelDir: model.modelDir, env });
       await track(s, [canary]);
       const stableUrls = s.state.replicas.filter((r) => r.releaseId === stableId).map((r) => r.url);
       await s.router.setReleases([

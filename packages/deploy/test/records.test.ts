@@ -1,8 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { writeModelArtifact } from "@recsys/artifact";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { appendRelease, checkDeployable, readReleases, releaseIdFor, type ReleaseRecord } from "@recsys/deploy";
+import { appendRelease, checkDeployable, gitCommit, readReleases, releaseIdFor, type ReleaseRecord } from "@recsys/deploy";
 import { lockPlatform } from "../src/state.ts";
 import { tempDir, writeTestModel } from "./fixtures.ts";
 
@@ -51,5 +52,11 @@ describe("release history and checks", () => {
     const { tensors: _t, modelHash: _h, formatVersion: _v, ...info } = meta;
     await writeModelArtifact(join(dir, "partial"), info, { user_bias: { data: new Float32Array(info.userIds.length), shape: [info.userIds.length] } });
     await expect(checkDeployable(join(dir, "partial"))).rejects.toMatchObject({ code: "RECSYS_BAD_ARTIFACT", message: expect.stringMatching(/missing/) });
+  });
+
+  it("takes the release commit from git, RECSYS_GIT_COMMIT, or says unknown", async () => {
+    expect(await gitCommit(fileURLToPath(new URL(".", import.meta.url)))).toMatch(/^[0-9a-f]{40}$/);
+    expect(await gitCommit(await tempDir("nogit"))).toBe("unknown");
+    expect(await gitCommit(await tempDir("nogit"), { RECSYS_GIT_COMMIT: "abc123" })).toBe("abc123");
   });
 });
