@@ -4,6 +4,7 @@ import { writeFileAtomic } from "@recsys/core";
 import { bootStable, recordFirst } from "./boot.ts";
 import { badDeployInput, noPlatform, ReplicaStartError } from "./errors.ts";
 import { freePort } from "./free-port.ts";
+import { checkDeployable } from "./model-check.ts";
 import { createProcessDriver } from "./process-driver.ts";
 import { DEFAULT_CLI, spawnCli, stopProcess, workspaceOf } from "./spawn.ts";
 import { STATE_FILES, readPlatformState, type PlatformState } from "./state.ts";
@@ -30,6 +31,7 @@ export interface InitPlatformOptions {
  *     const state = await initPlatform({ modelDir: "models/m1", adminToken: process.env.RECSYS_ADMIN_TOKEN });
  */
 export async function initPlatform(o: InitPlatformOptions): Promise<PlatformState> {
+  await checkDeployable(o.modelDir); // a gate-failed model is the first thing to hear about (exit 3)
   if (!o.adminToken || o.adminToken.length < 16) throw badDeployInput("RECSYS_ADMIN_TOKEN", "set it (16+ characters): the router's admin API needs it for every deploy");
   const stateDir = resolve(o.stateDir ?? "runs/platform");
   const env = { ...(o.env ?? process.env), RECSYS_ADMIN_TOKEN: o.adminToken };
