@@ -14,3 +14,5 @@ export {
 } from "./dataset.ts";
 export type { User, Movie, Manifest, RatingRow, WatchRow } from "./dataset.ts";
 export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";
+export { createLineLog } from "./line-log.ts";
+export type { LineLog, LineLogOptions } from "./line-log.ts";

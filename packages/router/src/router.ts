@@ -4,7 +4,7 @@ import { formatEventTime, formatRequestLine } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
 import { parseRouterConfig, type RouterConfigInput } from "./config.ts";
 import { RouterError } from "./errors.ts";
-import { createLineLog, type LineLog } from "./event-log.ts";
+import { createLineLog, type LineLog } from "@recsys/core";
 import { createForwarder, type Served } from "./forward.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { createPopularList } from "./popular.ts";
