@@ -64,12 +64,17 @@ export function pickRows(s: RatingSet, rows: Uint32Array): RatingSet {
 
 /** Rows grouped by user (counting sort): rows of user u are order[offsets[u]..offsets[u+1]), in file order. */
 export function rowsByUser(s: RatingSet, nUsers: number): { offsets: Uint32Array; order: Uint32Array } {
-  const offsets = new Uint32Array(nUsers + 1);
-  for (let r = 0; r < s.length; r++) offsets[s.users[r]! + 1]!++;
-  for (let u = 0; u < nUsers; u++) offsets[u + 1]! += offsets[u]!;
-  const fill = offsets.slice(0, nUsers);
-  const order = new Uint32Array(s.length);
-  for (let r = 0; r < s.length; r++) order[fill[s.users[r]!]!++] = r;
+  return rowsByKey(s.users, s.length, nUsers);
+}
+
+/** Rows grouped by a row key (user or item column), in file order within a key. */
+export function rowsByKey(keys: Uint32Array, length: number, nKeys: number): { offsets: Uint32Array; order: Uint32Array } {
+  const offsets = new Uint32Array(nKeys + 1);
+  for (let r = 0; r < length; r++) offsets[keys[r]! + 1]!++;
+  for (let u = 0; u < nKeys; u++) offsets[u + 1]! += offsets[u]!;
+  const fill = offsets.slice(0, nKeys);
+  const order = new Uint32Array(length);
+  for (let r = 0; r < length; r++) order[fill[keys[r]!]!++] = r;
   return { offsets, order };
 }
 

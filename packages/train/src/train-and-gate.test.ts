@@ -86,6 +86,14 @@ describe("trainAndGate", () => {
     expect(held.meta.metrics.trainRatings).toBe((await loadTrainingData(data)).ratings.length);
   });
 
+  it("uses the watch signal as SVD++ implicit feedback when asked (sgd only), folded into plain MF factors", async () => {
+    const { meta } = await trainAndGate({ dataDir: data, outDir: join(root, "pp"), implicit: "svdpp", factors: 8, epochs: 5 });
+    expect(meta.hyperParams.implicit).toBe("svdpp");
+    expect(meta.gate.passed).toBe(true);
+    expect((await loadRecModel(join(root, "pp"))).userFactors.length).toBe(meta.userIds.length * 8);
+    await expect(trainAndGate({ dataDir: data, outDir: join(root, "pp2"), implicit: "svdpp", engine: "tfjs" })).rejects.toMatchObject({ exitCode: 2 });
+  });
+
   it("trains with the tfjs engine (pure-JS backend here) to the same artifact format", async () => {
     const lines: string[] = [];
     const { meta } = await trainAndGate({ dataDir: data, outDir: join(root, "tf"), engine: "tfjs", factors: 8, epochs: 4, batchSize: 128 }, { log: (l) => lines.push(l) });

@@ -8,6 +8,7 @@ import { servingTensors } from "./serving.ts";
 import { splitRatings } from "./split.ts";
 import { trainModel, type TrainModelHooks } from "./train-model.ts";
 import { trainSgd } from "./sgd.ts";
+import { implicitItems } from "./svdpp.ts";
 
 export interface TrainAndGateInput extends TrainOptions {
   dataDir: string;
@@ -48,7 +49,9 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   if (train.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${dataDir}: no ratings to train on`);
   if (test.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${holdoutDir ?? dataDir}: no held-out ratings (too few ratings per user to split; pass --holdout)`);
 
-  const dims = { train, nUsers: data.userIds.length, nItems: data.movieIds.length };
+  const nUsers = data.userIds.length, nItems = data.movieIds.length;
+  const implicit = options.implicit === "svdpp" ? implicitItems(train, data.watches, test, nUsers, nItems) : undefined;
+  const dims = { train, nUsers, nItems, implicit };
   const model = await trainModel(dims, options.engine, params, {
     ...hooks,
     onEpoch: (epoch, trainRmse, m) => hooks.onEpochReport?.({ epoch, epochs: params.epochs, trainRmse, heldOutRmse: errorMetrics(m, test).rmse }),
@@ -65,7 +68,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   const dir = passed ? outDir : `${outDir}.failed`;
   const meta = await writeArtifact(dir, data, model, {
     engine: options.engine,
-    hyperParams: { ...params, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction },
+    hyperParams: { ...params, implicit: options.implicit, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction },
     metrics, gate: { metric: "rmse", threshold: options.gateRmse, value: held.rmse, passed },
     createdAt: createdAt ?? lastEvent,
   }, parseEventTime(lastEvent));

@@ -1,7 +1,9 @@
 import type { FactorModel } from "./factors.ts";
 import type { RatingSet } from "./ratings.ts";
 import type { EngineHooks, EngineName, EngineParams } from "./engine.ts";
+import { InputError } from "@recsys/core";
 import { trainSgd } from "./sgd.ts";
+import { trainSvdpp, type ImplicitItems } from "./svdpp.ts";
 import { trainTfjs } from "./tfjs-engine.ts";
 import { loadTf } from "./tf-backend.ts";
 
@@ -9,6 +11,8 @@ export interface TrainModelInput {
   train: RatingSet;
   nUsers: number;
   nItems: number;
+  /** Each user's watched-or-rated movies: given, the sgd engine trains SVD++ (see svdpp.ts). */
+  implicit?: ImplicitItems;
 }
 
 export interface TrainModelHooks extends EngineHooks {
@@ -24,10 +28,11 @@ export interface TrainModelHooks extends EngineHooks {
  *     const model = await trainModel({ train, nUsers, nItems }, "sgd", engineParams(options));
  */
 export async function trainModel(input: TrainModelInput, engine: EngineName, params: EngineParams, hooks: TrainModelHooks = {}): Promise<FactorModel> {
-  const { train, nUsers, nItems } = input;
+  const { train, nUsers, nItems, implicit } = input;
+  if (implicit && engine !== "sgd") throw new InputError("RECSYS_USAGE", `the implicit watch signal (SVD++) is implemented by the sgd engine only, not ${engine}`);
   const model = engine === "tfjs"
     ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks)
-    : trainSgd(train, nUsers, nItems, params, hooks);
+    : implicit ? trainSvdpp(train, implicit, nUsers, nItems, params, hooks) : trainSgd(train, nUsers, nItems, params, hooks);
   zeroUnrated(model, train);
   return model;
 }

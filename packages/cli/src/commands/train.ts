@@ -9,7 +9,7 @@ export default defineCommand({
   summary: "train matrix factorisation on a dataset; gate on held-out RMSE (exit 3 on failure)",
   help: `--data DIR --out MODEL_DIR [--holdout DIR] [--engine sgd|tfjs] [--split random|time]
        [--holdout-fraction F] [--factors K] [--epochs E] [--lr X] [--reg X] [--batch-size B]
-       [--seed S] [--gate-rmse X] [--created-at ISO] [--json]
+       [--implicit none|svdpp] [--seed S] [--gate-rmse X] [--created-at ISO] [--json]
 
 Trains biased matrix factorisation on DIR's ratings and writes the model artifact to MODEL_DIR
 only if the held-out RMSE is below --gate-rmse; otherwise exits 3 and keeps the rejected model
@@ -22,7 +22,9 @@ in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
   --holdout-fraction F  share of each user's ratings held out by --split (default 0.2)
   --engine NAME         sgd (default; typed-array SGD) or tfjs (TensorFlow.js, Adam)
   --factors K --epochs E --lr X --reg X --batch-size B   hyper-parameters (engine defaults:
-                        sgd 100/20/0.01/0.1, tfjs 100/10/0.005/0.2 with batches of 256)
+                        sgd 100/20/0.015/0.1, tfjs 100/10/0.005/0.2 with batches of 256)
+  --implicit MODE       none (default): ratings only; svdpp: watches and ratings as SVD++
+                        implicit feedback (sgd engine only; see packages/train/README.md)
   --seed S              random seed (default 42): same data and seed, byte-identical artifact
   --gate-rmse X         gate threshold (default 1.0)
   --created-at ISO      artifact time (default: the dataset's last event, for reproducibility)`,
@@ -30,7 +32,7 @@ in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
     data: { type: "string" }, out: { type: "string" }, holdout: { type: "string" }, engine: { type: "string" },
     split: { type: "string" }, "holdout-fraction": { type: "string" }, factors: { type: "string" },
     epochs: { type: "string" }, lr: { type: "string" }, reg: { type: "string" }, "batch-size": { type: "string" },
-    seed: { type: "string" }, "gate-rmse": { type: "string" }, "created-at": { type: "string" },
+    implicit: { type: "string" }, seed: { type: "string" }, "gate-rmse": { type: "string" }, "created-at": { type: "string" },
   },
   schema: z.object({
     data: z.string({ error: "--data DIR is required" }).min(1),
@@ -44,6 +46,7 @@ in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
     lr: numberFlag(1e-9, 10).optional(),
     reg: numberFlag(0, 100).optional(),
     "batch-size": intFlag(1, 1 << 20).optional(),
+    implicit: z.enum(["none", "svdpp"]).default("none"),
     seed: seedFlag,
     "gate-rmse": numberFlag(1e-9, 100).default(1.0),
     "created-at": z.iso.datetime({ local: true, offset: true, error: "--created-at must be an ISO 8601 time" }).optional(),
@@ -55,7 +58,7 @@ in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
     const { dir, meta } = await trainAndGate({
       dataDir: o.data, outDir: o.out, holdoutDir: o.holdout, createdAt: o["created-at"],
       engine: o.engine, split: o.split, holdoutFraction: o["holdout-fraction"], factors: o.factors, epochs: o.epochs,
-      lr: o.lr, reg: o.reg, batchSize: o["batch-size"], seed: o.seed, gateRmse: o["gate-rmse"],
+      lr: o.lr, reg: o.reg, batchSize: o["batch-size"], implicit: o.implicit, seed: o.seed, gateRmse: o["gate-rmse"],
     }, {
       log: (line) => io.stderr.write(line + "\n"),
       onEpochReport: (r) => progress.update(`epoch ${r.epoch}/${r.epochs}  train RMSE ${r.trainRmse.toFixed(4)}  held-out RMSE ${r.heldOutRmse.toFixed(4)}`),
