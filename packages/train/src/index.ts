@@ -18,6 +18,7 @@ export { loadTf } from "./tf-backend.ts";
 export { trainModel } from "./train-model.ts";
 export type { TrainModelInput, TrainModelHooks } from "./train-model.ts";
 export { trainAndGate } from "./train-and-gate.ts";
+export { ModelGateFailedError } from "./errors.ts";
 export type { TrainAndGateInput, TrainSummary, EpochReport } from "./train-and-gate.ts";
 export { servingTensors, POPULARITY_HALF_LIFE_DAYS } from "./serving.ts";
 export { evaluateModel, evaluateRatings, factorView, EVALUATION_DEFAULTS } from "./evaluate.ts";

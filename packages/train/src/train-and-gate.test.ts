@@ -3,6 +3,7 @@ import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRecModel, predictRating } from "@recsys/artifact";
+import { GateFailedError } from "@recsys/core";
 import { trainAndGate } from "./train-and-gate.ts";
 import { loadTrainingData } from "./data.ts";
 import { writeSyntheticDataset, ML100K_LIKE } from "./synthetic.ts";
@@ -60,6 +61,9 @@ describe("trainAndGate", () => {
     const err = await trainAndGate({ dataDir: noise, outDir: out, factors: 8, epochs: 3 }).catch((e) => e);
     expect(err.code).toBe("RECSYS_GATE_FAILED");
     expect(err.exitCode).toBe(3);
+    expect(err).toBeInstanceOf(GateFailedError);
+    expect(err.dir).toBe(`${out}.failed`);
+    expect(err.meta.gate.passed).toBe(false);
     expect(await exists(out)).toBe(false);
     await expect(loadRecModel(`${out}.failed`)).rejects.toMatchObject({ code: "RECSYS_BAD_ARTIFACT" });
     const kept = await loadRecModel(`${out}.failed`, { allowGateFailed: true });

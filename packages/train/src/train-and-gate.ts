@@ -1,4 +1,5 @@
-import { GateFailedError, InputError, parseOrThrow } from "@recsys/core";
+import { InputError, parseOrThrow } from "@recsys/core";
+import { ModelGateFailedError } from "./errors.ts";
 import { writeRecModel, type ModelMeta } from "@recsys/artifact";
 import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
 import { errorMetrics, type FactorModel } from "./factors.ts";
@@ -34,7 +35,8 @@ export interface TrainSummary {
  * held-out RMSE/MAE beside a biases-only baseline, and applies the gate (RMSE < gateRmse).
  * Passed: the artifact is written to `outDir` (atomically). Failed: it goes to `${outDir}.failed`
  * with gate.passed = false (loadRecModel refuses it) for inspection, `outDir` is left untouched,
- * and a GateFailedError (exit 3) names the measured RMSE. Deterministic for data + seed.
+ * and a ModelGateFailedError (a core GateFailedError: exit 3) names the measured RMSE and
+ * carries the rejected model's dir and metadata. Deterministic for data + seed.
  *
  *     const { meta } = await trainAndGate({ dataDir: "data", outDir: "models/m1", engine: "sgd" });
  */
@@ -72,9 +74,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
     metrics, gate: { metric: "rmse", threshold: options.gateRmse, value: held.rmse, passed },
     createdAt: createdAt ?? lastEvent,
   }, parseEventTime(lastEvent));
-  if (!passed) {
-    throw new GateFailedError(`gate failed: held-out RMSE ${held.rmse.toFixed(4)} is not below ${options.gateRmse} (baseline ${metrics.baselineRmse.toFixed(4)}); nothing deployable was written, the rejected model is kept in ${dir} for inspection`);
-  }
+  if (!passed) throw new ModelGateFailedError(dir, meta);
   return { dir, passed, meta };
 }
 
