@@ -56,6 +56,11 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
       (req as TimedRequest).startedAt = performance.now();
       if (!recommendEndpoint.tryFastPath(req, res)) app(req, res);
     });
+    // Callers (the router) keep connections open; outlive their idle sockets so a reused socket
+    // is not closed under a request. Headers must arrive within headersTimeout (> keep-alive).
+    s.keepAliveTimeout = 30_000;
+    s.headersTimeout = 35_000;
+    s.requestTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       s.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUse(config.host, config.port) : cannotListen(config.host, config.port, err.message)));
       s.listen(config.port, config.host, resolve);
