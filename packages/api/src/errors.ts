@@ -11,3 +11,7 @@ export function portInUse(host: string, port: number): InputError {
 export function cannotListen(host: string, port: number, why: string): InputError {
   return new InputError("RECSYS_API_CANNOT_LISTEN", `cannot listen on ${host}:${port}: ${why} (check --host and --port)`);
 }
+
+export function logDirUnusable(dir: string, why: string): InputError {
+  return new InputError("RECSYS_API_BAD_LOG_DIR", `cannot write the response log in ${dir}: ${why} (check --log-dir / RECSYS_LOG_DIR)`);
+}

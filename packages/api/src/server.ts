@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { ApiConfig } from "./config.ts";
-import { cannotListen, portInUse } from "./errors.ts";
+import { cannotListen, logDirUnusable, portInUse } from "./errors.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { createModelHolder, type ServingState } from "./model-holder.ts";
 import type { TimedRequest } from "./request-context.ts";
@@ -82,7 +82,10 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
   return {
     app,
     async listen() {
-      log = await openResponseLog({ dir: config.logDir, flushMs: config.logFlushMs, maxBytes: config.logMaxBytes, onError: (err) => report(`api: response log write failed (will retry): ${err.message}`) });
+      log = await openResponseLog({ dir: config.logDir, flushMs: config.logFlushMs, maxBytes: config.logMaxBytes, onError: (err) => report(`api: response log write failed (will retry): ${err.message}`) })
+        .catch((err: NodeJS.ErrnoException) => {
+          throw logDirUnusable(config.logDir, err.code ?? err.message);
+        });
       try {
         server = await bind();
         await holder.load(config.modelDir);
