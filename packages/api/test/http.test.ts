@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadRecModel, type RecModel } from "@recsys/artifact";
 import { TELEMETRY_HEADER } from "@recsys/core";
-import { createApiServer, resolveApiConfig, type ApiServer } from "../src/index.ts";
+import { createApiServer, recommend, resolveApiConfig, type ApiServer } from "../src/index.ts";
 import { ADMIN_TOKEN, get, modelDir, startApi, tempDir } from "./helpers.ts";
 
 let dirA: string, dirB: string, badDir: string;
@@ -199,7 +199,11 @@ describe("models", () => {
     expect(failures).toEqual([]);
     expect(done).toBeGreaterThan(100);
     expect(hashes).toEqual(new Set([model.meta.modelHash, modelB.meta.modelHash]));
-    expect((await get(`${url}/recommend/4`)).headers.get("x-model")).toBe(modelB.meta.modelHash);
+    // The cache went with the old model: user 4 (asked before every swap) now gets model B's list.
+    const after = await get(`${url}/recommend/4`);
+    expect(after.headers.get("x-model")).toBe(modelB.meta.modelHash);
+    const day = new Date().toISOString().slice(0, 10);
+    expect(after.text).toBe(recommend(modelB, 4, { exploreShare: 0.1, day }).ids.join(","));
   });
 
   it("reloads on its own with --watch when the directory is replaced", async () => {
