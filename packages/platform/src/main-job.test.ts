@@ -3,19 +3,33 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readManifest } from "@recsys/core";
+import { loadRecModel } from "@recsys/artifact";
 import { mainJobPaths, runMainJob } from "./main-job.ts";
 
-describe("main job", () => {
-  it("simulates, ingests and reports quality on a small world", async () => {
+describe("main job (closed loop, real router and API processes on loopback)", () => {
+  it("simulates, ingests, trains, serves live traffic and records an automatic release cycle", async () => {
     const workDir = join(await mkdtemp(join(tmpdir(), "main-job-")), "run");
     const lines: string[] = [];
-    const summary = await runMainJob({ workDir, users: 150, movies: 80, days: 2, seed: 3 }, (l) => lines.push(l));
-    const manifest = await readManifest(mainJobPaths(workDir).dataset);
-    expect(manifest.dataHash).toBe(summary.ingest.dataHash);
-    expect(manifest.counts.ratings).toBeGreaterThan(0);
-    // Every deliberately dirty line the simulator wrote is either rejected or kept as a counted oddity, never a crash.
-    expect(summary.ingest.rejected).toBeGreaterThan(0);
+    const summary = await runMainJob(
+      { workDir, users: 800, movies: 300, days: 10, seed: 3, durationS: 45, routerPort: 0, cycleS: 4, rps: 40, canaryMinRequests: 60 },
+      (l) => lines.push(l),
+    );
+    const paths = mainJobPaths(workDir);
+    // The first model was trained on the ingested history and passed the gate.
+    const manifest = await readManifest(paths.dataset(0));
+    const firstModel = await loadRecModel(paths.model(0));
+    expect(firstModel.meta.dataHash).toBe(manifest.dataHash);
     expect(lines.join("\n")).toContain("data quality");
-    expect(await readFile(join(mainJobPaths(workDir).dataset, "quality.txt"), "utf8")).toContain("rejects");
-  });
+
+    // At least one release cycle decided automatically, and written to the history file.
+    const history = (await readFile(join(paths.platform, "releases.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(history[0].verdict).toBe("initial");
+    expect(history.slice(1).some((r: { verdict: string }) => r.verdict === "promoted" || r.verdict === "rolled-back")).toBe(true);
+    expect(summary.releases).toHaveLength(history.length);
+
+    // The live users were served, and their answers became data for the next model.
+    expect(summary.traffic.ok).toBeGreaterThan(200);
+    expect(summary.traffic.failed / summary.traffic.sent).toBeLessThan(0.01);
+    expect((await readManifest(paths.dataset(1))).counts.ratings).toBeGreaterThanOrEqual(manifest.counts.ratings!);
+  }, 150_000);
 });

@@ -1,9 +1,14 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { createProgress, parseOrThrow } from "@recsys/core";
-import { createWorld, writeSimulation, SIM_FILES, type SimulationSummary } from "@recsys/simulator";
-import { formatQualitySummary, ingestEvents, type IngestSummary } from "@recsys/ingest";
-import { createReadStream } from "node:fs";
+import { createLineLog, createProgress, EXIT, parseOrThrow, RecsysError } from "@recsys/core";
+import { createWorld, writeSimulation, SIM_FILES, type SimulationSummary, type World } from "@recsys/simulator";
+import { formatQualitySummary, ingestEvents } from "@recsys/ingest";
+import { trainAndGate } from "@recsys/train";
+import { createProcessDriver, startPlatform, STATE_FILES, type Platform, type ReleaseRecord } from "@recsys/deploy";
+import { startTraffic, type Traffic } from "./traffic.ts";
+import { formatStatus } from "./status.ts";
 
 export const MainJobOptionsSchema = z.object({
   /** Everything the run writes goes below this directory (replaced at each run). */
@@ -12,49 +17,163 @@ export const MainJobOptionsSchema = z.object({
   users: z.number().int().positive().default(5000),
   movies: z.number().int().positive().default(2000),
   days: z.number().int().positive().default(30),
+  /** Seconds of live operation after the platform is up; absent = until stopped. */
+  durationS: z.number().positive().optional(),
+  /** Where the router listens: the service's public port (0 = any free port). */
+  routerPort: z.number().int().min(0).max(65535).default(8082),
+  replicas: z.number().int().min(1).max(8).default(2),
+  /** Live users' request rate through the router. */
+  rps: z.number().positive().max(2000).default(40),
+  /** Seconds of live traffic gathered before each retrain. */
+  cycleS: z.number().positive().default(15),
+  /** Canary: analysis interval, and the requests it needs before a verdict. */
+  analysisIntervalMs: z.number().int().positive().default(3000),
+  canaryMinRequests: z.number().int().positive().default(100),
 }).strict();
 export type MainJobOptions = z.input<typeof MainJobOptionsSchema>;
 
 export interface MainJobSummary {
   workDir: string;
   simulation: SimulationSummary;
-  ingest: Omit<IngestSummary, "quality"> & { rejected: number };
-  qualityText: string;
+  /** Each model trained: where it went and whether it passed the gate. */
+  models: Array<{ dir: string; passed: boolean; rmse: number; dataHash: string }>;
+  /** Every release decision of the live phase (the initial release first). */
+  releases: ReleaseRecord[];
+  traffic: { sent: number; ok: number; failed: number };
 }
 
 /** Where each stage writes, below the work directory. */
 export function mainJobPaths(workDir: string) {
   return {
     world: join(workDir, "world"),
-    dataset: join(workDir, "dataset"),
+    dataset: (cycle: number) => join(workDir, "datasets", `d${cycle}`),
+    model: (cycle: number) => join(workDir, "models", `m${cycle}`),
+    platform: join(workDir, "platform"),
+    /** The live users' watch and rate lines. */
+    liveEvents: join(workDir, "live", "events.log"),
   };
 }
 
 /**
- * The platform's main job on the embedded default: simulate a streaming site, ingest its event
- * stream into the canonical dataset and report data quality. `log` receives one line per stage.
+ * The platform's main job on the embedded default, with no Docker and no external server:
+ * simulate a site, ingest its stream, train behind the gate, start the router and API replicas,
+ * then run live: simulated users use the service, and every cycle the new events are ingested,
+ * a model retrained and gated, and canary-deployed with automatic promote or rollback.
+ * Stops after `durationS` or when `stop` resolves, everything shut down cleanly.
  *
- *     const summary = await runMainJob({ workDir: "runs/demo", seed: 1 }, console.log);
+ *     const summary = await runMainJob({ workDir: "runs/demo", durationS: 90 }, console.error);
  */
-export async function runMainJob(options: MainJobOptions, log: (line: string) => void): Promise<MainJobSummary> {
+export async function runMainJob(options: MainJobOptions, log: (line: string) => void, stop: Promise<unknown> = new Promise(() => {})): Promise<MainJobSummary> {
   const opts = parseOrThrow(MainJobOptionsSchema, options, "main job options");
   const paths = mainJobPaths(opts.workDir);
+  let stopped = false;
+  void stop.then(() => { stopped = true; });
 
   log(`simulate: ${opts.users} users, ${opts.movies} movies, ${opts.days} days (seed ${opts.seed}) -> ${paths.world}`);
   const world = createWorld({ users: opts.users, movies: opts.movies, seed: opts.seed });
   const simulation = await writeSimulation(world, { outDir: paths.world, days: opts.days, seed: opts.seed, progress: createProgress() });
   log(`simulate: ${simulation.lines.total} event lines (${simulation.dirty.total} deliberately dirty) in ${simulation.seconds.toFixed(1)} s`);
 
-  log(`ingest: ${join(paths.world, SIM_FILES.events)} -> ${paths.dataset}`);
+  const models: MainJobSummary["models"] = [];
+  const first = await ingestAndTrain(world, paths, 0, opts.seed, log, true);
+  models.push(first);
+  const summary: MainJobSummary = { workDir: opts.workDir, simulation, models, releases: [], traffic: { sent: 0, ok: 0, failed: 0 } };
+  if (stopped) return summary;
+
+  const platform = await startPlatform({
+    modelDir: first.dir, driver: createProcessDriver({ logDir: join(paths.platform, STATE_FILES.replicas) }),
+    stateDir: paths.platform, replicas: opts.replicas, routerPort: opts.routerPort, log,
+  });
+  log(`platform: router ${platform.routerUrl} in front of ${opts.replicas} replicas; sample: GET ${platform.routerUrl}/recommend/${world.users[0]!.user_id}`);
+  log(`sample answer: ${(await (await fetch(`${platform.routerUrl}/recommend/${world.users[0]!.user_id}`)).text()).slice(0, 160)}...`);
+  const liveLog = createLineLog({ path: paths.liveEvents, flushMs: 500 });
+  const traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
+  const ended = new Promise<void>((resolve) => {
+    void stop.then(() => resolve());
+    if (opts.durationS !== undefined) setTimeout(resolve, opts.durationS * 1000).unref();
+  });
+  const status = startStatusLine(platform, traffic, log);
+  try {
+    await runCycles(world, paths, opts, platform, liveLog, ended, models, log);
+  } finally {
+    status.stop();
+    await traffic.stop();
+    await liveLog.close();
+    summary.releases = (await platform.status()).releases;
+    await platform.stop();
+    summary.traffic = { sent: traffic.stats().sent, ok: traffic.stats().ok, failed: traffic.stats().failed };
+    log(`stopped: ${summary.traffic.sent} live requests, ${summary.traffic.failed} failed; ${summary.releases.length} release records in ${join(paths.platform, STATE_FILES.releases)}`);
+  }
+  return summary;
+}
+
+/** Retrain-and-release cycles until `ended` resolves; a deploy in progress is rolled back then. */
+async function runCycles(
+  world: World, paths: ReturnType<typeof mainJobPaths>, opts: z.output<typeof MainJobOptionsSchema>,
+  platform: Platform, liveLog: ReturnType<typeof createLineLog>, ended: Promise<void>,
+  models: MainJobSummary["models"], log: (line: string) => void,
+): Promise<void> {
+  let over = false;
+  void ended.then(() => { over = true; });
+  const abort = new AbortController();
+  void ended.then(() => abort.abort());
+  for (let cycle = 1; !over; cycle++) {
+    await Promise.race([ended, new Promise((r) => setTimeout(r, opts.cycleS * 1000))]);
+    if (over) break;
+    await liveLog.flush();
+    const trained = await ingestAndTrain(world, paths, cycle, opts.seed, log, false);
+    models.push(trained);
+    if (!trained.passed || over) continue;
+    await platform.deploy(trained.dir, {
+      intervalMs: opts.analysisIntervalMs, watchesPath: paths.liveEvents, signal: abort.signal,
+      canary: { minRequests: opts.canaryMinRequests, minSamplesForQuality: opts.canaryMinRequests, followWindowMs: 30_000 },
+    });
+  }
+}
+
+async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPaths>, cycle: number, seed: number, log: (line: string) => void, verbose: boolean) {
+  const dataset = paths.dataset(cycle);
+  const inputs = [join(paths.world, SIM_FILES.events), paths.liveEvents, join(paths.platform, STATE_FILES.events)];
   const ingested = await ingestEvents({
-    input: createReadStream(join(paths.world, SIM_FILES.events)),
+    input: concatFiles(inputs),
     usersFile: join(paths.world, SIM_FILES.users),
     moviesFile: join(paths.world, SIM_FILES.movies),
-    outDir: paths.dataset,
+    outDir: dataset,
     progress: createProgress(),
   });
-  const { quality, ...rest } = ingested;
-  const qualityText = formatQualitySummary(quality);
-  log(qualityText.trimEnd());
-  return { workDir: opts.workDir, simulation, ingest: { ...rest, rejected: quality.lines.rejected }, qualityText };
+  if (verbose) log(formatQualitySummary(ingested.quality).trimEnd());
+  log(`ingest #${cycle}: ${ingested.counts.ratings ?? 0} ratings, ${ingested.quality.lines.rejected} lines rejected -> ${dataset}`);
+  try {
+    const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed });
+    log(`train #${cycle}: held-out RMSE ${meta.gate.value.toFixed(4)} < ${meta.gate.threshold}: gate passed -> ${dir}`);
+    return { dir, passed: true, rmse: meta.gate.value, dataHash: meta.dataHash };
+  } catch (err) {
+    // The first model has nothing to fall back on: its gate failure ends the job (exit 3).
+    if (!(err instanceof RecsysError) || err.exitCode !== EXIT.gateFailed || cycle === 0) throw err;
+    log(`train #${cycle}: ${err.message}`);
+    return { dir: `${paths.model(cycle)}.failed`, passed: false, rmse: Number.NaN, dataHash: ingested.dataHash };
+  }
+}
+
+/** The files one after another as one stream; files that do not exist yet are skipped. */
+async function* concatFiles(files: string[]): AsyncGenerator<Buffer> {
+  for (const file of files) {
+    const size = await stat(file).then((s) => s.size, () => 0);
+    // Read only what was there at the start: a log being appended to is cut at a whole flush.
+    if (size > 0) yield* createReadStream(file, { end: size - 1 }) as AsyncIterable<Buffer>;
+  }
+}
+
+function startStatusLine(platform: Platform, traffic: Traffic, log: (line: string) => void) {
+  const progress = createProgress(process.stderr, 0);
+  const live = Boolean(process.stderr.isTTY) && !process.env.CI;
+  let ticks = 0;
+  const timer = setInterval(async () => {
+    const status = await platform.status().catch(() => null);
+    if (!status) return;
+    const line = formatStatus(status, traffic.stats());
+    if (live) progress.update(line);
+    else if (++ticks % 10 === 0) log(line);
+  }, 1000);
+  return { stop: () => { clearInterval(timer); progress.done(); } };
 }

@@ -1,28 +1,46 @@
 import { z } from "zod";
 import { runMainJob } from "@recsys/platform";
 import { defineCommand } from "../command.ts";
-import { intFlag, noPositionals, seedFlag } from "../flags.ts";
+import { intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
 
 export default defineCommand({
   name: "start",
-  summary: "the main job on the embedded default: simulate a site, ingest its stream, report quality",
-  help: `[--work DIR] [--users N] [--movies M] [--days D] [--seed S] [--json]
+  summary: "run the platform end to end on the embedded default (the README's main job)",
+  help: `[--duration SECONDS] [--work DIR] [--port P] [--users N] [--movies M] [--days D] [--seed S] [--json]
 
-Runs the platform end to end with no Docker and no external server.
-  --work DIR     where the run writes (default runs/latest; replaced stage by stage)
+Simulates a streaming site, ingests its stream, trains behind the RMSE gate, starts the router
+and API replicas, then runs live: simulated users use the service through the router, and every
+cycle the platform re-ingests, retrains, gates and canary-deploys the new model, promoting or
+rolling back by the canary analysis. Ctrl-C stops everything cleanly.
+  --duration S   stop after S seconds of live operation (exit 0); default: run until Ctrl-C
+  --work DIR     where the run writes (default runs/latest)
+  --port P       the router's port, where the service is reached (default 8082; 0 = any free port)
+  --replicas N   stable API replicas (default 2)
+  --rps R        live users' requests per second (default 40)
+  --cycle S      seconds of live traffic between retrains (default 15)
   --users N      simulated users (default 5000)
   --movies M     simulated movies (default 2000)
-  --days D       simulated days (default 30)
+  --days D       simulated days of history (default 30)
   --seed S       random seed (default 42)`,
   flags: {
+    duration: { type: "string" },
     work: { type: "string" },
+    port: { type: "string" },
+    replicas: { type: "string" },
+    rps: { type: "string" },
+    cycle: { type: "string" },
     users: { type: "string" },
     movies: { type: "string" },
     days: { type: "string" },
     seed: { type: "string" },
   },
   schema: z.object({
+    duration: numberFlag(1, 7 * 86400).optional(),
     work: z.string().min(1).default("runs/latest"),
+    port: intFlag(0, 65535).default(8082),
+    replicas: intFlag(1, 8).default(2),
+    rps: numberFlag(0.1, 2000).default(40),
+    cycle: numberFlag(1, 86400).default(15),
     users: intFlag(1, 1_000_000).default(5000),
     movies: intFlag(25, 500_000).default(2000),
     days: intFlag(1, 3650).default(30),
@@ -31,9 +49,17 @@ Runs the platform end to end with no Docker and no external server.
   }),
   async run(o, io) {
     const summary = await runMainJob(
-      { workDir: o.work, users: o.users, movies: o.movies, days: o.days, seed: o.seed },
+      {
+        workDir: o.work, users: o.users, movies: o.movies, days: o.days, seed: o.seed, durationS: o.duration,
+        routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle,
+      },
       (line) => io.stderr.write(line + "\n"),
+      io.waitForStop(),
     );
-    return { summary: summary as unknown as Record<string, unknown>, text: `main job done: ${summary.workDir}` };
+    const verdicts = summary.releases.map((r) => `${r.releaseId}: ${r.verdict}`).join(", ");
+    return {
+      summary: summary as unknown as Record<string, unknown>,
+      text: `main job done (${summary.workDir}): ${summary.models.length} models trained, releases ${verdicts || "none"}; ${summary.traffic.sent} live requests, ${summary.traffic.failed} failed`,
+    };
   },
 });
