@@ -15,7 +15,7 @@ export { trainSvdpp, implicitItems } from "./svdpp.ts";
 export type { ImplicitItems } from "./svdpp.ts";
 export { trainTfjs } from "./tfjs-engine.ts";
 export { loadTf } from "./tf-backend.ts";
-export { trainModel } from "./train-model.ts";
+export { trainModel, PARALLEL_MIN_RATINGS } from "./train-model.ts";
 export type { TrainModelInput, TrainModelHooks } from "./train-model.ts";
 export { trainAndGate } from "./train-and-gate.ts";
 export { ModelGateFailedError } from "./errors.ts";

@@ -2,45 +2,41 @@ import { createRng } from "@recsys/core";
 import { initFactorModel, type FactorModel } from "./factors.ts";
 import { meanRating, type RatingSet } from "./ratings.ts";
 import type { EngineHooks, EngineParams } from "./engine.ts";
+import { createStratumRunner, STRATA } from "./sgd-workers.ts";
 
 /**
- * Shuffled SGD on biased MF (Funk/Surprise style): for each rating in a fresh seeded order per
- * epoch, err = r - pred; b += lr (err - reg b); p += lr (err q - reg p); q += lr (err p_old - reg q).
- * Typed arrays only; one pass costs O(ratings x k). Deterministic for a seed. `k = 0` trains the
- * biases-only baseline.
+ * Shuffled SGD on biased MF in typed arrays, O(ratings x k) per epoch; `k = 0` trains the
+ * biases-only baseline. The ratings are cut into STRATA x STRATA blocks by user and movie row
+ * parity, each block shuffled afresh per epoch from the seed, and an epoch runs in STRATA
+ * sub-epochs of STRATA blocks that share no user and no movie (DSGD, Gemulla et al. 2011).
+ * Blocks of one sub-epoch touch disjoint rows, so running them on worker threads (`threads`)
+ * gives exactly the bytes of running them one after the other: the result depends on the seed
+ * only, never on the thread count.
  *
- *     const model = trainSgd(train, nUsers, nItems, { factors: 100, epochs: 20, lr: 0.005, reg: 0.02, initStd: 0.1, seed: 42 });
+ *     const model = await trainSgd(train, nUsers, nItems, ENGINE_DEFAULTS.sgd);
  */
-export function trainSgd(train: RatingSet, nUsers: number, nItems: number, p: EngineParams, hooks: EngineHooks = {}): FactorModel {
+export async function trainSgd(train: RatingSet, nUsers: number, nItems: number, p: EngineParams, hooks: EngineHooks = {}, threads = 1): Promise<FactorModel> {
   const k = p.factors;
   const m = initFactorModel(nUsers, nItems, k, meanRating(train), p.initStd, p.seed);
-  const { userBias: bu, itemBias: bi, userFactors: P, itemFactors: Q, globalMean: mu } = m;
-  const { users, items, values } = train;
-  const n = train.length, lr = p.lr, reg = p.reg;
-  const order = new Uint32Array(n);
-  for (let j = 0; j < n; j++) order[j] = j;
-  const rng = createRng(p.seed).fork("sgd-order");
-  for (let epoch = 1; epoch <= p.epochs; epoch++) {
-    for (let j = n - 1; j > 0; j--) {
-      const s = rng.int(j + 1);
-      const t = order[j]!; order[j] = order[s]!; order[s] = t;
+  const runner = await createStratumRunner(m, train, threads);
+  try {
+    const { order, offsets } = runner;
+    const rng = createRng(p.seed).fork("sgd-order");
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      for (let b = 0; b < STRATA * STRATA; b++) shuffle(order, offsets[b]!, offsets[b + 1]!, rng);
+      let se = 0;
+      for (let sub = 0; sub < STRATA; sub++) se += await runner.subEpoch(sub, { k, mu: m.globalMean, lr: p.lr, reg: p.reg });
+      hooks.onEpoch?.(epoch, Math.sqrt(se / train.length), runner.model);
     }
-    let se = 0;
-    for (let j = 0; j < n; j++) {
-      const r = order[j]!, u = users[r]!, i = items[r]!, uo = u * k, io = i * k;
-      let dot = 0;
-      for (let f = 0; f < k; f++) dot += P[uo + f]! * Q[io + f]!;
-      const err = values[r]! - (mu + bu[u]! + bi[i]! + dot);
-      se += err * err;
-      bu[u] = bu[u]! + lr * (err - reg * bu[u]!);
-      bi[i] = bi[i]! + lr * (err - reg * bi[i]!);
-      for (let f = 0; f < k; f++) {
-        const pf = P[uo + f]!, qf = Q[io + f]!;
-        P[uo + f] = pf + lr * (err * qf - reg * pf);
-        Q[io + f] = qf + lr * (err * pf - reg * qf);
-      }
-    }
-    hooks.onEpoch?.(epoch, Math.sqrt(se / n), m);
+  } finally {
+    await runner.close();
   }
   return m;
+}
+
+function shuffle(a: Uint32Array, from: number, to: number, rng: { int(n: number): number }): void {
+  for (let j = to - 1; j > from; j--) {
+    const s = from + rng.int(j - from + 1);
+    const t = a[j]!; a[j] = a[s]!; a[s] = t;
+  }
 }

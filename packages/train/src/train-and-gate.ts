@@ -59,7 +59,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
     onEpoch: (epoch, trainRmse, m) => hooks.onEpochReport?.({ epoch, epochs: params.epochs, trainRmse, heldOutRmse: errorMetrics(m, test).rmse }),
   });
   // The same biases-only SGD whatever the engine, so the baseline compares across engines.
-  const baseline = trainSgd(train, dims.nUsers, dims.nItems, { ...ENGINE_DEFAULTS.sgd, factors: 0 });
+  const baseline = await trainSgd(train, dims.nUsers, dims.nItems, { ...ENGINE_DEFAULTS.sgd, factors: 0 });
   const held = errorMetrics(model, test);
   const metrics = {
     rmse: held.rmse, mae: held.mae, trainRmse: errorMetrics(model, train).rmse,

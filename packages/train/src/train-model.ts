@@ -1,6 +1,7 @@
 import type { FactorModel } from "./factors.ts";
 import type { RatingSet } from "./ratings.ts";
 import type { EngineHooks, EngineName, EngineParams } from "./engine.ts";
+import { availableParallelism } from "node:os";
 import { InputError } from "@recsys/core";
 import { trainSgd } from "./sgd.ts";
 import { trainSvdpp, type ImplicitItems } from "./svdpp.ts";
@@ -18,7 +19,15 @@ export interface TrainModelInput {
 export interface TrainModelHooks extends EngineHooks {
   /** One-line notices (e.g. the TensorFlow.js backend in use). */
   log?: (line: string) => void;
+  /**
+   * Threads for the sgd engine (1 or 2; the result is the same bytes either way). Default: 2 when
+   * the machine has 2 cores and there are at least PARALLEL_MIN_RATINGS ratings, else 1.
+   */
+  threads?: number;
 }
+
+/** Below this, starting a worker and copying the ratings to shared memory costs more than it saves. */
+export const PARALLEL_MIN_RATINGS = 200_000;
 
 /**
  * Trains biased MF with the chosen engine on `train` (rows index the id maps, nUsers x nItems).
@@ -32,7 +41,7 @@ export async function trainModel(input: TrainModelInput, engine: EngineName, par
   if (implicit && engine !== "sgd") throw new InputError("RECSYS_USAGE", `the implicit watch signal (SVD++) is implemented by the sgd engine only, not ${engine}`);
   const model = engine === "tfjs"
     ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks)
-    : implicit ? trainSvdpp(train, implicit, nUsers, nItems, params, hooks) : trainSgd(train, nUsers, nItems, params, hooks);
+    : implicit ? trainSvdpp(train, implicit, nUsers, nItems, params, hooks) : await trainSgd(train, nUsers, nItems, params, hooks, hooks.threads ?? (train.length >= PARALLEL_MIN_RATINGS ? Math.min(2, availableParallelism()) : 1));
   zeroUnrated(model, train);
   return model;
 }
