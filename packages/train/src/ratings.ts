@@ -78,6 +78,14 @@ export function rowsByKey(keys: Uint32Array, length: number, nKeys: number): { o
   return { offsets, order };
 }
 
+/** Fisher-Yates shuffle of a[from..to) in place. */
+export function shuffleRange(a: Uint32Array, from: number, to: number, rng: { int(n: number): number }): void {
+  for (let j = to - 1; j > from; j--) {
+    const s = from + rng.int(j - from + 1);
+    const t = a[j]!; a[j] = a[s]!; a[s] = t;
+  }
+}
+
 export function meanRating(s: RatingSet): number {
   let sum = 0;
   for (let r = 0; r < s.length; r++) sum += s.values[r]!;

@@ -1,6 +1,6 @@
 import { createRng } from "@recsys/core";
 import { initFactorModel, type FactorModel } from "./factors.ts";
-import { meanRating, type RatingSet } from "./ratings.ts";
+import { meanRating, shuffleRange as shuffle, type RatingSet } from "./ratings.ts";
 import type { EngineHooks, EngineParams } from "./engine.ts";
 import { createStratumRunner, STRATA } from "./sgd-workers.ts";
 
@@ -32,11 +32,4 @@ export async function trainSgd(train: RatingSet, nUsers: number, nItems: number,
     await runner.close();
   }
   return m;
-}
-
-function shuffle(a: Uint32Array, from: number, to: number, rng: { int(n: number): number }): void {
-  for (let j = to - 1; j > from; j--) {
-    const s = from + rng.int(j - from + 1);
-    const t = a[j]!; a[j] = a[s]!; a[s] = t;
-  }
 }

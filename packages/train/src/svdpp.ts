@@ -1,6 +1,6 @@
 import { createRng } from "@recsys/core";
 import { initFactorModel, type FactorModel } from "./factors.ts";
-import { meanRating, rowsByUser, type RatingSet } from "./ratings.ts";
+import { meanRating, rowsByUser, shuffleRange as shuffle, type RatingSet } from "./ratings.ts";
 import type { EngineHooks, EngineParams } from "./engine.ts";
 
 /** Each user's implicit items N(u) as CSR: items of user u are items[offsets[u]..offsets[u+1]). */
@@ -110,11 +110,4 @@ function folded(m: FactorModel, implicit: ImplicitItems, implicitSum: (u: number
     for (let f = 0; f < k; f++) userFactors[u * k + f]! += z[f]!;
   }
   return { ...m, userFactors };
-}
-
-function shuffle(a: Uint32Array, from: number, to: number, rng: { int(n: number): number }): void {
-  for (let j = to - 1; j > from; j--) {
-    const s = from + rng.int(j - from + 1);
-    const t = a[j]!; a[j] = a[s]!; a[s] = t;
-  }
 }
