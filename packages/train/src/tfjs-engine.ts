@@ -1,7 +1,7 @@
 import type * as Tf from "@tensorflow/tfjs";
 import { createRng } from "@recsys/core";
 import { errorMetrics, initFactorModel, type FactorModel } from "./factors.ts";
-import { meanRating, type RatingSet } from "./ratings.ts";
+import { meanRating, shuffleRange, type RatingSet } from "./ratings.ts";
 import { createSparseAdam } from "./sparse-adam.ts";
 import type { EngineHooks, EngineParams } from "./engine.ts";
 import type { TfModule } from "./tf-backend.ts";
@@ -40,10 +40,7 @@ export async function trainTfjs(tf: TfModule, train: RatingSet, nUsers: number, 
   };
   let t = 0;
   for (let epoch = 1; epoch <= p.epochs; epoch++) {
-    for (let j = n - 1; j > 0; j--) {
-      const s = rng.int(j + 1);
-      const x = order[j]!; order[j] = order[s]!; order[s] = x;
-    }
+    shuffleRange(order, 0, n, rng);
     for (let start = 0; start < n; start += batch) {
       const size = Math.min(batch, n - start);
       for (let j = 0; j < size; j++) {
