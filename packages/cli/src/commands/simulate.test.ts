@@ -2,20 +2,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { runCli } from "../main.ts";
+import { captureIo } from "../../test/run-cli.ts";
 
-function io() {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  let out = "", err = "";
-  stdout.on("data", (c) => (out += c));
-  stderr.on("data", (c) => (err += c));
-  return {
-    io: { stdout, stderr, stdin: new PassThrough(), waitForStop: () => new Promise<string>(() => {}) },
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIo;
 
 const root = await mkdtemp(join(tmpdir(), "sim-cli-"));
 afterAll(() => rm(root, { recursive: true, force: true }));

@@ -3,17 +3,11 @@ import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { ML100K_LIKE, writeSyntheticDataset } from "@recsys/train";
 import { runCli } from "../main.ts";
+import { captureIo } from "../../test/run-cli.ts";
 
-function io() {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  let out = "", err = "";
-  stdout.on("data", (c) => (out += c));
-  stderr.on("data", (c) => (err += c));
-  return { io: { stdout, stderr, stdin: new PassThrough(), waitForStop: () => new Promise<string>(() => {}) }, out: () => out, err: () => err };
-}
+const io = captureIo;
 
 const root = await mkdtemp(join(tmpdir(), "train-cli-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
