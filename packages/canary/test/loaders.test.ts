@@ -20,7 +20,7 @@ describe("readEventLog", () => {
       { timeMs: ms("2022-02-08T18:06:00"), userId: 9, movieId: "heat+1995" },
     ]);
     expect(stats).toMatchObject({ lines: 13, requests: 3, watches: 3, ignored: 2, bad: 5 });
-    expect(stats.badByReason).toEqual({ truncated: 1, bad_time: 1, bad_user_id: 1, unknown_kind: 1, bad_movie_id: 1 });
+    expect(stats.badByReason).toEqual({ truncated: 1, bad_time: 1, bad_user_id: 1, unknown_kind: 1, bad_request: 1 });
     expect(stats.badExamples[0]).toMatch(/events\.log:10: truncated$/);
   });
 

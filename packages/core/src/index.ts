@@ -16,3 +16,4 @@ export type { User, Movie, Manifest, RatingRow, WatchRow } from "./dataset.ts";
 export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";
 export { createLineLog } from "./line-log.ts";
 export type { LineLog, LineLogOptions } from "./line-log.ts";
+export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { DATASET_FILES, REQUESTS_HEADER, type Movie, type User } from "@recsys/core";
 import { createDedupWindow, DEFAULT_DEDUP_WINDOW, type DedupWindow } from "./dedup.ts";
 import type { RejectReason } from "./errors.ts";
-import { formatEventTimeUs, parseEventTime } from "./event-time.ts";
+import { formatEventTimeUs, parseEventTime } from "@recsys/core";
 import { LineSink } from "./line-sink.ts";
 import { MovieIds } from "./pair-table.ts";
 import type { EventScratch } from "./parse-event.ts";

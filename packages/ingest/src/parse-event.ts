@@ -1,7 +1,7 @@
 import { MovieIdSchema, UserIdSchema } from "@recsys/core";
 import { z } from "zod";
 import type { RejectReason } from "./errors.ts";
-import { formatEventTimeUs, parseEventTime } from "./event-time.ts";
+import { formatEventTimeUs, parseEventTime } from "@recsys/core";
 
 /**
  * The stream's three line kinds (shared/BRIEF.md, core event-format.ts). Lines are split by
@@ -38,7 +38,7 @@ const REASON_BY_FIELD: Record<string, RejectReason> = {
 /** Mutable scratch record the hot loop reuses across lines. */
 export interface EventScratch {
   kind: "watch" | "rate" | "request";
-  /** Microseconds since the epoch (event-time.ts). */
+  /** Microseconds since the epoch (core event-time.ts). */
   time: number;
   userId: number;
   movieId: string;

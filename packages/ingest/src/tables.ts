@@ -1,10 +1,10 @@
 import { ensureCapacity, PairIndex, type MovieIds } from "./pair-table.ts";
 import { MAX_MINUTE } from "./parse-event.ts";
-import { formatEventTimeUs } from "./event-time.ts";
+import { formatEventTimeUs } from "@recsys/core";
 
 /**
  * Per-(user, movie) state in typed columns: memory grows with distinct pairs, never with lines.
- * Times are microseconds since the epoch (event-time.ts).
+ * Times are microseconds since the epoch (core event-time.ts).
  */
 const INITIAL = 1024;
 

@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { MovieIdSchema, TELEMETRY_HEADER } from "@recsys/core";
 import { z } from "zod";
 import { badSideFile, unreadable, type RejectReason } from "./errors.ts";
-import { normalizeEventTime } from "./event-time.ts";
+import { normalizeEventTime } from "@recsys/core";
 import type { IngestState } from "./ingest-state.ts";
 import { parseId } from "./parse-event.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatRateLine, formatRequestLine, formatWatchLine } from "@recsys/core";
-import { normalizeEventTime, parseEventLine } from "../src/index.ts";
+import { formatRateLine, formatRequestLine, formatWatchLine, normalizeEventTime } from "@recsys/core";
+import { parseEventLine } from "../src/index.ts";
 
 const T = Date.UTC(2022, 1, 8, 18, 6, 56, 145);
 
