@@ -4,7 +4,7 @@ import {
   DATASET_FILES, InputError, RATINGS_HEADER, WATCHES_HEADER, readManifest, readUsers, type Manifest, type User,
 } from "@recsys/core";
 import { readCsvLines } from "./csv-lines.ts";
-import { RatingBuilder, UNKNOWN, parseEventTime, type RatingSet } from "./ratings.ts";
+import { RatingBuilder, UNKNOWN, eventTimeMs, type RatingSet } from "./ratings.ts";
 
 /** Watch signal per (user, movie): distinct minutes watched and the last watch time. */
 export interface WatchSet {
@@ -79,7 +79,7 @@ export async function loadTrainingData(dir: string): Promise<TrainingData> {
   const watchPath = join(dir, DATASET_FILES.watches);
   if (await exists(watchPath)) {
     await readCsvLines(watchPath, WATCHES_HEADER, (f, line) => {
-      const userId = Number(f[0]), minutes = Number(f[2]), time = parseEventTime(f[5]!);
+      const userId = Number(f[0]), minutes = Number(f[2]), time = eventTimeMs(f[5]!);
       checkRow(watchPath, line, userId, f[1]!, time);
       if (!(minutes >= 0)) throw new InputError(BAD, `${watchPath}:${line}: bad minutes`);
       watch.push(users.id(userId), movies.id(f[1]!), minutes, time);
@@ -120,7 +120,7 @@ export async function loadRatingsAgainst(dir: string, userIndex: ReadonlyMap<num
 async function streamRatings(dir: string, userRow: (id: number) => number, movieRow: (id: string) => number): Promise<RatingSet> {
   const out = new RatingBuilder(), path = join(dir, DATASET_FILES.ratings);
   await readCsvLines(path, RATINGS_HEADER, (f, line) => {
-    const userId = Number(f[0]), rating = Number(f[2]), time = parseEventTime(f[3]!);
+    const userId = Number(f[0]), rating = Number(f[2]), time = eventTimeMs(f[3]!);
     checkRow(path, line, userId, f[1]!, time);
     if (!(rating >= 1 && rating <= 5)) throw new InputError(BAD, `${path}:${line}: rating must be 1 to 5`);
     out.push(userRow(userId), movieRow(f[1]!), rating, time);

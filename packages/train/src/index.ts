@@ -1,6 +1,6 @@
 export { loadTrainingData, loadRatingsAgainst } from "./data.ts";
 export type { TrainingData, WatchSet } from "./data.ts";
-export { UNKNOWN, parseEventTime } from "./ratings.ts";
+export { UNKNOWN, eventTimeMs } from "./ratings.ts";
 export type { RatingSet } from "./ratings.ts";
 export { splitRatings } from "./split.ts";
 export type { SplitMode, SplitOptions } from "./split.ts";

@@ -1,3 +1,5 @@
+import { parseEventTime } from "@recsys/core";
+
 /**
  * Rating triples as parallel typed arrays: no object per rating, so 10M ratings cost about
  * 200 MB (user u32 + item u32 + value f32 + time f64) instead of gigabytes of heap objects.
@@ -92,8 +94,7 @@ export function meanRating(s: RatingSet): number {
   return s.length ? sum / s.length : 0;
 }
 
-/** Event times are ISO 8601, usually without a zone: read them as UTC, like the stream's producers write them. */
-export function parseEventTime(time: string): number {
-  const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(time) ? time : `${time}Z`;
-  return Date.parse(zoned);
+/** A dataset time (ingest writes `YYYY-MM-DDTHH:MM:SS.ffffff`, UTC) in epoch milliseconds; NaN when malformed. */
+export function eventTimeMs(time: string): number {
+  return parseEventTime(time) / 1000;
 }

@@ -4,7 +4,7 @@ import { writeRecModel, type ModelMeta } from "@recsys/artifact";
 import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
 import { errorMetrics, type FactorModel } from "./factors.ts";
 import { ENGINE_DEFAULTS, engineParams, TrainOptionsSchema, type TrainOptions } from "./options.ts";
-import { parseEventTime } from "./ratings.ts";
+import { eventTimeMs } from "./ratings.ts";
 import { servingTensors } from "./serving.ts";
 import { splitRatings } from "./split.ts";
 import { trainModel, type TrainModelHooks } from "./train-model.ts";
@@ -73,7 +73,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
     hyperParams: { ...params, implicit: options.implicit, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction },
     metrics, gate: { metric: "rmse", threshold: options.gateRmse, value: held.rmse, passed },
     createdAt: createdAt ?? lastEvent,
-  }, parseEventTime(lastEvent));
+  }, eventTimeMs(lastEvent));
   if (!passed) throw new ModelGateFailedError(dir, meta);
   return { dir, passed, meta };
 }
