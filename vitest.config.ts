@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: the suites start real servers and processes, keep them from starving each other.
     maxWorkers: 2,
+    reporters: ["default", "./vitest.summary-reporter.ts"],
   },
 });
