@@ -1,4 +1,5 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent as Pools } from "undici";
 import type { AddressInfo } from "node:net";
 import { formatEventTime, formatRequestLine } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
@@ -65,7 +66,8 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   const config = parseRouterConfig(input, "router config");
   const nowMs = deps.nowMs ?? Date.now;
   const onError = deps.onError ?? ((m: string) => process.stderr.write(`recsys route: ${m}\n`));
-  const agent = new Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: "lifo" });
+  // undici keeps one keep-alive pool per upstream origin; a connection serves one request at a time.
+  const pools = new Pools({ connections: 1024, pipelining: 1 });
   const checkAgent = new Agent({ keepAlive: false });
   const health = new Map<string, Upstream>();
   let generation = 1;
@@ -94,8 +96,8 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     servedBy!.write(`${line.slice(0, line.indexOf(",", TIME_LENGTH + 1))},${s.release},${s.upstream},${s.status},${Math.round(s.latencyMs)},${s.attempts}`);
   };
 
-  const forwarder = createForwarder({
-    table: () => table, agent, budgetMs: config.budgetMs, attemptTimeoutMs: config.attemptTimeoutMs,
+  const forward = createForwarder({
+    table: () => table, dispatcher: pools, budgetMs: config.budgetMs, attemptTimeoutMs: config.attemptTimeoutMs,
     ejectAfter: config.ejectAfter, metrics, popular, nowMs, onServed,
   });
 
@@ -144,7 +146,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     const isGet = req.method === "GET" || req.method === "HEAD";
     if (path.startsWith("/recommend/") && isGet) {
       const userId = path.slice("/recommend/".length);
-      return forwarder.forward(req, res, userId && !userId.includes("/") ? userId : null);
+      return forward(req, res, userId && !userId.includes("/") ? userId : null);
     }
     if (path.startsWith("/admin/")) return admin(req, res, path);
     if (path === "/metrics" && isGet) {
@@ -156,7 +158,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
       const up = table.order.some((r) => r.weight > 0 && r.upstreams.some((u) => u.healthy));
       return reply(res, up ? 200 : 503, "text/plain", up ? "ready" : "no healthy upstream");
     }
-    if (isGet) return forwarder.forward(req, res, null);
+    if (isGet) return forward(req, res, null);
     req.resume();
     reply(res, 405, "text/plain", `${req.method} not allowed`);
   };
@@ -184,8 +186,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
       await closed;
       clearTimeout(force);
     }
-    forwarder.close();
-    agent.destroy();
+    await pools.destroy();
     checkAgent.destroy();
     await Promise.all([events?.close(), servedBy?.close()]);
   };

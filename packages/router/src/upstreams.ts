@@ -6,8 +6,8 @@ export type FailureKind = "connect" | "timeout" | "reset" | "status";
 /** One upstream's health, shared by active checks and passive ejection. */
 export interface Upstream {
   readonly url: string;
-  /** Pre-parsed target for http-proxy, so no URL is parsed per request. */
-  readonly target: { protocol: "http:"; hostname: string; host: string; port: string; path: string };
+  /** Pre-parsed host and port for the health checks. */
+  readonly target: { hostname: string; port: string };
   healthy: boolean;
   /** Consecutive failed tries since the last success. */
   failures: number;
@@ -21,7 +21,7 @@ export function createUpstream(url: string): Upstream {
   const u = new URL(url);
   return {
     url,
-    target: { protocol: "http:", hostname: u.hostname, host: u.hostname, port: u.port || "80", path: "" },
+    target: { hostname: u.hostname, port: u.port || "80" },
     // Optimistic until the first check: a fresh router must not answer from the fallback list.
     healthy: true,
     failures: 0,
