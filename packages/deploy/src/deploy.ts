@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { parseOrThrow } from "@recsys/core";
-import type { CanaryAnalysis, CanaryConfigInput } from "@recsys/canary";
+import { writeCanaryReport, type CanaryAnalysis, type CanaryConfigInput } from "@recsys/canary";
 import { analyzeWindow, evidenceOf } from "./analysis.ts";
 import { DEPLOY_ERRORS, badDeployInput, noPlatform } from "./errors.ts";
 import { gitCommit } from "./git.ts";
@@ -141,17 +141,30 @@ async function watchCanary(s: Session, canary: string, stable: string, canaryAt:
     const a = await analyzeWindow({ replicas, canary, stable, windowStartMs: canaryAt, windowEndMs: now, config: opts.canary, watchesPath: opts.watchesPath });
     const summary = `canary ${a.arms.canary.requests} requests, stable ${a.arms.stable.requests}`;
     s.log(`analysis after ${Math.round((now - canaryAt) / 1000)} s: ${a.verdict} (${summary}${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""})`);
-    const evidence = evidenceOf(a);
-    if (a.verdict !== "continue") return { verdict: a.verdict, reason: a.reasons.join("; ") || a.verdict, evidence };
-    if (opts.watchesPath === undefined && servingChecksPass(a)) {
-      // Without a watch stream the quality test can never leave "insufficient": judge on availability and latency (as Flagger does).
-      return { verdict: "promote", reason: `${summary}; availability and latency pass; quality not judged (no watch stream)`, evidence };
-    }
-    if (now - canaryAt >= opts.maxWaitMs) {
-      const why = `inconclusive after max-wait ${Math.round(opts.maxWaitMs / 1000)} s (${summary}; ${a.reasons.join("; ") || "no verdict"}): ${opts.onMaxWait}`;
-      return { verdict: opts.onMaxWait, reason: why, evidence };
+    const decision = decide(a, summary, now - canaryAt, opts);
+    if (decision) {
+      // The evidence as people read it: charts of latency, success and quality per release.
+      const report = join(s.stateDir, STATE_FILES.reports, `${canary}.html`);
+      await writeCanaryReport(report, a);
+      s.log(`canary report: ${report}`);
+      return decision;
     }
   }
+}
+
+/** The verdict of one analysis, or null to keep watching. */
+function decide(a: CanaryAnalysis, summary: string, elapsedMs: number, opts: z.output<typeof DeployOptionsSchema>): Decision | null {
+  const evidence = evidenceOf(a);
+  if (a.verdict !== "continue") return { verdict: a.verdict, reason: a.reasons.join("; ") || a.verdict, evidence };
+  if (opts.watchesPath === undefined && servingChecksPass(a)) {
+    // Without a watch stream the quality test can never leave "insufficient": judge on availability and latency (as Flagger does).
+    return { verdict: "promote", reason: `${summary}; availability and latency pass; quality not judged (no watch stream)`, evidence };
+  }
+  if (elapsedMs >= opts.maxWaitMs) {
+    const why = `inconclusive after max-wait ${Math.round(opts.maxWaitMs / 1000)} s (${summary}; ${a.reasons.join("; ") || "no verdict"}): ${opts.onMaxWait}`;
+    return { verdict: opts.onMaxWait, reason: why, evidence };
+  }
+  return null;
 }
 
 /** Availability and p99 both pass and the canary has served enough requests to promote. */

@@ -15,6 +15,8 @@ export const STATE_FILES = {
   lock: "deploy.lock",
   /** The router's request log (stream format) and its `.releases.csv` side file. */
   events: "events.log",
+  /** The canary analysis of each decided deploy as an HTML report: `reports/<release>.html`. */
+  reports: "reports",
   /** Replica logs and API telemetry, one entry per replica id. */
   replicas: "replicas",
 } as const;

@@ -78,6 +78,10 @@ describe("platform deploy (real processes)", () => {
     expect(driver.list()).toHaveLength(2);
     const lines = (await readFile(releasesFile(), "utf8")).trim().split("\n");
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ verdict: "rolled-back", releaseId: record.releaseId, replicas: [] });
+    // The evidence is also a report with charts, one per decided release.
+    const report = await readFile(join(root, "state", "reports", `${record.releaseId}.html`), "utf8");
+    expect(report).toContain("<svg");
+    expect(report).toContain(record.releaseId);
   }, 90_000);
 
   it("a canary that never gets ready fails the deploy, records it, and leaves stable serving", async () => {
