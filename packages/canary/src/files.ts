@@ -14,9 +14,13 @@ export async function mustExist(path: string, what: string): Promise<{ isDirecto
   return { isDirectory: s.isDirectory() };
 }
 
-/** The `*.csv` files of a directory in name order (the API's `responses-YYYYMMDD[-n].csv` sort by time). */
+/**
+ * The `*.csv` files below a directory, subdirectories included (a platform keeps one folder per
+ * replica), in path order: the API's `responses-YYYYMMDD[-n].csv` sort by time within a folder.
+ */
 export async function csvFilesIn(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => n.endsWith(".csv")).sort().map((n) => join(dir, n));
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith(".csv")).map((e) => join(e.parentPath, e.name)).sort();
 }
 
 /**

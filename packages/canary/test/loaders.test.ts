@@ -1,3 +1,5 @@
+import { copyFile, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CANARY_ERROR, readEventLog, readTelemetryLogs } from "../src/index.ts";
@@ -50,6 +52,19 @@ describe("readTelemetryLogs", () => {
     expect(stats.badByReason).toMatchObject({ bad_status: 1, bad_column_count: 1, bad_result: 1 });
     expect(stats.badByReason.bad_csv).toBe(1); // the torn quoted field at the end of a file
     expect(stats.bad).toBe(4);
+  });
+
+  it("reads the logs of every replica folder below a platform directory", async () => {
+    const root = await mkdtemp(join(tmpdir(), "canary-replicas-"));
+    for (const [replica, file] of [["r1@1", "responses-20220208.csv"], ["r2@2", "responses-20220209.csv"]] as const) {
+      await mkdir(join(root, replica));
+      await copyFile(join(fixture("telemetry"), file), join(root, replica, file));
+    }
+    await writeFile(join(root, "r1@1.log"), "replica output, not telemetry\n");
+    const nested = await readTelemetryLogs([root]);
+    const flat = await readTelemetryLogs([join(fixture("telemetry"), "responses-20220208.csv"), join(fixture("telemetry"), "responses-20220209.csv")]);
+    expect(nested.requests).toEqual(flat.requests);
+    expect(nested.requests.length).toBeGreaterThan(0);
   });
 
   it("refuses a header without the needed columns and a missing file", async () => {
