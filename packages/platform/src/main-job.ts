@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { createLineLog, createProgress, EXIT, parseOrThrow, RecsysError } from "@recsys/core";
+import { createLineLog, createProgress, EXIT, parseOrThrow, RecsysError, type LineLog } from "@recsys/core";
 import { createWorld, writeSimulation, SIM_FILES, type SimulationSummary, type World } from "@recsys/simulator";
 import { formatQualitySummary, ingestEvents } from "@recsys/ingest";
 import { trainAndGate } from "@recsys/train";
@@ -75,33 +75,41 @@ export async function runMainJob(options: MainJobOptions, log: (line: string) =>
   log(`simulate: ${simulation.lines.total} event lines (${simulation.dirty.total} deliberately dirty) in ${simulation.seconds.toFixed(1)} s`);
 
   const models: MainJobSummary["models"] = [];
+  const summary: MainJobSummary = { workDir: opts.workDir, simulation, models, releases: [], traffic: { sent: 0, ok: 0, failed: 0 } };
+  if (stopped) return summary;
   const first = await ingestAndTrain(world, paths, 0, opts.seed, log, true);
   models.push(first);
-  const summary: MainJobSummary = { workDir: opts.workDir, simulation, models, releases: [], traffic: { sent: 0, ok: 0, failed: 0 } };
   if (stopped) return summary;
 
   const platform = await startPlatform({
     modelDir: first.dir, driver: createProcessDriver({ logDir: join(paths.platform, STATE_FILES.replicas) }),
     stateDir: paths.platform, replicas: opts.replicas, routerPort: opts.routerPort, log,
   });
-  log(`platform: router ${platform.routerUrl} in front of ${opts.replicas} replicas; sample: GET ${platform.routerUrl}/recommend/${world.users[0]!.user_id}`);
-  log(`sample answer: ${(await (await fetch(`${platform.routerUrl}/recommend/${world.users[0]!.user_id}`)).text()).slice(0, 160)}...`);
+  // From here on, whatever happens, the router and every replica are stopped before returning.
   const liveLog = createLineLog({ path: paths.liveEvents, flushMs: 500 });
-  const traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
-  const ended = new Promise<void>((resolve) => {
-    void stop.then(() => resolve());
-    if (opts.durationS !== undefined) setTimeout(resolve, opts.durationS * 1000).unref();
-  });
-  const status = startStatusLine(platform, traffic, log);
+  let traffic: Traffic | null = null;
+  let status: { stop(): void } | null = null;
   try {
+    const sampleUser = world.users[0]!.user_id;
+    const sample = await (await fetch(`${platform.routerUrl}/recommend/${sampleUser}`, { signal: AbortSignal.timeout(5000) })).text();
+    log(`platform: router ${platform.routerUrl} in front of ${opts.replicas} replicas; sample: GET ${platform.routerUrl}/recommend/${sampleUser} -> ${sample.slice(0, 120)}...`);
+    traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
+    status = startStatusLine(platform, traffic, log);
+    const ended = new Promise<void>((resolve) => {
+      void stop.then(() => resolve());
+      if (opts.durationS !== undefined) setTimeout(resolve, opts.durationS * 1000).unref();
+    });
     await runCycles(world, paths, opts, platform, liveLog, ended, models, log);
   } finally {
-    status.stop();
-    await traffic.stop();
+    status?.stop();
+    await traffic?.stop();
     await liveLog.close();
     summary.releases = (await platform.status()).releases;
     await platform.stop();
-    summary.traffic = { sent: traffic.stats().sent, ok: traffic.stats().ok, failed: traffic.stats().failed };
+    if (traffic) {
+      const { sent, ok, failed } = traffic.stats();
+      summary.traffic = { sent, ok, failed };
+    }
     log(`stopped: ${summary.traffic.sent} live requests, ${summary.traffic.failed} failed; ${summary.releases.length} release records in ${join(paths.platform, STATE_FILES.releases)}`);
   }
   return summary;
@@ -110,7 +118,7 @@ export async function runMainJob(options: MainJobOptions, log: (line: string) =>
 /** Retrain-and-release cycles until `ended` resolves; a deploy in progress is rolled back then. */
 async function runCycles(
   world: World, paths: ReturnType<typeof mainJobPaths>, opts: z.output<typeof MainJobOptionsSchema>,
-  platform: Platform, liveLog: ReturnType<typeof createLineLog>, ended: Promise<void>,
+  platform: Platform, liveLog: LineLog, ended: Promise<void>,
   models: MainJobSummary["models"], log: (line: string) => void,
 ): Promise<void> {
   let over = false;
@@ -118,7 +126,7 @@ async function runCycles(
   const abort = new AbortController();
   void ended.then(() => abort.abort());
   for (let cycle = 1; !over; cycle++) {
-    await Promise.race([ended, new Promise((r) => setTimeout(r, opts.cycleS * 1000))]);
+    await Promise.race([ended, new Promise((r) => setTimeout(r, opts.cycleS * 1000).unref())]);
     if (over) break;
     await liveLog.flush();
     const trained = await ingestAndTrain(world, paths, cycle, opts.seed, log, false);
