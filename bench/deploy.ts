@@ -5,7 +5,7 @@
  * Run: npx tsx bench/deploy.ts [rate=50] [replicas=2]
  */
 import { join } from "node:path";
-import { createFaultyDriver, createProcessDriver, startPlatform } from "../packages/deploy/src/index.ts";
+import { createFaultyDriver, createProcessDriver, startPlatform } from "@recsys/deploy";
 import { USERS, tempDir, writeTestModel } from "../packages/deploy/test/fixtures.ts";
 import { Agent, request } from "node:http";
 

@@ -23,7 +23,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { spawnStubUpstream, type SpawnedStub } from "../packages/router/src/index.ts";
+import { spawnStubUpstream, type SpawnedStub } from "@recsys/router";
 
 interface CannonResult {
   requests: { average: number; total: number };

@@ -25,7 +25,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { writeSyntheticRecModel } from "../packages/api/src/index.ts";
+import { writeSyntheticRecModel } from "@recsys/api";
 
 interface CannonResult {
   errors: number;

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import {
   ENGINE_DEFAULTS, ML100K_LIKE, errorMetrics, trainAls, loadTrainingData, splitRatings, syntheticRatings, trainModel, writeSyntheticDataset,
   type EngineName, type EngineParams, type SyntheticOptions,
-} from "../packages/train/src/index.ts";
+} from "@recsys/train";
 
 const DATASETS: Record<string, SyntheticOptions> = {
   "100k": ML100K_LIKE,
