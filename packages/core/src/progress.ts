@@ -4,6 +4,8 @@
  */
 export interface Progress {
   update(text: string): void;
+  /** Wipes the line (before other output is printed); the next update draws it again. */
+  clear(): void;
   done(finalText?: string): void;
 }
 
@@ -21,6 +23,10 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, inte
         last = now;
         draw(text);
       }
+    },
+    clear() {
+      if (live) stream.write("\r\x1b[2K");
+      last = 0;
     },
     done(finalText) {
       if (!live) return;

@@ -11,7 +11,7 @@ import { startTraffic, type Traffic } from "./traffic.ts";
 import { formatStatus } from "./status.ts";
 
 export const MainJobOptionsSchema = z.object({
-  /** Everything the run writes goes below this directory (replaced at each run). */
+  /** Everything the run writes goes below this directory: stage outputs are replaced at each run, the release history accumulates. */
   workDir: z.string().min(1).default("runs/latest"),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
   users: z.number().int().positive().default(5000),
@@ -63,9 +63,13 @@ export function mainJobPaths(workDir: string) {
  *
  *     const summary = await runMainJob({ workDir: "runs/demo", durationS: 90 }, console.error);
  */
-export async function runMainJob(options: MainJobOptions, log: (line: string) => void, stop: Promise<unknown> = new Promise(() => {})): Promise<MainJobSummary> {
+export async function runMainJob(options: MainJobOptions, print: (line: string) => void, stop: Promise<unknown> = new Promise(() => {})): Promise<MainJobSummary> {
   const opts = parseOrThrow(MainJobOptionsSchema, options, "main job options");
   const paths = mainJobPaths(opts.workDir);
+  const runStartedAt = Date.now();
+  // Once the status line runs, every other line first wipes it, so the two never share a row.
+  let clearStatus = (): void => {};
+  const log = (line: string): void => { clearStatus(); print(line); };
   let stopped = false;
   void stop.then(() => { stopped = true; });
 
@@ -88,13 +92,14 @@ export async function runMainJob(options: MainJobOptions, log: (line: string) =>
   // From here on, whatever happens, the router and every replica are stopped before returning.
   const liveLog = createLineLog({ path: paths.liveEvents, flushMs: 500 });
   let traffic: Traffic | null = null;
-  let status: { stop(): void } | null = null;
+  let status: ReturnType<typeof startStatusLine> | null = null;
   try {
     const sampleUser = world.users[0]!.user_id;
     const sample = await (await fetch(`${platform.routerUrl}/recommend/${sampleUser}`, { signal: AbortSignal.timeout(5000) })).text();
     log(`platform: router ${platform.routerUrl} in front of ${opts.replicas} replicas; sample: GET ${platform.routerUrl}/recommend/${sampleUser} -> ${sample.slice(0, 120)}...`);
     traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
     status = startStatusLine(platform, traffic, log);
+    clearStatus = status.clear;
     const ended = new Promise<void>((resolve) => {
       void stop.then(() => resolve());
       if (opts.durationS !== undefined) setTimeout(resolve, opts.durationS * 1000).unref();
@@ -104,7 +109,8 @@ export async function runMainJob(options: MainJobOptions, log: (line: string) =>
     status?.stop();
     await traffic?.stop();
     await liveLog.close();
-    summary.releases = (await platform.status()).releases;
+    // The history file keeps earlier runs' releases too; the summary reports this run's.
+    summary.releases = (await platform.status()).releases.filter((r) => Date.parse(r.startedAt) >= runStartedAt);
     await platform.stop();
     if (traffic) {
       const { sent, ok, failed } = traffic.stats();
@@ -183,5 +189,5 @@ function startStatusLine(platform: Platform, traffic: Traffic, log: (line: strin
     if (live) progress.update(line);
     else if (++ticks % 10 === 0) log(line);
   }, 1000);
-  return { stop: () => { clearInterval(timer); progress.done(); } };
+  return { clear: () => progress.clear(), stop: () => { clearInterval(timer); progress.done(); } };
 }
