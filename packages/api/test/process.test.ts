@@ -29,6 +29,15 @@ function serve(args: string[], env: Record<string, string> = {}): { child: Child
 }
 
 describe("recsys serve (child process)", () => {
+  it("stops cleanly when one Ctrl-C arrives twice at once, as pnpm and tsx relay it", async () => {
+    const { child, ready, exited } = serve(["--model", await modelDir({ users: 50, movies: 60 }), "--log-dir", join(await tempDir(), "logs")]);
+    const url = await ready;
+    expect((await fetch(`${url}/recommend/1`)).status).toBe(200);
+    child.kill("SIGINT");
+    child.kill("SIGINT");
+    expect(await exited).toMatchObject({ code: 0 });
+  });
+
   it("leaves every answered request in the log after SIGTERM, readable by ingestion", async () => {
     const model = await modelDir({ users: 200, movies: 300 });
     const logDir = join(await tempDir(), "logs");

@@ -43,9 +43,25 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
 }
 
 let stopRequested: Promise<string> | undefined;
+/**
+ * The first SIGINT/SIGTERM asks the command to stop cleanly. Wrappers (pnpm, tsx, a terminal's
+ * process group) often deliver the same Ctrl-C two or three times within milliseconds: repeats
+ * in the first second are ignored; a later one is a user insisting, and ends the process (130).
+ */
 function waitForStop(): Promise<string> {
   stopRequested ??= new Promise((resolve) => {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve(sig));
+    let firstAt = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (firstAt === 0) {
+        firstAt = Date.now();
+        resolve(sig);
+      } else if (Date.now() - firstAt > 1000) {
+        process.stderr.write(`recsys: ${sig} again, stopping now without cleaning up\n`);
+        process.exit(130);
+      }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   });
   return stopRequested;
 }
