@@ -21,11 +21,14 @@ describe("main job (closed loop, real router and API processes on loopback)", ()
     expect(firstModel.meta.dataHash).toBe(manifest.dataHash);
     expect(lines.join("\n")).toContain("data quality");
 
-    // At least one release cycle decided automatically, and written to the history file.
+    // At least one release cycle decided automatically by the canary analysis (not cut short by
+    // the end of the run), written to the history file with its evidence and an HTML report.
     const history = (await readFile(join(paths.platform, "releases.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
     expect(history[0].verdict).toBe("initial");
-    expect(history.slice(1).some((r: { verdict: string }) => r.verdict === "promoted" || r.verdict === "rolled-back")).toBe(true);
     expect(summary.releases).toHaveLength(history.length);
+    const decided = history.filter((r: { verdict: string; evidence: unknown }) => (r.verdict === "promoted" || r.verdict === "rolled-back") && r.evidence !== null);
+    expect(decided.length).toBeGreaterThan(0);
+    for (const r of decided) expect(await readFile(join(paths.platform, "reports", `${r.releaseId}.html`), "utf8")).toContain("<svg");
 
     // The live users were served, and their answers became data for the next model.
     expect(summary.traffic.ok).toBeGreaterThan(200);
