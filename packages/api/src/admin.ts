@@ -1,23 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type RequestHandler, type Response } from "express";
 import { z } from "zod";
-import { RecsysError, describeIssues } from "@recsys/core";
+import { RecsysError, bearerTokenMatches, describeIssues } from "@recsys/core";
 import type { AppContext } from "./context.ts";
 
 const ReloadBodySchema = z.strictObject({ model: z.string().min(1).max(4096).optional() });
 
 type Reply = (req: Request, res: Response, status: number, body: Record<string, unknown>) => void;
-
-const digest = (text: string) => createHash("sha256").update(text).digest();
-
-/**
- * True when the request carries `Authorization: Bearer <token>` with the configured token.
- * Both sides are hashed first, so the compare is constant-time whatever the lengths.
- */
-export function hasAdminToken(header: string | undefined, token: string | undefined): boolean {
-  if (!token || !header?.startsWith("Bearer ")) return false;
-  return timingSafeEqual(digest(header.slice(7)), digest(token));
-}
 
 /**
  * POST /admin/reload: token check first (401, before any body is read), then an optional JSON
@@ -26,7 +14,7 @@ export function hasAdminToken(header: string | undefined, token: string | undefi
  */
 export function reloadRoute(ctx: AppContext, reply: Reply): RequestHandler[] {
   const auth: RequestHandler = (req, res, next) => {
-    if (hasAdminToken(req.headers.authorization, ctx.config.adminToken)) return next();
+    if (bearerTokenMatches(req.headers.authorization, ctx.config.adminToken)) return next();
     reply(req, res, 401, { code: "RECSYS_API_UNAUTHORIZED", message: "admin endpoints need 'Authorization: Bearer <RECSYS_ADMIN_TOKEN>'" });
   };
   const handle: RequestHandler = async (req, res) => {

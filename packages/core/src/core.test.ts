@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { writeDirAtomic, writeFileAtomic } from "./atomic.ts";
+import { bearerTokenMatches } from "./auth.ts";
 import { demographicGroup } from "./demographics.ts";
 import { formatRequestLine, formatWatchLine } from "./event-format.ts";
 import { md5Dir, md5File } from "./hash.ts";
@@ -81,5 +82,16 @@ describe("demographic groups", () => {
     expect(demographicGroup({ age: 33, gender: "m" })).toBe("M:25-34");
     expect(demographicGroup({ age: 17, gender: "Female" })).toBe("F:<18");
     expect(demographicGroup({ age: 40 })).toBeNull();
+  });
+});
+
+describe("admin token check", () => {
+  it("accepts only 'Bearer <the token>' and nothing when no token is configured", () => {
+    const token = "0123456789abcdef";
+    expect(bearerTokenMatches(`Bearer ${token}`, token)).toBe(true);
+    expect(bearerTokenMatches(`Bearer ${token}x`, token)).toBe(false);
+    expect(bearerTokenMatches(token, token)).toBe(false);
+    expect(bearerTokenMatches(undefined, token)).toBe(false);
+    expect(bearerTokenMatches("Bearer ", undefined)).toBe(false);
   });
 });

@@ -17,3 +17,4 @@ export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demogra
 export { createLineLog } from "./line-log.ts";
 export type { LineLog, LineLogOptions } from "./line-log.ts";
 export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";
+export { bearerTokenMatches } from "./auth.ts";

@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { describeIssues } from "@recsys/core";
+import { bearerTokenMatches, describeIssues } from "@recsys/core";
 import type { z } from "zod";
 import { RouterError } from "./errors.ts";
 import { ReleasesChangeSchema, UpstreamsChangeSchema, WeightsChangeSchema } from "./state.ts";
@@ -16,15 +15,6 @@ const MAX_BODY = 64 * 1024;
  * `{error: {code, message}}` and changes nothing. Success answers the new state as JSON.
  */
 export function createAdminHandler(router: Router, token: string | undefined): (req: IncomingMessage, res: ServerResponse, path: string) => void {
-  const expected = token === undefined ? null : digest(token);
-
-  const authorized = (req: IncomingMessage): boolean => {
-    const header = req.headers.authorization;
-    if (expected === null || !header || !header.startsWith("Bearer ")) return false;
-    // Compare digests: equal length for timingSafeEqual, and no length leak.
-    return timingSafeEqual(digest(header.slice(7).trim()), expected);
-  };
-
   const act = async (req: IncomingMessage, path: string): Promise<unknown> => {
     const route = `${req.method} ${path}`;
     switch (route) {
@@ -42,9 +32,9 @@ export function createAdminHandler(router: Router, token: string | undefined): (
   };
 
   return (req, res, path) => {
-    if (!authorized(req)) {
+    if (!bearerTokenMatches(req.headers.authorization, token)) {
       req.resume();
-      const message = expected === null ? "admin API disabled: set adminToken in the config or RECSYS_ADMIN_TOKEN" : "missing or wrong 'Authorization: Bearer <token>'";
+      const message = token === undefined ? "admin API disabled: set adminToken in the config or RECSYS_ADMIN_TOKEN" : "missing or wrong 'Authorization: Bearer <token>'";
       return sendJson(res, 401, { error: { code: "ROUTER_UNAUTHORIZED", message } });
     }
     act(req, path).then(
@@ -55,10 +45,6 @@ export function createAdminHandler(router: Router, token: string | undefined): (
       },
     );
   };
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
 }
 
 function parseBody<S extends z.ZodType>(schema: S, text: string, where: string): z.output<S> {

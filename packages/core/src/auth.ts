@@ -1,0 +1,15 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+
+const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+
+/**
+ * True when an `Authorization` header is `Bearer <token>` with the configured token; always false
+ * when no token is configured. Both sides are hashed first, so the compare is constant-time and
+ * leaks no length. Shared by every admin API (API reload, router admin).
+ *
+ *     bearerTokenMatches(req.headers.authorization, process.env.RECSYS_ADMIN_TOKEN)
+ */
+export function bearerTokenMatches(header: string | undefined, token: string | undefined): boolean {
+  if (!token || !header?.startsWith("Bearer ")) return false;
+  return timingSafeEqual(digest(header.slice(7)), digest(token));
+}
