@@ -1,7 +1,6 @@
-import { appendFile, mkdir } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
-import { TELEMETRY_HEADER, createRng, formatEventTime } from "@recsys/core";
+import { TELEMETRY_HEADER, createLineLog, createRng, formatEventTime } from "@recsys/core";
 import { ReplicaStartError, badDeployInput } from "./errors.ts";
 import { freePort } from "./free-port.ts";
 import type { Replica, ReplicaDriver, ReplicaSpec } from "./driver.ts";
@@ -97,30 +96,16 @@ export function createFaultyDriver(inner: ReplicaDriver, options: FaultyDriverOp
   };
 }
 
-/** The proxy's response log: the API's columns, flushed in batches. */
+/** The proxy's response log: the API's columns, through core's buffered line log. */
 function createLog(dir: string) {
   const path = join(dir, `responses-${new Date().toISOString().slice(0, 10).replaceAll("-", "")}.csv`);
-  let lines: string[] = [TELEMETRY_HEADER.join(",")];
-  let chain = mkdir(dir, { recursive: true }).then(() => {});
+  const lines = createLineLog({ path, flushMs: 200, header: TELEMETRY_HEADER.join(",") });
   let n = 0;
-  const flush = () => {
-    if (lines.length) {
-      const batch = lines.join("\n") + "\n";
-      lines = [];
-      chain = chain.then(() => appendFile(path, batch));
-    }
-    return chain;
-  };
-  const timer = setInterval(flush, 200);
-  timer.unref();
   return {
     write(replica: Replica, userId: string, status: number, latencyMs: number, body: string) {
       const result = status === 200 ? body.trim().split(",").join("|") : "injected fault";
-      lines.push(`${formatEventTime(Date.now())},fault-${n++},${userId},${status},${latencyMs.toFixed(3)},${replica.releaseId},unknown,,,${result},`);
+      lines.write(`${formatEventTime(Date.now())},fault-${n++},${userId},${status},${latencyMs.toFixed(3)},${replica.releaseId},unknown,,,${result},`);
     },
-    close() {
-      clearInterval(timer);
-      return flush();
-    },
+    close: () => lines.close(),
   };
 }
