@@ -18,3 +18,4 @@ export { createLineLog } from "./line-log.ts";
 export type { LineLog, LineLogOptions } from "./line-log.ts";
 export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";
 export { bearerTokenMatches } from "./auth.ts";
+export { sleep, sleepUnless } from "./sleep.ts";

@@ -1,11 +1,10 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { parseOrThrow } from "@recsys/core";
+import { parseOrThrow, sleepUnless } from "@recsys/core";
 import { writeCanaryReport, type CanaryAnalysis, type CanaryConfigInput } from "@recsys/canary";
 import { analyzeWindow, evidenceOf } from "./analysis.ts";
 import { DEPLOY_ERRORS, badDeployInput, noPlatform } from "./errors.ts";
 import { gitCommit } from "./git.ts";
-import { sleepUnless } from "./http.ts";
 import { checkDeployable } from "./model-check.ts";
 import { appendRelease, releaseIdFor, type ReleaseRecord } from "./releases.ts";
 import { promoteCanary, rollbackCanary, retire, track, type Session } from "./rollout.ts";

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { httpCall, sleep } from "./http.ts";
+import { httpCall } from "./http.ts";
+import { sleep } from "@recsys/core";
 
 /** The workspace's CLI entry, run through tsx (no build step). */
 export const DEFAULT_CLI = fileURLToPath(new URL("../../cli/src/main.ts", import.meta.url));

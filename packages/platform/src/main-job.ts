@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { createLineLog, createProgress, EXIT, parseOrThrow, RecsysError, type LineLog } from "@recsys/core";
+import { createLineLog, createProgress, EXIT, parseOrThrow, RecsysError, sleepUnless, type LineLog } from "@recsys/core";
 import { createWorld, writeSimulation, SIM_FILES, type SimulationSummary, type World } from "@recsys/simulator";
 import { formatQualitySummary, ingestEvents } from "@recsys/ingest";
 import { trainAndGate } from "@recsys/train";
@@ -70,8 +70,9 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
   // Once the status line runs, every other line first wipes it, so the two never share a row.
   let clearStatus = (): void => {};
   const log = (line: string): void => { clearStatus(); print(line); };
-  let stopped = false;
-  void stop.then(() => { stopped = true; });
+  // One signal for "the run is over": a stop request, or later the end of --duration.
+  const run = new AbortController();
+  void stop.then(() => run.abort());
 
   log(`simulate: ${opts.users} users, ${opts.movies} movies, ${opts.days} days (seed ${opts.seed}) -> ${paths.world}`);
   const world = createWorld({ users: opts.users, movies: opts.movies, seed: opts.seed });
@@ -80,10 +81,10 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
 
   const models: MainJobSummary["models"] = [];
   const summary: MainJobSummary = { workDir: opts.workDir, simulation, models, releases: [], traffic: { sent: 0, ok: 0, failed: 0 } };
-  if (stopped) return summary;
+  if (run.signal.aborted) return summary;
   const first = await ingestAndTrain(world, paths, 0, opts.seed, log, true);
   models.push(first);
-  if (stopped) return summary;
+  if (run.signal.aborted) return summary;
 
   const platform = await startPlatform({
     modelDir: first.dir, driver: createProcessDriver({ logDir: join(paths.platform, STATE_FILES.replicas) }),
@@ -100,11 +101,8 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
     traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
     status = startStatusLine(platform, traffic, log);
     clearStatus = status.clear;
-    const ended = new Promise<void>((resolve) => {
-      void stop.then(() => resolve());
-      if (opts.durationS !== undefined) setTimeout(resolve, opts.durationS * 1000).unref();
-    });
-    await runCycles(world, paths, opts, platform, liveLog, ended, models, log);
+    if (opts.durationS !== undefined) setTimeout(() => run.abort(), opts.durationS * 1000).unref();
+    await runCycles(world, paths, opts, platform, liveLog, run.signal, models, log);
   } finally {
     status?.stop();
     await traffic?.stop();
@@ -121,25 +119,21 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
   return summary;
 }
 
-/** Retrain-and-release cycles until `ended` resolves; a deploy in progress is rolled back then. */
+/** Retrain-and-release cycles until `signal` aborts; a deploy in progress is rolled back then. */
 async function runCycles(
   world: World, paths: ReturnType<typeof mainJobPaths>, opts: z.output<typeof MainJobOptionsSchema>,
-  platform: Platform, liveLog: LineLog, ended: Promise<void>,
+  platform: Platform, liveLog: LineLog, signal: AbortSignal,
   models: MainJobSummary["models"], log: (line: string) => void,
 ): Promise<void> {
-  let over = false;
-  void ended.then(() => { over = true; });
-  const abort = new AbortController();
-  void ended.then(() => abort.abort());
-  for (let cycle = 1; !over; cycle++) {
-    await Promise.race([ended, new Promise((r) => setTimeout(r, opts.cycleS * 1000).unref())]);
-    if (over) break;
+  for (let cycle = 1; ; cycle++) {
+    await sleepUnless(opts.cycleS * 1000, signal);
+    if (signal.aborted) return;
     await liveLog.flush();
     const trained = await ingestAndTrain(world, paths, cycle, opts.seed, log, false);
     models.push(trained);
-    if (!trained.passed || over) continue;
+    if (!trained.passed || signal.aborted) continue;
     await platform.deploy(trained.dir, {
-      intervalMs: opts.analysisIntervalMs, watchesPath: paths.liveEvents, signal: abort.signal,
+      intervalMs: opts.analysisIntervalMs, watchesPath: paths.liveEvents, signal,
       canary: { minRequests: opts.canaryMinRequests, minSamplesForQuality: opts.canaryMinRequests, followWindowMs: 30_000 },
     });
   }
