@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { cp, readFile, readdir, truncate, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DATASET_FILES, readCsvRecords } from "@recsys/core";
+import { DATASET_FILES, REQUESTS_HEADER, readCsvLines } from "@recsys/core";
 import { ingestEvents } from "@recsys/ingest";
 import { modelDir, tempDir } from "./helpers.ts";
 
@@ -72,7 +72,7 @@ describe("recsys serve (child process)", () => {
     const outDir = join(await tempDir(), "dataset");
     await ingestEvents({ input: events, telemetryFiles: files, outDir });
     const rows: Record<string, string>[] = [];
-    for await (const r of readCsvRecords(join(outDir, DATASET_FILES.requests))) rows.push(r);
+    await readCsvLines(join(outDir, DATASET_FILES.requests), REQUESTS_HEADER, (f) => rows.push(Object.fromEntries(REQUESTS_HEADER.map((c, i) => [c, f[i]!]))));
     const byId = new Map(rows.map((r) => [r.request_id, r]));
     expect(answered.filter((id) => !byId.has(id))).toEqual([]);
     const row = byId.get(answered[0]!)!;

@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { createReadStream } from "node:fs";
-import { parse } from "csv-parse";
 import { join } from "node:path";
 import { readJsonFile, parseOrThrow } from "./validate.ts";
 import { readFile } from "node:fs/promises";
+import { readCsvLines } from "./csv-lines.ts";
 
 /**
  * The canonical dataset directory that ingestion writes and every later stage reads.
@@ -97,27 +96,22 @@ export async function readManifest(dir: string): Promise<Manifest> {
   return readJsonFile(ManifestSchema, join(dir, DATASET_FILES.manifest), "RECSYS_BAD_DATASET");
 }
 
-/** Streams a CSV file with a header row as records keyed by column name. */
-export async function* readCsvRecords(path: string): AsyncGenerator<Record<string, string>> {
-  const parser = createReadStream(path).pipe(parse({ columns: true, skip_empty_lines: true }));
-  for await (const record of parser) yield record as Record<string, string>;
+/** Reads the canonical ratings of a dataset directory (a wrong header or row names file and line). */
+export async function readRatings(dir: string): Promise<RatingRow[]> {
+  const rows: RatingRow[] = [];
+  await readCsvLines(join(dir, DATASET_FILES.ratings), RATINGS_HEADER, (f) => {
+    rows.push({ userId: Number(f[0]), movieId: f[1]!, rating: Number(f[2]), time: f[3]! });
+  });
+  return rows;
 }
 
-/** Streams the canonical ratings of a dataset directory. */
-export async function* readRatings(dir: string): AsyncGenerator<RatingRow> {
-  for await (const r of readCsvRecords(join(dir, DATASET_FILES.ratings))) {
-    yield { userId: Number(r.user_id), movieId: r.movie_id!, rating: Number(r.rating), time: r.time! };
-  }
-}
-
-/** Streams the canonical watch signal of a dataset directory. */
-export async function* readWatches(dir: string): AsyncGenerator<WatchRow> {
-  for await (const r of readCsvRecords(join(dir, DATASET_FILES.watches))) {
-    yield {
-      userId: Number(r.user_id), movieId: r.movie_id!, minutes: Number(r.minutes),
-      maxMinute: Number(r.max_minute), firstTime: r.first_time!, lastTime: r.last_time!,
-    };
-  }
+/** Reads the canonical watch signal of a dataset directory. */
+export async function readWatches(dir: string): Promise<WatchRow[]> {
+  const rows: WatchRow[] = [];
+  await readCsvLines(join(dir, DATASET_FILES.watches), WATCHES_HEADER, (f) => {
+    rows.push({ userId: Number(f[0]), movieId: f[1]!, minutes: Number(f[2]), maxMinute: Number(f[3]), firstTime: f[4]!, lastTime: f[5]! });
+  });
+  return rows;
 }
 
 /** Reads a JSON-lines file through a schema; a bad line is an error naming the file and line. */

@@ -10,7 +10,7 @@ export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine } f
 export {
   DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER, TELEMETRY_HEADER,
   UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,
-  readManifest, readCsvRecords, readRatings, readWatches, readJsonLines, readUsers, readMovies,
+  readManifest, readRatings, readWatches, readJsonLines, readUsers, readMovies,
 } from "./dataset.ts";
 export type { User, Movie, Manifest, RatingRow, WatchRow } from "./dataset.ts";
 export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";
@@ -19,3 +19,4 @@ export type { LineLog, LineLogOptions } from "./line-log.ts";
 export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";
 export { bearerTokenMatches } from "./auth.ts";
 export { sleep, sleepUnless } from "./sleep.ts";
+export { readCsvLines } from "./csv-lines.ts";

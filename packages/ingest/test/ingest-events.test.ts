@@ -30,7 +30,7 @@ describe("ingestEvents", () => {
   it("keeps the latest rating per user and movie, by event time", async () => {
     const { outDir, summary } = await ingestFixture();
     const ratings = [];
-    for await (const r of readRatings(outDir)) ratings.push(r);
+    for (const r of await readRatings(outDir)) ratings.push(r);
     // user 7: =3 at 18:07:00, =5 at 18:08:00, then a skewed =1 stamped 18:07:30 that is older.
     expect(ratings).toEqual([
       { userId: 7, movieId: "the+godfather+1972", rating: 5, time: "2022-02-08T18:08:00.000000" },
@@ -43,7 +43,7 @@ describe("ingestEvents", () => {
   it("aggregates watch lines into distinct minutes per user and movie", async () => {
     const { outDir, summary } = await ingestFixture();
     const watches = [];
-    for await (const w of readWatches(outDir)) watches.push(w);
+    for (const w of await readWatches(outDir)) watches.push(w);
     expect(watches).toEqual([
       { userId: 7, movieId: "alien+1979", minutes: 1, maxMinute: 6, firstTime: "2022-02-08T18:12:00.000000", lastTime: "2022-02-08T18:12:00.000000" },
       { userId: 7, movieId: "the+godfather+1972", minutes: 2, maxMinute: 1, firstTime: "2022-02-08T18:06:56.145104", lastTime: "2022-02-08T18:06:58.500000" },

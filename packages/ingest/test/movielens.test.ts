@@ -6,7 +6,7 @@ import { fixture, readLines, tempDir } from "./helpers.ts";
 
 async function ratingsOf(dir: string): Promise<RatingRow[]> {
   const out: RatingRow[] = [];
-  for await (const r of readRatings(dir)) out.push(r);
+  for (const r of await readRatings(dir)) out.push(r);
   return out;
 }
 

@@ -1,9 +1,8 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  DATASET_FILES, InputError, RATINGS_HEADER, WATCHES_HEADER, readManifest, readUsers, type Manifest, type User,
+  DATASET_FILES, InputError, RATINGS_HEADER, WATCHES_HEADER, readCsvLines, readManifest, readUsers, type Manifest, type User,
 } from "@recsys/core";
-import { readCsvLines } from "./csv-lines.ts";
 import { RatingBuilder, UNKNOWN, eventTimeMs, type RatingSet } from "./ratings.ts";
 
 /** Watch signal per (user, movie): distinct minutes watched and the last watch time. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCsvLines } from "./csv-lines.ts";
 
-const root = await mkdtemp(join(tmpdir(), "train-csv-"));
+const root = await mkdtemp(join(tmpdir(), "core-csv-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 async function rows(text: string): Promise<string[][]> {

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { InputError } from "@recsys/core";
+import { InputError } from "./errors.ts";
 
 /**
  * Streams a CSV file with a known header, calling `onRow(fields, lineNo)` per data line.
