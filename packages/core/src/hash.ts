@@ -5,15 +5,7 @@ import { join, relative, sep } from "node:path";
 
 /** md5 of a file's bytes, streamed: the same value DVC stores for a file. */
 export async function md5File(path: string): Promise<string> {
-  return hashFile(path, "md5");
-}
-
-export async function sha256File(path: string): Promise<string> {
-  return hashFile(path, "sha256");
-}
-
-async function hashFile(path: string, algorithm: "md5" | "sha256"): Promise<string> {
-  const hash = createHash(algorithm);
+  const hash = createHash("md5");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }

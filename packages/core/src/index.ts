@@ -5,7 +5,7 @@ export { createRng, hashString } from "./rng.ts";
 export type { Rng } from "./rng.ts";
 export { createProgress } from "./progress.ts";
 export type { Progress } from "./progress.ts";
-export { md5File, sha256File, md5Dir } from "./hash.ts";
+export { md5File, md5Dir } from "./hash.ts";
 export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine } from "./event-format.ts";
 export {
   DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER, TELEMETRY_HEADER,
