@@ -1,4 +1,5 @@
 import { createRng, type LineLog } from "@recsys/core";
+import { quantileSorted } from "@recsys/canary";
 import { respondToRecommendations, sampleActiveUser, type World } from "@recsys/simulator";
 
 export interface TrafficOptions {
@@ -97,7 +98,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
       return {
         sent, ok, failed,
         rps: n / (windowMs / 1000),
-        p99Ms: n ? recent[Math.min(n - 1, Math.ceil(0.99 * n) - 1)]! : null,
+        p99Ms: n ? quantileSorted(recent, 0.99) : null,
         successRate: n ? successes / n : null,
       };
     },
