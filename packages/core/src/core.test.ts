@@ -6,7 +6,8 @@ import { z } from "zod";
 import { writeDirAtomic, writeFileAtomic } from "./atomic.ts";
 import { bearerTokenMatches } from "./auth.ts";
 import { demographicGroup } from "./demographics.ts";
-import { formatRequestLine, formatWatchLine } from "./event-format.ts";
+import { encodeRequestLine, formatRequestLine, formatWatchLine, requestLineBound } from "./event-format.ts";
+import { createLineLog } from "./line-log.ts";
 import { md5Dir, md5File } from "./hash.ts";
 import { createRng } from "./rng.ts";
 import { parseOrThrow } from "./validate.ts";
@@ -74,6 +75,48 @@ describe("stream line formats", () => {
     expect(formatRequestLine(t, 2, "api-1", 200, ["a+1", "b+2"], 12.4)).toBe(
       "2022-02-08T18:06:56.145000,2,recommendation request api-1, status 200, result: a+1, b+2, 12 ms",
     );
+  });
+
+  it("encodes the request line into a buffer exactly as it formats it, ids spaced on 200 only", () => {
+    const t = Date.UTC(2022, 1, 8, 18, 6, 56, 145);
+    const cases: [number, string, string | string[]][] = [
+      [200, "a+1,b+2,c+3", ["a+1", "b+2", "c+3"]],
+      [200, "only+1", ["only+1"]],
+      [200, "", ""],
+      [503, "busy, try later", "busy, try later"],
+      [200, "amélie+2001,the+ring+2002", ["amélie+2001", "the+ring+2002"]],
+    ];
+    for (const [status, result, expected] of cases) {
+      const buf = Buffer.alloc(requestLineBound("42", "api-1", result) + 8, "#");
+      const end = encodeRequestLine(buf, 3, t, "42", "api-1", status, result, 7.6);
+      expect(buf.toString("utf8", 3, end)).toBe(formatRequestLine(t, "42", "api-1", status, expected, 7.6));
+      expect(buf.toString("latin1", 0, 3)).toBe("###");
+    }
+  });
+});
+
+describe("line log", () => {
+  it("appends written and encoded lines in order, with the CSV header once", async () => {
+    const dir = await temp();
+    const path = join(dir, "log.csv");
+    const log = createLineLog({ path, flushMs: 60_000, header: "a,b" });
+    log.write("1,x");
+    log.writeWith(16, (buf, at) => at + buf.write("2,é", at, "utf8"));
+    await log.flush();
+    log.write("3,z");
+    await log.close();
+    expect(await readFile(path, "utf8")).toBe("a,b\n1,x\n2,é\n3,z\n");
+    const again = createLineLog({ path, flushMs: 60_000, header: "a,b" });
+    again.write("4,w");
+    await again.close();
+    expect((await readFile(path, "utf8")).split("\n").filter((l) => l === "a,b")).toHaveLength(1);
+  });
+
+  it("counts lines past its buffer limit as dropped instead of growing", async () => {
+    const log = createLineLog({ path: join(await temp(), "log"), flushMs: 60_000, maxBuffered: 2 });
+    for (let i = 0; i < 5; i++) log.write(`line ${i}`);
+    expect(log.dropped()).toBe(3);
+    await log.close();
   });
 });
 

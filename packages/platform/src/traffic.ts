@@ -10,7 +10,7 @@ export interface TrafficOptions {
   /** At most this many requests in flight (a slow service cannot pile up callers). */
   concurrency: number;
   /** Where the users' answers go: watch and rate lines in the stream's format. */
-  eventLog: LineLog;
+  eventLog: Pick<LineLog, "write">;
   seed: number;
   /** The caller's budget, as the site's caller gives up (the brief: 800 ms). */
   timeoutMs?: number;
