@@ -1,16 +1,16 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { Agent as Pools } from "undici";
-import type { AddressInfo } from "node:net";
-import { formatEventTime, formatRequestLine } from "@recsys/core";
+import { encodeRequestLine, formatEventTime, requestLineBound } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
 import { parseRouterConfig, type RouterConfigInput } from "./config.ts";
 import { RouterError } from "./errors.ts";
 import { createLineLog, type LineLog } from "@recsys/core";
 import { createForwarder, type Served } from "./forward.ts";
+import { createFrontServer, type Reply } from "./http-front.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { createPopularList } from "./popular.ts";
 import { applyWeights, checkReleases, promote, rollback, setReleaseUpstreams, WeightsChangeSchema, type Release, type WeightsChange } from "./state.ts";
 import { buildTable, type RouteTable } from "./table.ts";
+import { createUpstreamPool } from "./upstream-pool.ts";
 import { startHealthChecks, type Upstream } from "./upstreams.ts";
 
 /** A snapshot of the routing state, as `GET /admin/state` answers it. */
@@ -49,7 +49,6 @@ export interface RouterDeps {
 }
 
 const RELEASES_HEADER = "time,user_id,release,upstream,status,latency_ms,attempts";
-const TIME_LENGTH = formatEventTime(0).length;
 
 /**
  * Builds a router from a config (validated here; see RouterConfigSchema). Nothing listens and no
@@ -66,8 +65,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   const config = parseRouterConfig(input, "router config");
   const nowMs = deps.nowMs ?? Date.now;
   const onError = deps.onError ?? ((m: string) => process.stderr.write(`recsys route: ${m}\n`));
-  // undici keeps one keep-alive pool per upstream origin; a connection serves one request at a time.
-  const pools = new Pools({ connections: 1024, pipelining: 1 });
+  const pool = createUpstreamPool();
   const checkAgent = new Agent({ keepAlive: false });
   const health = new Map<string, Upstream>();
   let generation = 1;
@@ -90,14 +88,13 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   }
   const onServed = (s: Served): void => {
     if (!events) return;
-    const line = formatRequestLine(nowMs(), s.userId, config.serverName, s.status, s.status === 200 ? s.result.replaceAll(",", ", ") : s.result, s.latencyMs);
-    events.write(line);
-    // The line starts with "<time>,<userid>,": reuse it rather than format the time twice.
-    servedBy!.write(`${line.slice(0, line.indexOf(",", TIME_LENGTH + 1))},${s.release},${s.upstream},${s.status},${Math.round(s.latencyMs)},${s.attempts}`);
+    const now = nowMs();
+    events.writeWith(requestLineBound(s.userId, config.serverName, s.result), (buf, at) => encodeRequestLine(buf, at, now, s.userId, config.serverName, s.status, s.result, s.latencyMs));
+    servedBy!.write(`${formatEventTime(now)},${s.userId},${s.release},${s.upstream},${s.status},${Math.round(s.latencyMs)},${s.attempts}`);
   };
 
   const forward = createForwarder({
-    table: () => table, dispatcher: pools, budgetMs: config.budgetMs, attemptTimeoutMs: config.attemptTimeoutMs,
+    table: () => table, pool, budgetMs: config.budgetMs, attemptTimeoutMs: config.attemptTimeoutMs,
     ejectAfter: config.ejectAfter, metrics, popular, nowMs, onServed,
   });
 
@@ -137,19 +134,16 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   };
 
   const admin = createAdminHandler(router, config.adminToken);
-  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => dispatch(req, res));
 
+  /** Everything the fast path does not take: admin, metrics, probes, other methods, odd requests. */
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
-    const isGet = req.method === "GET" || req.method === "HEAD";
-    if (path.startsWith("/recommend/") && isGet) {
-      const userId = path.slice("/recommend/".length);
-      return forward(req, res, userId && !userId.includes("/") ? userId : null);
-    }
+    const method = req.method === "GET" || req.method === "HEAD" ? req.method : null;
+    if (path.startsWith("/recommend/") && method) return forward({ method, target: url, headers: lowerCaseNames(req.rawHeaders), userId: userIdOf(path) }, responseReply(res));
     if (path.startsWith("/admin/")) return admin(req, res, path);
-    if (path === "/metrics" && isGet) {
+    if (path === "/metrics" && method) {
       metrics.registry.metrics().then((text) => reply(res, 200, metrics.registry.contentType, text), (err: Error) => reply(res, 500, "text/plain", err.message));
       return;
     }
@@ -158,40 +152,60 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
       const up = table.order.some((r) => r.weight > 0 && r.upstreams.some((u) => u.healthy));
       return reply(res, up ? 200 : 503, "text/plain", up ? "ready" : "no healthy upstream");
     }
-    if (isGet) return forward(req, res, null);
+    if (method) return forward({ method, target: url, headers: lowerCaseNames(req.rawHeaders), userId: null }, responseReply(res));
     req.resume();
     reply(res, 405, "text/plain", `${req.method} not allowed`);
   };
+  const front = createFrontServer({
+    accept: (target) => target.startsWith("/recommend/"),
+    onRequest: (head, out) => forward({ method: head.method, target: head.target, headers: head.headers, userId: userIdOf(head.target) }, out),
+    slow: createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, dispatch),
+    keepAliveMs: KEEP_ALIVE_MS,
+  });
 
   let stopChecks: (() => void) | null = null;
-  const listen = (port: number, host: string): Promise<{ port: number; url: string }> =>
-    new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        stopChecks ??= startHealthChecks(() => health.values(), { ...config.healthCheck, agent: checkAgent });
-        const bound = (server.address() as AddressInfo).port;
-        resolve({ port: bound, url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}` });
-      });
-    });
+  const listen = async (port: number, host: string): Promise<{ port: number; url: string }> => {
+    const bound = await front.listen(port, host);
+    stopChecks ??= startHealthChecks(() => health.values(), { ...config.healthCheck, agent: checkAgent });
+    return { port: bound, url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}` };
+  };
 
   const close = async (): Promise<void> => {
     stopChecks?.();
     stopChecks = null;
-    if (server.listening) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // In-flight requests get their budget to finish; then the sockets go.
-      const force = setTimeout(() => server.closeAllConnections(), config.budgetMs + 200);
-      await closed;
-      clearTimeout(force);
-    }
-    await pools.destroy();
+    // In-flight requests get their budget to finish; then the sockets go.
+    await front.close(config.budgetMs + 200);
+    pool.close();
     checkAgent.destroy();
     await Promise.all([events?.close(), servedBy?.close()]);
   };
 
   return router;
+}
+
+const KEEP_ALIVE_MS = 30_000;
+
+/** The id in `/recommend/<id>[?...]`, or null when it is empty or has more path segments. */
+function userIdOf(target: string): string | null {
+  const q = target.indexOf("?");
+  const id = target.slice("/recommend/".length, q < 0 ? target.length : q);
+  return id && !id.includes("/") ? id : null;
+}
+
+function lowerCaseNames(raw: readonly string[]): string[] {
+  return raw.map((x, i) => (i % 2 === 0 ? x.toLowerCase() : x));
+}
+
+/** A {@link Reply} through Node's server (a connection the fast path handed over). */
+function responseReply(res: ServerResponse): Reply {
+  return {
+    get gone() { return res.destroyed; },
+    send(status, headers, body) {
+      if (res.headersSent || res.destroyed) return;
+      res.writeHead(status, [...headers, "content-length", String(Buffer.byteLength(body))]);
+      res.end(body);
+    },
+  };
 }
 
 function reply(res: ServerResponse, status: number, type: string, body: string): void {

@@ -77,8 +77,14 @@ describe("metrics", () => {
       expect(count("recsys_router_request_duration_seconds_count", "v1")).toBe(count("recsys_router_requests_total", "v1"));
       expect(text).toMatch(/^recsys_router_weight\{release="v2"\} 50$/m);
       expect(text).toMatch(/^# TYPE recsys_router_errors_total counter$/m);
+      // Latency buckets are cumulative and end in +Inf = the request count.
+      const buckets = [...text.matchAll(/^recsys_router_request_duration_seconds_bucket\{release="v1",le="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])] as const);
+      expect(buckets.at(-1)).toEqual(["+Inf", count("recsys_router_requests_total", "v1")]);
+      expect(buckets.every(([, n], i) => i === 0 || n >= buckets[i - 1][1])).toBe(true);
       // The second router counted nothing: registries are not shared.
-      expect(await (await fetch(`${two.url}/metrics`)).text()).not.toMatch(/^recsys_router_requests_total\{/m);
+      const other = await (await fetch(`${two.url}/metrics`)).text();
+      expect(other).toMatch(/^recsys_router_requests_total\{release="v1"\} 0$/m);
+      expect(other).not.toMatch(/^recsys_router_requests_total\{release="v\d"\} [1-9]/m);
     } finally {
       await Promise.all([one.router.close(), two.router.close()]);
     }
