@@ -72,7 +72,8 @@ export function createFrontServer(opts: FrontServerOptions): FrontServer {
   });
   // Idle connections are found by a sweep, not a per-socket timer: Node re-arms a socket's
   // timer on every read and write, a cost on each request.
-  const sweepMs = Math.min(1000, opts.keepAliveMs);
+  // A connection closes between keepAliveMs and keepAliveMs + sweepMs after its last bytes.
+  const sweepMs = Math.max(10, Math.min(1000, Math.floor(opts.keepAliveMs / 4)));
   const sweep = setInterval(() => { for (const conn of conns) conn.tick(sweepMs); }, sweepMs);
   sweep.unref();
 
@@ -110,6 +111,8 @@ class FrontConnection {
   slowInFlight = 0;
   /** Milliseconds since the last bytes from the client, counted by the sweep. */
   private quietMs = 0;
+  /** Milliseconds an unfinished request head has been arriving, counted by the sweep. */
+  private partialMs = 0;
   private readonly onData = (chunk: Buffer) => {
     this.quietMs = 0;
     this.read(chunk);
@@ -122,11 +125,17 @@ class FrontConnection {
     socket.on("error", () => socket.destroy());
   }
 
-  /** Called by the sweep: closes a connection idle for the keep-alive time (Node's server times its own). */
+  /**
+   * Called by the sweep (Node's server times its own connections): closes a connection idle for
+   * the keep-alive time, or one whose request head is still unfinished after that long (a
+   * client trickling a head byte by byte must not hold a connection forever).
+   */
   tick(elapsedMs: number): void {
     if (this.handedOver) return;
     this.quietMs += elapsedMs;
-    if (this.quietMs >= this.opts.keepAliveMs && this.queue.length === 0) this.socket.destroy();
+    this.partialMs = this.buffered === null ? 0 : this.partialMs + elapsedMs;
+    const idle = this.quietMs > this.opts.keepAliveMs && this.queue.length === 0;
+    if (idle || this.partialMs > this.opts.keepAliveMs) this.socket.destroy();
   }
 
   /** Whether `reply` is the last answer before this connection closes (the router is closing). */

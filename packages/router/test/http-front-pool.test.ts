@@ -460,6 +460,28 @@ describe("front server", () => {
     await client.closedByServer();
   });
 
+  it("keeps a connection that is never quiet for keepAliveMs", async () => {
+    const { port } = await startFront(echo, { keepAliveMs: 300 });
+    const client = await connectClient(port);
+    for (let i = 1; i <= 10; i++) {
+      client.write(get(`/recommend/${i}`));
+      await sleep(100);
+    }
+    const answers = await client.answers(10);
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(client.closed).toBe(false);
+  });
+
+  it("closes a connection whose request head is still trickling in after keepAliveMs", async () => {
+    const { port } = await startFront(echo, { keepAliveMs: 200 });
+    const client = await connectClient(port);
+    const head = get("/recommend/1");
+    // One byte every 50 ms: never quiet for keepAliveMs, and the head would take seconds.
+    void writeSlowly(client.socket, head.split(""), 50);
+    await client.closedByServer();
+    expect(client.received.length).toBe(0);
+  });
+
   it("reports `gone` once the client resets the connection", async () => {
     const { held, onRequest } = holding();
     const { port } = await startFront(onRequest);
