@@ -1,23 +1,12 @@
 import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { TELEMETRY_HEADER, formatEventTime } from "@recsys/core";
+import { TELEMETRY_HEADER, csvField, formatEventTime, type TelemetryFields } from "@recsys/core";
 
 /** One answered request, as the response log records it (columns of core TELEMETRY_HEADER). */
-export interface ResponseRecord {
+export interface ResponseRecord extends TelemetryFields {
   timeMs: number;
-  requestId: string;
   /** The user id as requested (raw text when it was not a valid id). */
   userId: string;
-  status: number;
-  latencyMs: number;
-  release: string;
-  commit: string;
-  modelHash: string;
-  dataHash: string;
-  /** Returned ids joined by "|" on 200, the error reason otherwise. */
-  result: string;
-  /** Exploratory 0-based positions joined by "|". */
-  exploreSlots: string;
 }
 
 export interface ResponseLog {
@@ -46,11 +35,6 @@ const FILE_PATTERN = /^responses-(\d{8})(?:-(\d+))?\.csv$/;
 const EARLY_FLUSH_BYTES = 1 << 20;
 /** With the disk failing, lines beyond this are dropped (and counted) rather than eat memory. */
 const MAX_QUEUED_BYTES = 64 << 20;
-
-/** RFC 4180 quoting, only where a field needs it (error texts may hold commas or quotes). */
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 export function formatResponseLine(r: ResponseRecord): string {
   return `${formatEventTime(r.timeMs)},${r.requestId},${csvField(r.userId)},${r.status},${r.latencyMs.toFixed(3)},${r.release},${r.commit},${r.modelHash},${r.dataHash},${csvField(r.result)},${r.exploreSlots}\n`;

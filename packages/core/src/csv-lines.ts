@@ -2,9 +2,14 @@ import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { InputError } from "./errors.ts";
 
+/** RFC 4180 quoting, only where a field needs it: the one way the platform writes a CSV field. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
 /**
  * Streams a CSV file with a known header, calling `onRow(fields, lineNo)` per data line.
- * The canonical dataset quotes a field only when it must (ingest's csvField), so plain lines
+ * The canonical dataset quotes a field only when it must ({@link csvField}), so plain lines
  * take a `split(",")` fast path, several times quicker than a general CSV parser on 10M rows;
  * a line with a quote goes through a small RFC 4180 field parser. A wrong header or field
  * count is an InputError naming file and line.

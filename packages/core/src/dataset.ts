@@ -50,6 +50,24 @@ export const TELEMETRY_HEADER = [
   "release", "commit", "model_hash", "data_hash", "result", "explore_slots",
 ] as const;
 
+/**
+ * The TELEMETRY_HEADER columns as typed fields, for the API that writes them and ingest that
+ * reads them back; each side adds `time` and `userId` in its own form.
+ */
+export interface TelemetryFields {
+  requestId: string;
+  status: number;
+  latencyMs: number;
+  release: string;
+  commit: string;
+  modelHash: string;
+  dataHash: string;
+  /** Returned ids joined by "|" on 200, the error reason otherwise. */
+  result: string;
+  /** Exploratory 0-based positions joined by "|". */
+  exploreSlots: string;
+}
+
 export const UserIdSchema = z.number().int().nonnegative();
 export const MovieIdSchema = z.string().min(1).max(300).regex(/^[^\s,/]+$/, "movie id must be a slug without spaces, commas or slashes");
 

@@ -12,11 +12,11 @@ export {
   UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,
   readManifest, readRatings, readWatches, readJsonLines, readUsers, readMovies,
 } from "./dataset.ts";
-export type { User, Movie, Manifest, RatingRow, WatchRow } from "./dataset.ts";
+export type { User, Movie, Manifest, RatingRow, WatchRow, TelemetryFields } from "./dataset.ts";
 export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";
 export { createLineLog } from "./line-log.ts";
 export type { LineLog, LineLogOptions } from "./line-log.ts";
 export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";
 export { bearerTokenMatches } from "./auth.ts";
 export { sleep, sleepUnless } from "./sleep.ts";
-export { readCsvLines } from "./csv-lines.ts";
+export { csvField, readCsvLines } from "./csv-lines.ts";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { DATASET_FILES, REQUESTS_HEADER, type Movie, type User } from "@recsys/core";
+import { csvField, DATASET_FILES, REQUESTS_HEADER, type Movie, type User } from "@recsys/core";
 import { createDedupWindow, DEFAULT_DEDUP_WINDOW, type DedupWindow } from "./dedup.ts";
 import type { RejectReason } from "./errors.ts";
 import { formatEventTimeUs, parseEventTime } from "@recsys/core";
@@ -7,7 +7,7 @@ import { LineSink } from "./line-sink.ts";
 import { MovieIds } from "./pair-table.ts";
 import type { EventScratch } from "./parse-event.ts";
 import { emptyRejectCounts, LatencyHistogram } from "./quality.ts";
-import { csvField, RatingTable, WatchTable } from "./tables.ts";
+import { RatingTable, WatchTable } from "./tables.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
 
 export const REJECTS_HEADER = "line_no,reason,line,source";

@@ -1,16 +1,12 @@
 import { ensureCapacity, PairIndex, type MovieIds } from "./pair-table.ts";
 import { MAX_MINUTE } from "./parse-event.ts";
-import { formatEventTimeUs } from "@recsys/core";
+import { csvField, formatEventTimeUs } from "@recsys/core";
 
 /**
  * Per-(user, movie) state in typed columns: memory grows with distinct pairs, never with lines.
  * Times are microseconds since the epoch (core event-time.ts).
  */
 const INITIAL = 1024;
-
-export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 /** Explicit ratings: the one with the latest event time wins (a tie goes to the later line). */
 export class RatingTable {

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
-import { MovieIdSchema, TELEMETRY_HEADER } from "@recsys/core";
+import { MovieIdSchema, TELEMETRY_HEADER, type TelemetryFields } from "@recsys/core";
 import { z } from "zod";
 import { badSideFile, unreadable, type RejectReason } from "./errors.ts";
 import { normalizeEventTime } from "@recsys/core";
@@ -9,20 +9,9 @@ import type { IngestState } from "./ingest-state.ts";
 import { parseId } from "./parse-event.ts";
 
 /** One record of the API's per-response log (core TELEMETRY_HEADER), typed. */
-export interface TelemetryRecord {
+export interface TelemetryRecord extends TelemetryFields {
   time: string;
-  requestId: string;
   userId: number;
-  status: number;
-  latencyMs: number;
-  release: string;
-  commit: string;
-  modelHash: string;
-  dataHash: string;
-  /** Returned ids joined by "|" (or the error text when status is not 200). */
-  result: string;
-  /** 0-based exploratory positions joined by "|". */
-  exploreSlots: string;
 }
 
 const TelemetryFieldsSchema = z.object({
