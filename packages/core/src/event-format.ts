@@ -41,7 +41,16 @@ export function formatRequestLine(
   latencyMs: number,
 ): string {
   const body = typeof result === "string" ? result : result.join(", ");
-  return `${formatEventTime(timeMs)},${userId},recommendation request ${server}, status ${status}, result: ${body}, ${Math.round(latencyMs)} ms`;
+  return `${requestLineHead(timeMs, userId, server, status)}${body}${requestLineTail(latencyMs)}`;
+}
+
+/** The request line up to its result; with {@link requestLineTail}, the one definition of the format. */
+function requestLineHead(timeMs: number, userId: number | string, server: string, status: number): string {
+  return `${formatEventTime(timeMs)},${userId},recommendation request ${server}, status ${status}, result: `;
+}
+
+function requestLineTail(latencyMs: number): string {
+  return `, ${Math.round(latencyMs)} ms`;
 }
 
 /**
@@ -60,11 +69,11 @@ export function encodeRequestLine(
   result: string,
   latencyMs: number,
 ): number {
-  let end = at + buf.write(`${formatEventTime(timeMs)},${userId},recommendation request ${server}, status ${status}, result: `, at, "utf8");
+  let end = at + buf.write(requestLineHead(timeMs, userId, server, status), at, "utf8");
   const resultStart = end;
   end += buf.write(result, end, "utf8");
   if (status === 200) end = spaceAfterCommas(buf, resultStart, end);
-  return end + buf.write(`, ${Math.round(latencyMs)} ms`, end, "latin1");
+  return end + buf.write(requestLineTail(latencyMs), end, "latin1");
 }
 
 /** An upper bound on the bytes {@link encodeRequestLine} writes. */
