@@ -62,8 +62,7 @@ export function parseRequestHead(buf: Buffer, start: number, accept: (target: st
   const http10 = minor === 0x30;
   const headers: string[] = [];
   let hosts = 0;
-  let close = false;
-  let keepAlive = false;
+  const connection = new ConnectionTokens();
   for (let at = eol + 2; at < text.length;) {
     const next = lineEnd(text, at);
     if (!pushField(text, at, next, headers)) return OTHER;
@@ -74,17 +73,28 @@ export function parseRequestHead(buf: Buffer, start: number, accept: (target: st
       // A request body, a protocol switch or an expectation: Node's server handles those.
       case "content-length": if (value !== "0") return OTHER; break;
       case "transfer-encoding": case "upgrade": case "expect": return OTHER;
-      case "connection": {
-        const tokens = value.toLowerCase();
-        if (/(^|[\s,])close([\s,]|$)/.test(tokens)) close = true;
-        if (/(^|[\s,])keep-alive([\s,]|$)/.test(tokens)) keepAlive = true;
-        break;
-      }
+      case "connection": connection.add(value); break;
     }
   }
   // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host (Node's server answers the 400).
   if (!http10 && hosts !== 1) return OTHER;
-  return { method, target, keepAlive: http10 ? keepAlive && !close : !close, http10, headers, length: end + 4 - start };
+  return { method, target, keepAlive: connection.persists(http10), http10, headers, length: end + 4 - start };
+}
+
+/** The Connection field's close and keep-alive tokens, over every Connection line of a message. */
+class ConnectionTokens {
+  private close = false;
+  private keepAlive = false;
+
+  add(value: string): void {
+    if (/(^|[\s,])close([\s,]|$)/i.test(value)) this.close = true;
+    if (/(^|[\s,])keep-alive([\s,]|$)/i.test(value)) this.keepAlive = true;
+  }
+
+  /** RFC 9112 9.3: HTTP/1.1 persists unless closed; HTTP/1.0 only when asked and not closed. */
+  persists(http10: boolean): boolean {
+    return http10 ? this.keepAlive && !this.close : !this.close;
+  }
 }
 
 function lineEnd(text: string, from: number): number {
@@ -140,7 +150,7 @@ export function parseResponseHead(buf: Buffer, start: number, toHead: boolean): 
   const headers: string[] = [];
   let contentLength = -1;
   let chunked = false;
-  let connection = "";
+  const connection = new ConnectionTokens();
   for (let at = eol + 2; at < text.length;) {
     const next = lineEnd(text, at);
     if (!pushField(text, at, next, headers)) return new Error(`bad header line '${text.slice(at, Math.min(next, at + 80))}'`);
@@ -159,12 +169,12 @@ export function parseResponseHead(buf: Buffer, start: number, toHead: boolean): 
         if (value.toLowerCase() !== "chunked") return new Error(`unsupported transfer-encoding '${value.slice(0, 40)}'`);
         chunked = true;
         break;
-      case "connection": connection += `${value.toLowerCase()},`; break;
+      case "connection": connection.add(value); break;
     }
   }
   const length = end + 4 - start;
   if (status < 200) return { status, headers, bodyLength: 0, keepAlive: true, length };
-  let keepAlive = http10 ? /(^|[\s,])keep-alive[\s,]/.test(connection) : !/(^|[\s,])close[\s,]/.test(connection);
+  let keepAlive = connection.persists(http10);
   let bodyLength: number;
   if (toHead || status === 204 || status === 304) bodyLength = 0;
   else if (chunked) {

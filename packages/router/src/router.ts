@@ -141,7 +141,9 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method === "GET" || req.method === "HEAD" ? req.method : null;
-    if (path.startsWith("/recommend/") && method) return forward({ method, target: url, headers: lowerCaseNames(req.rawHeaders), userId: userIdOf(path) }, responseReply(res));
+    // A /recommend request here came on a connection handed over from the fast path.
+    const forwardHere = (userId: string | null) => forward({ method: method!, target: url, headers: lowerCaseNames(req.rawHeaders), userId }, responseReply(res));
+    if (path.startsWith("/recommend/") && method) return forwardHere(userIdOf(url));
     if (path.startsWith("/admin/")) return admin(req, res, path);
     if (path === "/metrics" && method) {
       metrics.registry.metrics().then((text) => reply(res, 200, metrics.registry.contentType, text), (err: Error) => reply(res, 500, "text/plain", err.message));
@@ -152,7 +154,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
       const up = table.order.some((r) => r.weight > 0 && r.upstreams.some((u) => u.healthy));
       return reply(res, up ? 200 : 503, "text/plain", up ? "ready" : "no healthy upstream");
     }
-    if (method) return forward({ method, target: url, headers: lowerCaseNames(req.rawHeaders), userId: null }, responseReply(res));
+    if (method) return forwardHere(null);
     req.resume();
     reply(res, 405, "text/plain", `${req.method} not allowed`);
   };
