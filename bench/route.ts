@@ -2,15 +2,21 @@
  * Router overhead: throughput and p99 of GET /recommend/<user> straight to one upstream, through
  * the router (`recsys route`, one process, event log on), and through nginx with the same
  * weighted 20/40/40 sticky upstream and one worker (when nginx is installed), all in one run
- * against the same three stub upstream processes answering a fixed 20-id line, with the same
- * connections, phase length and user sequence. Router and nginx peaks are measured in
- * alternating order over several rounds (a shared machine's load drifts) and the medians
- * compared. Then both are driven at the same fixed rates, 50%, 65% and 80% of nginx's median
- * peak, to compare p99 at equal load. Target: the router keeps >= 80% of nginx's throughput at equal p99; the
- * last line says whether this run met it. Beside each figure: the CPU time the proxying process
- * itself spent per request (from /proc, Linux only), which a machine shared with other work
- * disturbs far less than throughput does; their ratio is the share the router would reach if
- * both were bound by their own CPU.
+ * against the same three stub upstreams (one process) answering a fixed 20-id line, with the same
+ * connections, phase length and user sequence.
+ *
+ * 1. Peaks: closed loop at full speed (autocannon), router and nginx in alternating order over
+ *    several rounds (a shared machine's load drifts), medians compared.
+ * 2. Latency at equal p99, read literally: nginx is driven at fixed rates R (50/70/90% of its
+ *    median peak) and the router at 80% of each R, open loop (bench/lib/open-loop.ts: requests
+ *    are due at a steady rate and latency counts from when each was due). The router keeps 80% of
+ *    nginx's throughput at equal p99 at R when it answers that 80% with a p99 no worse than
+ *    nginx's at R. Each point is measured in every round, medians compared.
+ *
+ * The last line says whether this run met the target (both parts, at every R). Beside each figure:
+ * the CPU time the proxying process itself spent per request (from /proc, Linux only), which a
+ * machine shared with other work disturbs far less than throughput or p99 do; their ratio is the
+ * share the router would reach if both were bound by their own CPU.
  *
  *     npx tsx bench/route.ts                              # 8 s per phase, 32 connections, 3 rounds
  *     npx tsx bench/route.ts --seconds 5 --connections 64 --rounds 5
@@ -23,7 +29,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { spawnStubUpstream, type SpawnedStub } from "@recsys/router";
+import { runOpenLoop, type OpenLoopResult } from "./lib/open-loop.ts";
 
 interface CannonResult {
   requests: { average: number; total: number };
@@ -38,21 +44,37 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const USERS = 10_000;
-/** Fixed rates as shares of nginx's median peak; the target is judged at the last one. */
-const RATE_SHARES = [0.5, 0.65, 0.8];
+/** nginx's fixed rates as shares of its median peak; the router gets ROUTER_SHARE of each. */
+const RATE_SHARES = [0.5, 0.7, 0.9];
+const ROUTER_SHARE = 0.8;
 
 const { values: args } = parseArgs({ options: {
   seconds: { type: "string", default: "8" }, connections: { type: "string", default: "32" }, rounds: { type: "string", default: "3" },
+  "no-rt": { type: "boolean", default: false },
 } });
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const ROUNDS = Math.max(1, Number(args.rounds));
 
-async function run(url: string, seconds: number, rate?: number): Promise<CannonResult> {
+/**
+ * Moves every thread of `pid` to real-time priority (SCHED_FIFO, low), where the machine allows it.
+ * The load generator and the upstreams run so, leaving the proxy under test the only busy process
+ * that waits for a core: otherwise on a 2-core machine each process of the four waits its turn
+ * now and then for several ms, and that waiting, not the proxy, sets the p99 of both proxies.
+ */
+async function realTime(pid: number): Promise<boolean> {
+  if (args["no-rt"]) return false;
+  return new Promise((resolve) => spawn("chrt", ["-a", "-f", "-p", "5", String(pid)], { stdio: "ignore" })
+    .once("error", () => resolve(false)).once("exit", (code) => resolve(code === 0)));
+}
+
+const userPath = (i: number) => `/recommend/${(i % USERS) + 1}`;
+
+async function run(url: string, seconds: number): Promise<CannonResult> {
   let n = 0;
   return autocannon({
-    url, connections: CONNECTIONS, duration: seconds, overallRate: rate,
-    requests: [{ method: "GET", setupRequest: (req: { path: string }) => { req.path = `/recommend/${(n++ % USERS) + 1}`; return req; } }],
+    url, connections: CONNECTIONS, duration: seconds,
+    requests: [{ method: "GET", setupRequest: (req: { path: string }) => { req.path = userPath(n++); return req; } }],
   });
 }
 
@@ -82,10 +104,16 @@ function start(cmd: string, argv: string[], ready: RegExp | null, cwd = ROOT): P
   });
 }
 
-async function startNginx(dir: string, stubs: SpawnedStub[]): Promise<{ child: ChildProcess; url: string; worker: number } | null> {
+/** The three stub upstreams (stable-1, stable-2, canary) in one child process. */
+async function startStubs(): Promise<{ child: ChildProcess; urls: string[] }> {
+  const { child, match } = await start(process.execPath, ["--import", "tsx", "bench/lib/stub-trio.ts"], /listening (.+)\n/);
+  return { child, urls: match.split(" ") };
+}
+
+async function startNginx(dir: string, urls: string[]): Promise<{ child: ChildProcess; url: string; worker: number } | null> {
   const port = await freePort();
   const hostPort = (u: string) => u.replace("http://", "");
-  const vars: Record<string, string> = { PORT: String(port), CANARY: hostPort(stubs[2].url), STABLE_1: hostPort(stubs[0].url), STABLE_2: hostPort(stubs[1].url) };
+  const vars: Record<string, string> = { PORT: String(port), CANARY: hostPort(urls[2]), STABLE_1: hostPort(urls[0]), STABLE_2: hostPort(urls[1]) };
   const template = await readFile(join(ROOT, "nginx/bench.conf.template"), "utf8");
   const conf = template.replace(/\$\{(PORT|CANARY|STABLE_1|STABLE_2)\}/g, (_, k: string) => vars[k]);
   await mkdir(join(dir, "tmp"), { recursive: true });
@@ -116,17 +144,27 @@ async function cpuSeconds(pid: number): Promise<number> {
 
 type Measured = CannonResult & { cpuUsPerReq: number };
 
-/** Runs one phase and measures the CPU that `pid` (the process under test) spent on it. */
-async function measure(url: string, pid: number, seconds: number, rate?: number): Promise<Measured> {
+/** Runs `phase` and adds the CPU time per request that `pid` (the process under test) spent on it. */
+async function withCpu<T>(pid: number, phase: () => Promise<T>, requests: (r: T) => number): Promise<T & { cpuUsPerReq: number }> {
   const before = await cpuSeconds(pid);
-  const r = await run(url, seconds, rate);
+  const r = await phase();
   const cpu = (await cpuSeconds(pid)) - before;
-  return { ...r, cpuUsPerReq: (cpu * 1e6) / Math.max(1, r.requests.total) };
+  return { ...r, cpuUsPerReq: (cpu * 1e6) / Math.max(1, requests(r)) };
 }
 
-/** The run with the median throughput (its p99 and CPU come with it). */
-function median(runs: Measured[]): Measured {
-  return [...runs].sort((a, b) => a.requests.average - b.requests.average)[(runs.length - 1) >> 1];
+/** A closed-loop phase at full speed: the peak. */
+const measure = (url: string, pid: number, seconds: number): Promise<Measured> =>
+  withCpu(pid, () => run(url, seconds), (r) => r.requests.total);
+
+type Paced = OpenLoopResult & { cpuUsPerReq: number };
+
+/** An open-loop phase at a fixed rate: latency as a steady stream of users sees it. */
+const pace = (url: string, pid: number, rate: number): Promise<Paced> =>
+  withCpu(pid, () => runOpenLoop({ url, rate, seconds: SECONDS, connections: CONNECTIONS, path: userPath }), (r) => r.completed);
+
+/** The run in the middle by `key` (the rest of its figures come with it). */
+function median<T>(runs: T[], key: (r: T) => number): T {
+  return [...runs].sort((a, b) => key(a) - key(b))[(runs.length - 1) >> 1];
 }
 
 function row(name: string, r: Measured): string {
@@ -135,21 +173,28 @@ function row(name: string, r: Measured): string {
   return `${name.padEnd(40)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   failed ${bad}${cpu}`;
 }
 
-/** Served at least 98% of the offered rate. */
-const keepsUp = (r: Measured, rate: number): boolean => r.requests.average >= 0.98 * rate;
+function pacedRow(name: string, r: Paced): string {
+  const l = r.latencyMs;
+  return `${name.padEnd(40)} ${r.throughput.toFixed(0).padStart(7)} req/s   p50 ${l.p50.toFixed(2)} ms   p99 ${l.p99.toFixed(2).padStart(6)} ms   p99.9 ${l.p999.toFixed(2).padStart(6)} ms   failed ${r.failed}   cpu ${r.cpuUsPerReq.toFixed(0).padStart(3)} us/req`;
+}
 
-/**
- * The target lines. Met when the router's median peak is >= 80% of nginx's and, driven at 80% of
- * nginx's peak rate, it keeps up (>= 98% of the rate) with a p99 no worse than nginx's there
- * (+1 ms: autocannon reports whole milliseconds).
- */
-function verdict(routerPeak: Measured, nginxPeak: Measured, rate: number, routerAt: Measured, nginxAt: Measured): string {
+/** Answered at least 98% of the requests offered. */
+const keepsUp = (r: Paced): boolean => r.throughput >= 0.98 * r.rate;
+
+interface Point { share: number; router: Paced; nginx: Paced }
+
+/** The router, at 80% of nginx's rate, keeps up with a p99 no worse than nginx's. */
+const matches = (p: Point): boolean => keepsUp(p.router) && p.router.latencyMs.p99 <= p.nginx.latencyMs.p99;
+
+/** The target lines: met when the router's median peak is >= 80% of nginx's and it matches at every point. */
+function verdict(routerPeak: Measured, nginxPeak: Measured, points: Point[]): string {
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   const share = routerPeak.requests.average / nginxPeak.requests.average;
-  const met = share >= 0.8 && keepsUp(routerAt, rate) && routerAt.latency.p99 <= nginxAt.latency.p99 + 1;
+  const matched = points.filter(matches);
+  const met = share >= ROUTER_SHARE && matched.length === points.length;
   return [
-    `router peak = ${pct(share)} of nginx's (medians of ${ROUNDS}); at ${rate}/s the router served ${routerAt.requests.average.toFixed(0)}/s with p99 ${routerAt.latency.p99} ms, nginx ${nginxAt.requests.average.toFixed(0)}/s with p99 ${nginxAt.latency.p99} ms`,
-    `CPU per request (median runs): router ${routerPeak.cpuUsPerReq.toFixed(0)} us, nginx ${nginxPeak.cpuUsPerReq.toFixed(0)} us; each bound by its own CPU, the router would reach ${pct(nginxPeak.cpuUsPerReq / routerPeak.cpuUsPerReq)} of nginx`,
+    `router peak = ${pct(share)} of nginx's (medians of ${ROUNDS}); at ${pct(ROUTER_SHARE)} of nginx's rate the router matched nginx's p99 at ${matched.length ? matched.map((p) => pct(p.share)).join(", ") : "none"} of ${points.map((p) => pct(p.share)).join(", ")} of nginx's peak`,
+    `CPU per request (median peaks): router ${routerPeak.cpuUsPerReq.toFixed(0)} us, nginx ${nginxPeak.cpuUsPerReq.toFixed(0)} us; each bound by its own CPU, the router would reach ${pct(nginxPeak.cpuUsPerReq / routerPeak.cpuUsPerReq)} of nginx`,
     `target (router >= 80% of nginx's throughput at equal p99): ${met ? "MET" : "NOT MET"}`,
   ].join("\n");
 }
@@ -157,55 +202,60 @@ function verdict(routerPeak: Measured, nginxPeak: Measured, rate: number, router
 const children: ChildProcess[] = [];
 const dir = await mkdtemp(join(tmpdir(), "bench-route-"));
 try {
-  const stubs = await Promise.all(["stable-1", "stable-2", "canary"].map((name) => spawnStubUpstream({ name })));
-  children.push(...stubs.map((s) => s.child));
+  const stubs = await startStubs();
+  children.push(stubs.child);
   const config = {
     releases: [
-      { id: "stable", role: "stable", upstreams: [stubs[0].url, stubs[1].url], weight: 80 },
-      { id: "canary", role: "canary", upstreams: [stubs[2].url], weight: 20 },
+      { id: "stable", role: "stable", upstreams: [stubs.urls[0], stubs.urls[1]], weight: 80 },
+      { id: "canary", role: "canary", upstreams: [stubs.urls[2]], weight: 20 },
     ],
     eventLog: { path: join(dir, "router-events.log") },
   };
   await writeFile(join(dir, "router.json"), JSON.stringify(config));
   const router = await start(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", "route", "--config", join(dir, "router.json"), "--port", "0", "--host", "127.0.0.1"], /routing (\S+)/);
   children.push(router.child);
-  const nginx = await startNginx(join(dir, "nginx"), stubs);
+  const nginx = await startNginx(join(dir, "nginx"), stubs.urls);
   if (nginx) children.push(nginx.child);
 
-  console.log(`bench/route: ${SECONDS} s per phase, ${CONNECTIONS} connections, ${USERS} users round-robin, ${ROUNDS} rounds; 1 router process, 1 nginx worker; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
-  const direct: [string, string, number] = ["direct (one upstream)", stubs[0].url, stubs[0].child.pid!];
+  // After the proxies started, so they do not inherit the priority.
+  const rt = (await realTime(process.pid)) && (await realTime(stubs.child.pid!));
+  console.log(`bench/route: ${SECONDS} s per phase, ${CONNECTIONS} connections, ${USERS} users round-robin, ${ROUNDS} rounds; 1 router process, 1 nginx worker, 1 upstream process; load generator and upstreams ${rt ? "at real-time priority" : "at normal priority (chrt unavailable or --no-rt)"}; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
+  const direct: [string, string, number] = ["direct (one upstream)", stubs.urls[0], stubs.child.pid!];
   const proxies: [string, string, number][] = [["router (recsys route)", router.match, router.child.pid!]];
   if (nginx) proxies.push(["nginx (weighted upstream)", nginx.url, nginx.worker]);
   for (const [, url] of [direct, ...proxies]) await run(url, 2); // warm-up: keep-alive pools, JIT
   console.log(row(`${direct[0]} peak`, await measure(direct[1], direct[2], SECONDS)));
 
-  const peaks = proxies.map((): Measured[] => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = proxies.map((_, i) => i);
-    if (round % 2 === 1) order.reverse();
-    for (const i of order) {
-      const [name, url, pid] = proxies[i];
-      const r = await measure(url, pid, SECONDS);
-      peaks[i].push(r);
-      console.log(row(`${name} peak #${round + 1}`, r));
+  /** Runs `phase` for each proxy in each round, alternating which goes first. */
+  const inRounds = async <T>(phase: (i: number) => Promise<T>, show: (i: number, round: number, r: T) => void): Promise<T[][]> => {
+    const runs = proxies.map((): T[] => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = proxies.map((_, i) => i);
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) {
+        const r = await phase(i);
+        runs[i].push(r);
+        show(i, round, r);
+      }
     }
-  }
-  const [routerPeak, nginxPeak] = peaks.map(median);
+    return runs;
+  };
+
+  const peaks = await inRounds((i) => measure(proxies[i][1], proxies[i][2], SECONDS), (i, round, r) => console.log(row(`${proxies[i][0]} peak #${round + 1}`, r)));
+  const [routerPeak, nginxPeak] = peaks.map((runs) => median(runs, (r) => r.requests.average));
   for (const [i, [name]] of proxies.entries()) console.log(row(`${name} peak, median`, [routerPeak, nginxPeak][i]));
   if (nginxPeak) {
-    // A short latency curve: both driven at the same fixed rates, the last one the target's 80%.
-    const points: { share: number; rate: number; router: Measured; nginx: Measured }[] = [];
+    const points: Point[] = [];
     for (const share of RATE_SHARES) {
       const rate = Math.floor(nginxPeak.requests.average * share);
-      const [router, nginx] = [await measure(proxies[0][1], proxies[0][2], SECONDS, rate), await measure(proxies[1][1], proxies[1][2], SECONDS, rate)];
-      console.log(row(`${proxies[0][0]} @${rate}/s`, router));
-      console.log(row(`${proxies[1][0]} @${rate}/s`, nginx));
-      points.push({ share, rate, router, nginx });
+      const rates = [Math.floor(rate * ROUTER_SHARE), rate];
+      const runs = await inRounds((i) => pace(proxies[i][1], proxies[i][2], rates[i]), () => {});
+      const [router, nginx] = runs.map((r) => median(r, (x) => x.latencyMs.p99));
+      console.log(pacedRow(`${proxies[0][0]} @${rates[0]}/s`, router));
+      console.log(pacedRow(`${proxies[1][0]} @${rates[1]}/s`, nginx));
+      points.push({ share, router, nginx });
     }
-    const matched = points.filter((p) => keepsUp(p.router, p.rate) && p.router.latency.p99 <= p.nginx.latency.p99 + 1);
-    console.log(`router keeps nginx's p99 (+1 ms) at ${matched.length ? matched.map((p) => `${Math.round(p.share * 100)}%`).join(", ") : "none"} of nginx's peak rate (tried ${RATE_SHARES.map((x) => `${x * 100}%`).join(", ")})`);
-    const last = points[points.length - 1];
-    console.log(verdict(routerPeak, nginxPeak, last.rate, last.router, last.nginx));
+    console.log(verdict(routerPeak, nginxPeak, points));
   }
 } finally {
   for (const child of children) child.kill("SIGTERM");
