@@ -5,8 +5,10 @@
  * against the same three stub upstreams (one process) answering a fixed 20-id line, with the same
  * connections, phase length and user sequence.
  *
- * 1. Peaks: closed loop at full speed (autocannon), router and nginx in alternating order over
- *    several rounds (a shared machine's load drifts), medians compared.
+ * 1. Peaks: closed loop at full speed (autocannon), in alternating order over several rounds (a
+ *    shared machine's load drifts), medians compared: the router, nginx, and two yardsticks for
+ *    where the router's CPU goes: the same router without its event log, and Node's floor (a
+ *    bare Node proxy, bench/lib/node-floor-proxy.ts).
  * 2. Latency at equal p99, read literally: nginx is driven at fixed rates R (50/70/90% of its
  *    median peak) and the router at 80% of each R, open loop (bench/lib/open-loop.ts: requests
  *    are due at a steady rate and latency counts from when each was due). The router keeps 80% of
@@ -93,7 +95,12 @@ function start(cmd: string, argv: string[], ready: RegExp | null, cwd = ROOT): P
   child.stderr!.on("data", (c: Buffer) => { err += c.toString(); });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`${cmd} exited (${code}): ${err.trim().slice(0, 300)}`)));
+    child.once("exit", (code, signal) => {
+      const why = `${[cmd, ...argv].join(" ").slice(0, 120)} exited (${code ?? signal}): ${err.trim().slice(-300)}`;
+      reject(new Error(why));
+      // After it started, say so: its phases would otherwise just show 0 requests.
+      if (!stopping) console.log(`!! ${why}`);
+    });
     if (!ready) return setTimeout(() => resolve({ child, match: "" }), 500);
     let out = "";
     child.stdout!.on("data", (c: Buffer) => {
@@ -187,7 +194,7 @@ interface Point { share: number; router: Paced; nginx: Paced }
 const matches = (p: Point): boolean => keepsUp(p.router) && p.router.latencyMs.p99 <= p.nginx.latencyMs.p99;
 
 /** The target lines: met when the router's median peak is >= 80% of nginx's and it matches at every point. */
-function verdict(routerPeak: Measured, nginxPeak: Measured, points: Point[]): string {
+function verdict(routerPeak: Measured, nginxPeak: Measured, unloggedPeak: Measured, floorPeak: Measured, points: Point[]): string {
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   const share = routerPeak.requests.average / nginxPeak.requests.average;
   const matched = points.filter(matches);
@@ -195,11 +202,13 @@ function verdict(routerPeak: Measured, nginxPeak: Measured, points: Point[]): st
   return [
     `router peak = ${pct(share)} of nginx's (medians of ${ROUNDS}); at ${pct(ROUTER_SHARE)} of nginx's rate the router matched nginx's p99 at ${matched.length ? matched.map((p) => pct(p.share)).join(", ") : "none"} of ${points.map((p) => pct(p.share)).join(", ")} of nginx's peak`,
     `CPU per request (median peaks): router ${routerPeak.cpuUsPerReq.toFixed(0)} us, nginx ${nginxPeak.cpuUsPerReq.toFixed(0)} us; each bound by its own CPU, the router would reach ${pct(nginxPeak.cpuUsPerReq / routerPeak.cpuUsPerReq)} of nginx`,
+    `of the router's ${routerPeak.cpuUsPerReq.toFixed(0)} us: Node's floor (a bare proxy: no checks, retries, log or metrics) ${floorPeak.cpuUsPerReq.toFixed(0)} us, the event log ${(routerPeak.cpuUsPerReq - unloggedPeak.cpuUsPerReq).toFixed(0)} us, the rest ${(unloggedPeak.cpuUsPerReq - floorPeak.cpuUsPerReq).toFixed(0)} us; the floor alone would reach ${pct(nginxPeak.cpuUsPerReq / floorPeak.cpuUsPerReq)} of nginx`,
     `target (router >= 80% of nginx's throughput at equal p99): ${met ? "MET" : "NOT MET"}`,
   ].join("\n");
 }
 
 const children: ChildProcess[] = [];
+let stopping = false;
 const dir = await mkdtemp(join(tmpdir(), "bench-route-"));
 try {
   const stubs = await startStubs();
@@ -211,29 +220,39 @@ try {
     ],
     eventLog: { path: join(dir, "router-events.log") },
   };
-  await writeFile(join(dir, "router.json"), JSON.stringify(config));
-  const router = await start(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", "route", "--config", join(dir, "router.json"), "--port", "0", "--host", "127.0.0.1"], /routing (\S+)/);
-  children.push(router.child);
+  const startRouter = async (name: string, routerConfig: object) => {
+    await writeFile(join(dir, name), JSON.stringify(routerConfig));
+    const started = await start(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", "route", "--config", join(dir, name), "--port", "0", "--host", "127.0.0.1"], /routing (\S+)/);
+    children.push(started.child);
+    return started;
+  };
+  const router = await startRouter("router.json", config);
+  // The same router without its event log: what the log's two lines a request cost.
+  const unlogged = await startRouter("router-unlogged.json", { ...config, eventLog: undefined });
   const nginx = await startNginx(join(dir, "nginx"), stubs.urls);
   if (nginx) children.push(nginx.child);
+  const floor = await start(process.execPath, ["--import", "tsx", "bench/lib/node-floor-proxy.ts", "0", ...stubs.urls], /listening (\S+)/);
+  children.push(floor.child);
 
   // After the proxies started, so they do not inherit the priority.
   const rt = (await realTime(process.pid)) && (await realTime(stubs.child.pid!));
   console.log(`bench/route: ${SECONDS} s per phase, ${CONNECTIONS} connections, ${USERS} users round-robin, ${ROUNDS} rounds; 1 router process, 1 nginx worker, 1 upstream process; load generator and upstreams ${rt ? "at real-time priority" : "at normal priority (chrt unavailable or --no-rt)"}; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
   const direct: [string, string, number] = ["direct (one upstream)", stubs.urls[0], stubs.child.pid!];
-  const proxies: [string, string, number][] = [["router (recsys route)", router.match, router.child.pid!]];
+  type Contender = [name: string, url: string, pid: number];
+  const proxies: Contender[] = [["router (recsys route)", router.match, router.child.pid!]];
   if (nginx) proxies.push(["nginx (weighted upstream)", nginx.url, nginx.worker]);
-  for (const [, url] of [direct, ...proxies]) await run(url, 2); // warm-up: keep-alive pools, JIT
+  const contenders: Contender[] = [...proxies, ["router, event log off", unlogged.match, unlogged.child.pid!], ["Node's floor (bench/lib/node-floor-proxy.ts)", floor.match, floor.child.pid!]];
+  for (const [, url] of [direct, ...contenders]) await run(url, 2); // warm-up: keep-alive pools, JIT
   console.log(row(`${direct[0]} peak`, await measure(direct[1], direct[2], SECONDS)));
 
-  /** Runs `phase` for each proxy in each round, alternating which goes first. */
-  const inRounds = async <T>(phase: (i: number) => Promise<T>, show: (i: number, round: number, r: T) => void): Promise<T[][]> => {
-    const runs = proxies.map((): T[] => []);
+  /** Runs `phase` for each of `among` in each round, alternating which goes first. */
+  const inRounds = async <T>(among: Contender[], phase: (c: Contender, i: number) => Promise<T>, show: (i: number, round: number, r: T) => void): Promise<T[][]> => {
+    const runs = among.map((): T[] => []);
     for (let round = 0; round < ROUNDS; round++) {
-      const order = proxies.map((_, i) => i);
+      const order = among.map((_, i) => i);
       if (round % 2 === 1) order.reverse();
       for (const i of order) {
-        const r = await phase(i);
+        const r = await phase(among[i], i);
         runs[i].push(r);
         show(i, round, r);
       }
@@ -241,23 +260,26 @@ try {
     return runs;
   };
 
-  const peaks = await inRounds((i) => measure(proxies[i][1], proxies[i][2], SECONDS), (i, round, r) => console.log(row(`${proxies[i][0]} peak #${round + 1}`, r)));
-  const [routerPeak, nginxPeak] = peaks.map((runs) => median(runs, (r) => r.requests.average));
-  for (const [i, [name]] of proxies.entries()) console.log(row(`${name} peak, median`, [routerPeak, nginxPeak][i]));
+  const peaks = (await inRounds(contenders, ([, url, pid]) => measure(url, pid, SECONDS), (i, round, r) => console.log(row(`${contenders[i][0]} peak #${round + 1}`, r))))
+    .map((runs) => median(runs, (r) => r.requests.average));
+  for (const [i, [name]] of contenders.entries()) console.log(row(`${name} peak, median`, peaks[i]));
+  const [routerPeak, unloggedPeak, floorPeak] = [peaks[0], ...peaks.slice(-2)];
+  const nginxPeak = nginx ? peaks[1] : undefined;
   if (nginxPeak) {
     const points: Point[] = [];
     for (const share of RATE_SHARES) {
       const rate = Math.floor(nginxPeak.requests.average * share);
       const rates = [Math.floor(rate * ROUTER_SHARE), rate];
-      const runs = await inRounds((i) => pace(proxies[i][1], proxies[i][2], rates[i]), () => {});
+      const runs = await inRounds(proxies, ([, url, pid], i) => pace(url, pid, rates[i]), () => {});
       const [router, nginx] = runs.map((r) => median(r, (x) => x.latencyMs.p99));
       console.log(pacedRow(`${proxies[0][0]} @${rates[0]}/s`, router));
       console.log(pacedRow(`${proxies[1][0]} @${rates[1]}/s`, nginx));
       points.push({ share, router, nginx });
     }
-    console.log(verdict(routerPeak, nginxPeak, points));
+    console.log(verdict(routerPeak, nginxPeak, unloggedPeak, floorPeak, points));
   }
 } finally {
+  stopping = true;
   for (const child of children) child.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 300));
   await rm(dir, { recursive: true, force: true });
