@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { z } from "zod";
 import { writeDirAtomic, writeFileAtomic } from "./atomic.ts";
 import { bearerTokenMatches } from "./auth.ts";
 import { demographicGroup } from "./demographics.ts";
+import { putBytes, putInt, putText } from "./byte-writer.ts";
 import { encodeRequestLine, formatRequestLine, formatWatchLine, requestLineBound } from "./event-format.ts";
 import { createLineLog } from "./line-log.ts";
 import { md5Dir, md5File } from "./hash.ts";
@@ -13,6 +14,15 @@ import { createRng } from "./rng.ts";
 import { parseOrThrow } from "./validate.ts";
 
 const temp = () => mkdtemp(join(tmpdir(), "core-"));
+
+/** Polls `check` until it holds (failing after 5 s). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("condition not met within 5 s");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe("seeded rng", () => {
   it("repeats for a seed and differs across seeds", () => {
@@ -87,11 +97,35 @@ describe("stream line formats", () => {
       [200, "amélie+2001,the+ring+2002", ["amélie+2001", "the+ring+2002"]],
     ];
     for (const [status, result, expected] of cases) {
-      const buf = Buffer.alloc(requestLineBound("42", "api-1", result) + 8, "#");
-      const end = encodeRequestLine(buf, 3, t, "42", "api-1", status, result, 7.6);
-      expect(buf.toString("utf8", 3, end)).toBe(formatRequestLine(t, "42", "api-1", status, expected, 7.6));
-      expect(buf.toString("latin1", 0, 3)).toBe("###");
+      // The result as text and as the UTF-8 bytes an upstream answered: the same line either way.
+      for (const given of [result, Buffer.from(result, "utf8")]) {
+        const buf = Buffer.alloc(requestLineBound("42", "api-1", given) + 8, "#");
+        const end = encodeRequestLine(buf, 3, t, "42", "api-1", status, given, 7.6);
+        expect(buf.toString("utf8", 3, end)).toBe(formatRequestLine(t, "42", "api-1", status, expected, 7.6));
+        expect(buf.toString("latin1", 0, 3)).toBe("###");
+        expect(buf.toString("latin1", end, end + 1), "nothing written past the returned end").toBe("#");
+      }
     }
+  });
+
+  it("writes user ids and server names that are not ASCII as UTF-8", () => {
+    const t = Date.UTC(2022, 1, 8, 18, 6, 56, 145);
+    const buf = Buffer.alloc(requestLineBound("ü-1", "srv-é", "a,b"));
+    const end = encodeRequestLine(buf, 0, t, "ü-1", "srv-é", 200, "a,b", 0.4);
+    expect(buf.toString("utf8", 0, end)).toBe(formatRequestLine(t, "ü-1", "srv-é", 200, ["a", "b"], 0.4));
+  });
+});
+
+describe("byte writers", () => {
+  it("put text, integers and bytes where asked and return where they end", () => {
+    const buf = Buffer.alloc(40, "#");
+    let at = putText(buf, 1, "ab");
+    at = putInt(buf, at, 0);
+    at = putInt(buf, at, 1203);
+    at = putBytes(buf, at, Buffer.from("|"));
+    at = putText(buf, at, "é€");
+    at = putInt(buf, at, -2.5);
+    expect(buf.toString("utf8", 0, at + 1)).toBe("#ab01203|é€-2.5#");
   });
 });
 
@@ -101,7 +135,7 @@ describe("line log", () => {
     const path = join(dir, "log.csv");
     const log = createLineLog({ path, flushMs: 60_000, header: "a,b" });
     log.write("1,x");
-    log.writeWith(16, (buf, at) => at + buf.write("2,é", at, "utf8"));
+    log.writeWith(16, (buf, at, text) => at + buf.write(text, at, "utf8"), "2,é");
     await log.flush();
     log.write("3,z");
     await log.close();
@@ -117,6 +151,37 @@ describe("line log", () => {
     for (let i = 0; i < 5; i++) log.write(`line ${i}`);
     expect(log.dropped()).toBe(3);
     await log.close();
+  });
+
+  it("appends a chunk as soon as it is full, long before the flush interval, and keeps every line in order", async () => {
+    const path = join(await temp(), "busy.log");
+    const log = createLineLog({ path, flushMs: 60_000, maxBuffered: 1e6 });
+    const line = (i: number) => `${String(i).padStart(8, "0")},${"x".repeat(90)}`;
+    // About 1.5 MB: several chunks' worth.
+    for (let i = 0; i < 15_000; i++) log.write(line(i));
+    await until(async () => (await stat(path).then((s) => s.size, () => 0)) > 1_000_000);
+    await log.close();
+    const lines = (await readFile(path, "utf8")).split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines).toHaveLength(15_000);
+    expect(lines.every((l, i) => l === line(i))).toBe(true);
+  });
+
+  it("counts lines whose append failed as dropped, and bounds the lines waiting for the file", async () => {
+    const dir = await temp();
+    // A directory where the file should be: every append fails.
+    await mkdir(join(dir, "log"));
+    const errors: string[] = [];
+    const log = createLineLog({ path: join(dir, "log"), flushMs: 60_000, maxBuffered: 3, onError: (e) => errors.push(e.message) });
+    log.write("a");
+    log.write("b");
+    await log.flush();
+    expect(log.dropped()).toBe(2);
+    expect(errors).toHaveLength(1);
+    for (let i = 0; i < 5; i++) log.write(`c${i}`);
+    expect(log.dropped(), "past maxBuffered lines not yet in the file").toBe(4);
+    await log.close();
+    expect(log.dropped()).toBe(7);
   });
 });
 

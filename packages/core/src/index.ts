@@ -6,7 +6,8 @@ export type { Rng } from "./rng.ts";
 export { createProgress } from "./progress.ts";
 export type { Progress } from "./progress.ts";
 export { md5File, md5Dir } from "./hash.ts";
-export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine, encodeRequestLine, requestLineBound } from "./event-format.ts";
+export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine, encodeRequestLine, requestLineBound, putEventTime } from "./event-format.ts";
+export { putText, putInt, putBytes } from "./byte-writer.ts";
 export {
   DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER, TELEMETRY_HEADER,
   UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,

@@ -8,10 +8,15 @@ import { recordFailure, recordSuccess, type FailureKind } from "./upstreams.ts";
 
 /** What a finished recommendation request reports to the logs. */
 export interface Served {
+  /** Wall-clock time the answer went out (deps.nowMs). */
+  timeMs: number;
   userId: string;
   status: number;
-  /** The answer's ids (comma-separated) on 200, else an error text. */
-  result: string;
+  /**
+   * The answer's ids (comma-separated) on 200, else an error text; as UTF-8 bytes when they came
+   * from an upstream, valid only during `onServed`.
+   */
+  result: string | Uint8Array;
   latencyMs: number;
   /** Release id that answered, or "fallback" for the popular list. */
   release: string;
@@ -35,8 +40,8 @@ export interface ForwarderDeps {
 export interface ForwardRequest {
   method: "GET" | "HEAD";
   target: string;
-  /** The client's headers, `[name, value, ...]` with names in lower case. */
-  headers: readonly string[];
+  /** The client's end-to-end header lines to pass on (`Name: value\r\n` each). */
+  fields: string;
   /** The id from `/recommend/<id>`, or null for any other GET (served by the stable release). */
   userId: string | null;
 }
@@ -48,31 +53,19 @@ const MIN_TRY_MS = 20;
 /** Kept back from the budget to write the fallback answer in time. */
 const RESERVE_MS = 10;
 const FALLBACK = "fallback";
-/**
- * Hop-by-hop headers (RFC 9110 7.6.1), dropped both ways; the length and Host, which each hop
- * sets itself (the router forwards no request body); and X-Release, which only the router sets.
- */
-const DROPPED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length", "expect", "host", "x-release"]);
-const OWN_HEADERS: readonly string[] = ["content-type", "text/plain; charset=utf-8"];
+const OWN_FIELDS = "content-type: text/plain; charset=utf-8\r\n";
 
-/** The caller's end-to-end headers (e.g. X-Request-Id), as request lines for the upstream. */
-function requestHeaderLines(headers: readonly string[]): string {
-  let out = "";
-  for (let i = 0; i < headers.length; i += 2) if (!DROPPED.has(headers[i])) out += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return out;
-}
-
-/** The upstream's end-to-end headers: provenance headers like a commit id pass through. */
-function responseHeaders(headers: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) if (!DROPPED.has(headers[i])) out.push(headers[i], headers[i + 1]);
-  return out;
+const releaseFields = new Map<string, string>();
+/** The X-Release line for a release id, built once per id. */
+function releaseField(id: string): string {
+  let line = releaseFields.get(id);
+  if (line === undefined) releaseFields.set(id, (line = `x-release: ${id}\r\n`));
+  return line;
 }
 
 interface Exchange extends Target {
   request: ForwardRequest;
   reply: Reply;
-  headerLines: string;
   assigned: LiveRelease;
   table: RouteTable;
   startedAt: number;
@@ -81,7 +74,7 @@ interface Exchange extends Target {
   /** The last 5xx answer, passed on if nothing better turns up. */
   lastStatus: number;
   lastBody: string;
-  lastHeaders: string[];
+  lastFields: string;
   lastFailure: string;
 }
 
@@ -101,46 +94,61 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
   class Try implements TryHandler {
     cancel: (() => void) | null = null;
     readonly deadline: number;
-    constructor(readonly ex: Exchange, readonly attempt: number, readonly timeoutMs: number) {
-      this.deadline = performance.now() + timeoutMs;
-      outstanding.add(this);
-      watch ??= setInterval(checkDeadlines, DEADLINE_CHECK_MS).unref();
+    /** Index in `outstanding` while the try is out, else -1. */
+    slot = -1;
+    constructor(readonly ex: Exchange, readonly attempt: number, readonly timeoutMs: number, now: number) {
+      this.deadline = now + timeoutMs;
+      watchOut(this);
     }
     get stale(): boolean { return this.ex.done || this.attempt !== this.ex.attempts; }
-    onAnswer(status: number, headers: readonly string[], body: Buffer): void {
-      outstanding.delete(this);
-      if (!this.stale) answered(this.ex, status, headers, body.toString("utf8"));
+    onAnswer(status: number, fields: string, body: Buffer): void {
+      unwatch(this);
+      if (!this.stale) answered(this.ex, status, fields, body);
     }
     onFailure(kind: "refused" | "broken", detail: string): void {
-      outstanding.delete(this);
+      unwatch(this);
       failed(this.ex, this.attempt, kind === "refused" ? "connect" : "reset", detail);
     }
   }
 
   // Tries out are checked against their deadlines every few milliseconds by one timer (running
   // only while there are any), rather than each arming its own: a timer per request is a
-  // visible share of the router's CPU.
-  const outstanding = new Set<Try>();
+  // visible share of the router's CPU. They sit in an array, each knowing its index, so adding
+  // and removing one is a store, not a hash-set update.
+  const outstanding: Try[] = [];
   let watch: NodeJS.Timeout | null = null;
+  const watchOut = (t: Try): void => {
+    t.slot = outstanding.length;
+    outstanding.push(t);
+    watch ??= setInterval(checkDeadlines, DEADLINE_CHECK_MS).unref();
+  };
+  const unwatch = (t: Try): void => {
+    if (t.slot < 0) return;
+    const last = outstanding.pop()!;
+    if (last !== t) {
+      outstanding[t.slot] = last;
+      last.slot = t.slot;
+    }
+    t.slot = -1;
+  };
   const checkDeadlines = (): void => {
     const now = performance.now();
-    for (const t of outstanding) {
-      if (t.deadline > now) continue;
-      outstanding.delete(t);
+    for (const t of outstanding.filter((x) => x.deadline <= now)) {
+      unwatch(t);
       t.cancel?.();
       failed(t.ex, t.attempt, "timeout", `no answer in ${Math.round(t.timeoutMs)} ms`);
     }
-    if (outstanding.size === 0) {
+    if (outstanding.length === 0) {
       clearInterval(watch!);
       watch = null;
     }
   };
 
-  const tryOnce = (ex: Exchange): void => {
+  const tryOnce = (ex: Exchange, now: number): void => {
     const attempt = ++ex.attempts;
-    const left = ex.startedAt + deps.budgetMs - RESERVE_MS - performance.now();
-    const t = new Try(ex, attempt, Math.max(1, Math.min(deps.attemptTimeoutMs, left)));
-    t.cancel = deps.pool.send(ex.upstream!.url, ex.request.method, ex.request.target, ex.headerLines, t);
+    const left = ex.startedAt + deps.budgetMs - RESERVE_MS - now;
+    const t = new Try(ex, attempt, Math.max(1, Math.min(deps.attemptTimeoutMs, left)), now);
+    t.cancel = deps.pool.send(ex.upstream!.url, ex.request.method, ex.request.target, ex.request.fields, t);
   };
 
   const failed = (ex: Exchange, attempt: number, kind: FailureKind, detail: string): void => {
@@ -151,20 +159,22 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     recordFailure(up, kind, deps.ejectAfter, detail);
     deps.metrics.upstreamFailure(ex.servedBy.id, up.url, kind);
     ex.lastFailure = `${kind} at ${up.url} (${detail})`;
-    const left = ex.startedAt + deps.budgetMs - RESERVE_MS - performance.now();
+    const now = performance.now();
+    const left = ex.startedAt + deps.budgetMs - RESERVE_MS - now;
     if (ex.attempts < 2 && left >= MIN_TRY_MS && chooseTarget(ex.table, ex.assigned, up, ex)) {
       deps.metrics.retries.inc();
-      tryOnce(ex);
+      tryOnce(ex, now);
     } else {
       giveUp(ex);
     }
   };
 
-  const answered = (ex: Exchange, status: number, headers: readonly string[], body: string): void => {
+  /** `body` is valid only during the call (a view of the pool's read buffer). */
+  const answered = (ex: Exchange, status: number, fields: string, body: Buffer): void => {
     if (status >= 500) {
       ex.lastStatus = status;
-      ex.lastBody = body;
-      ex.lastHeaders = responseHeaders(headers);
+      ex.lastBody = body.toString("utf8");
+      ex.lastFields = fields;
       failed(ex, ex.attempts, "status", `status ${status}`);
       return;
     }
@@ -172,38 +182,42 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     // The caller hung up while the try was out: nobody to answer, nothing served to log.
     if (ex.reply.gone) { ex.done = true; return; }
     if (status === 200 && ex.request.userId !== null) {
-      body = body.trim();
-      deps.popular.record(body);
+      // The id line without surrounding whitespace (an API may end it with a newline).
+      let start = 0;
+      let end = body.length;
+      while (start < end && isSpace(body[start])) start++;
+      while (end > start && isSpace(body[end - 1])) end--;
+      deps.popular.record(body, start, end);
+      if (start > 0 || end < body.length) body = body.subarray(start, end);
     }
-    finish(ex, status, responseHeaders(headers), body, ex.servedBy.id);
+    finish(ex, status, fields, body, ex.servedBy.id);
   };
 
   const giveUp = (ex: Exchange): void => {
     const popular = ex.request.userId === null ? null : deps.popular.current(deps.nowMs());
     if (popular !== null) {
       deps.metrics.fallbacks.inc();
-      finish(ex, 200, [...OWN_HEADERS], popular, FALLBACK);
+      finish(ex, 200, OWN_FIELDS, popular, FALLBACK);
     } else if (ex.lastStatus) {
-      finish(ex, ex.lastStatus, ex.lastHeaders, ex.lastBody, ex.servedBy.id);
+      finish(ex, ex.lastStatus, ex.lastFields, ex.lastBody, ex.servedBy.id);
     } else {
-      finish(ex, 502, [...OWN_HEADERS], `no upstream answered: ${ex.lastFailure || "none healthy"}`, FALLBACK);
+      finish(ex, 502, OWN_FIELDS, `no upstream answered: ${ex.lastFailure || "none healthy"}`, FALLBACK);
     }
   };
 
-  /** `headers` is this exchange's own list: X-Release is added to it. */
-  const finish = (ex: Exchange, status: number, headers: string[], body: string, release: string): void => {
+  const finish = (ex: Exchange, status: number, fields: string, body: string | Uint8Array, release: string): void => {
     ex.done = true;
-    headers.push("x-release", release);
-    ex.reply.send(status, headers, body);
+    ex.reply.send(status, fields + releaseField(release), body);
     const { userId } = ex.request;
     if (userId === null) return;
     const latencyMs = performance.now() - ex.startedAt;
     const series = release === FALLBACK ? deps.metrics.forRelease(FALLBACK) : ex.servedBy.series;
     series.record(latencyMs / 1000, status >= 500);
     deps.onServed({
+      timeMs: deps.nowMs(),
       userId,
       status,
-      result: status === 200 ? body : body.replace(/[\r\n]+/g, " ").slice(0, 200) || `status ${status}`,
+      result: status === 200 ? body : errorText(body, status),
       latencyMs,
       release,
       upstream: release === FALLBACK ? "" : ex.upstream!.url,
@@ -214,12 +228,22 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
   return (request, reply) => {
     const table = deps.table();
     const assigned = releaseFor(table, request.userId);
+    const now = performance.now();
     const ex: Exchange = {
-      request, reply, headerLines: requestHeaderLines(request.headers), assigned, table, servedBy: assigned, upstream: null,
-      startedAt: performance.now(), attempts: 0, done: false,
-      lastStatus: 0, lastBody: "", lastHeaders: [], lastFailure: "",
+      request, reply, assigned, table, servedBy: assigned, upstream: null,
+      startedAt: now, attempts: 0, done: false,
+      lastStatus: 0, lastBody: "", lastFields: "", lastFailure: "",
     };
-    if (chooseTarget(table, assigned, null, ex)) tryOnce(ex);
+    if (chooseTarget(table, assigned, null, ex)) tryOnce(ex, now);
     else giveUp(ex);
   };
+}
+
+/** ASCII whitespace, as an id line may be padded with. */
+const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/** A failed answer's body as the one-line error text the request line carries. */
+function errorText(body: string | Uint8Array, status: number): string {
+  const text = typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.length).toString("utf8");
+  return text.replace(/[\r\n]+/g, " ").slice(0, 200) || `status ${status}`;
 }

@@ -8,10 +8,11 @@ export interface Reply {
   /** The client hung up: nothing can be written any more. */
   readonly gone: boolean;
   /**
-   * Writes the whole answer, once: status, end-to-end header pairs `[name, value, ...]` (the
-   * length and connection handling are added here), body (left out for HEAD).
+   * Writes the whole answer, once: status, end-to-end header lines (`Name: value\r\n` each,
+   * one byte per character; Date, Content-Length and the connection handling are added here),
+   * body (left out for HEAD).
    */
-  send(status: number, headers: readonly string[], body: string): void;
+  send(status: number, fields: string, body: string | Uint8Array): void;
 }
 
 export interface FrontServerOptions {
@@ -169,16 +170,8 @@ class FrontConnection {
     const { socket } = this;
     while (this.queue.length > 0 && this.queue[0].out !== null) {
       const reply = this.queue.shift()!;
-      if (!socket.destroyed) {
-        if (typeof reply.out === "string") socket.write(reply.out, "latin1");
-        else {
-          socket.cork();
-          socket.write(reply.out![0], "latin1");
-          socket.write(reply.out![1], "utf8");
-          socket.uncork();
-        }
-      }
-      reply.out = "";
+      if (!socket.destroyed) socket.write(reply.out!);
+      reply.out = WRITTEN;
     }
     if (this.queue.length > 0) return;
     if (this.handover !== null) this.completeHandover();
@@ -217,9 +210,12 @@ class FrontConnection {
   }
 }
 
+/** What a written answer's `out` is set to. */
+const WRITTEN = Buffer.alloc(0);
+
 class FastReply implements Reply {
-  /** The rendered answer (head+body, or head and a non-ASCII body); "" once written. */
-  out: string | [string, string] | null = null;
+  /** The rendered answer, head and body in one buffer; {@link WRITTEN} once written. */
+  out: Buffer | null = null;
 
   constructor(private readonly conn: FrontConnection, private readonly head: RequestHead) {}
 
@@ -227,39 +223,46 @@ class FastReply implements Reply {
     return this.conn.socket.destroyed;
   }
 
-  send(status: number, headers: readonly string[], body: string): void {
+  send(status: number, fields: string, body: string | Uint8Array): void {
     if (this.out !== null) return;
-    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Unknown"}\r\n`;
-    let dated = false;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i];
-      if (name.length === 4 && name.toLowerCase() === "date") dated = true;
-      text += `${name}: ${headers[i + 1]}\r\n`;
+    const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const head = `${statusLine(status)}${fields}${dateField()}content-length: ${size}\r\n${this.connectionEnd()}`;
+    const sent = this.head.method === "HEAD" ? 0 : size;
+    // The head is one byte per character (see Reply.send), so its length is its size.
+    const out = Buffer.allocUnsafe(head.length + sent);
+    out.write(head, 0, "latin1");
+    if (sent > 0) {
+      if (typeof body === "string") out.write(body, head.length, "utf8");
+      else out.set(body, head.length);
     }
-    if (!dated) text += `date: ${httpDate()}\r\n`;
-    const bytes = Buffer.byteLength(body);
-    text += `content-length: ${bytes}\r\n`;
-    // Only the last answer says close: a client stops reading at the first one that does.
-    if (!this.head.keepAlive || this.conn.closesAfter(this)) text += "connection: close\r\n\r\n";
-    else text += this.head.http10 ? "connection: keep-alive\r\n\r\n" : "\r\n";
-    // An ASCII body joins the head in one latin1 write; anything else is written as UTF-8.
-    if (this.head.method === "HEAD") this.out = text;
-    else this.out = bytes === body.length ? text + body : [text, body];
+    this.out = out;
     this.conn.flush();
+  }
+
+  /** The connection field, if any, and the blank line. Only the last answer says close: a client stops reading at the first one that does. */
+  private connectionEnd(): string {
+    if (!this.head.keepAlive || this.conn.closesAfter(this)) return "connection: close\r\n\r\n";
+    return this.head.http10 ? "connection: keep-alive\r\n\r\n" : "\r\n";
   }
 }
 
+const statusLines: string[] = [];
+/** `HTTP/1.1 <status> <reason>\r\n`, built once per status. */
+function statusLine(status: number): string {
+  return (statusLines[status] ??= `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Unknown"}\r\n`);
+}
+
 let dateSecond = -1;
-let dateText = "";
-/** The Date header's value, formatted once a second. */
-function httpDate(): string {
+let dateLine = "";
+/** The Date header line, formatted once a second. */
+function dateField(): string {
   const now = Date.now();
   const second = Math.floor(now / 1000);
   if (second !== dateSecond) {
     dateSecond = second;
-    dateText = new Date(now).toUTCString();
+    dateLine = `date: ${new Date(now).toUTCString()}\r\n`;
   }
-  return dateText;
+  return dateLine;
 }
 
 /**

@@ -1,26 +1,20 @@
 /**
  * HTTP/1.1 message heads on the wire, for the router's hot path (RFC 9112). Node's HTTP server and
  * undici cost ~20 µs of CPU a request between them, most of the router's budget (bench/route.ts),
- * so the hot path parses its own messages — strictly: the request parser takes only the plain
- * GET/HEAD heads the fast path serves and sends everything else (other methods, bodies, upgrades,
- * anything unusual or malformed) to Node's server, which is the one that answers errors. The
- * response parser reads what an upstream API replica answers and calls anything it does not
- * understand a failed try.
+ * so the hot path parses its own messages, byte by byte (http-fields.ts) — strictly: the request
+ * parser takes only the plain GET/HEAD heads the fast path serves and sends everything else
+ * (other methods, bodies, upgrades, anything unusual or malformed) to Node's server, which is the
+ * one that answers errors. The response parser reads what an upstream API replica answers and
+ * calls anything it does not understand a failed try.
  */
+import { LENGTH_CONFLICT, LENGTH_MALFORMED, isTargetByte, isValueByte, persists, scanFields, type FieldFacts } from "./http-fields.ts";
 
+const CRLF = Buffer.from("\r\n", "latin1");
 const CRLF2 = Buffer.from("\r\n\r\n", "latin1");
 /** A request head longer than this is not a fast-path request (Node's own limit is 16 KiB). */
 export const MAX_REQUEST_HEAD = 16 * 1024;
 /** An upstream answer head longer than this is a failed try. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
-
-/** RFC 9110 token characters (header names, methods). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Field values: visible characters, spaces and tabs (no CR, LF or NUL). */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** Origin-form request targets: visible ASCII. */
-const TARGET = /^\/[!-~]*$/;
-const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 
 export interface RequestHead {
   method: "GET" | "HEAD";
@@ -30,14 +24,27 @@ export interface RequestHead {
   keepAlive: boolean;
   /** HTTP/1.0 clients get `connection: keep-alive` echoed when they asked for it. */
   http10: boolean;
-  /** Header fields as `[name, value, name, value, ...]`, names in lower case. */
-  headers: string[];
+  /** The end-to-end header lines to pass on, as sent (`Name: value\r\n` each; see http-fields' isForwarded). */
+  fields: string;
   /** Bytes of the head, blank line included. */
   length: number;
 }
 
 /** Not a fast-path request: hand the connection to Node's HTTP server. */
 export const OTHER = "other";
+
+const GET = Buffer.from("GET /", "latin1");
+const HEAD = Buffer.from("HEAD /", "latin1");
+const HTTP_1 = Buffer.from(" HTTP/1.", "latin1");
+
+/** Whether `buf` holds `bytes` at `at`. */
+function startsAt(buf: Buffer, at: number, bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** Whether `buf[at]` starts `CRLF`. */
+const crlfAt = (buf: Buffer, at: number): boolean => buf[at] === 0x0d && buf[at + 1] === 0x0a;
 
 /**
  * Parses the request head starting at `buf[start]`. Returns null when the head is not complete
@@ -48,72 +55,22 @@ export function parseRequestHead(buf: Buffer, start: number, accept: (target: st
   const end = buf.indexOf(CRLF2, start);
   if (end < 0) return buf.length - start > MAX_REQUEST_HEAD ? OTHER : null;
   if (end - start > MAX_REQUEST_HEAD) return OTHER;
-  // Scanned with indexOf rather than split and a regex per line: this runs on every request.
-  const text = buf.toString("latin1", start, end);
-  const eol = lineEnd(text, 0);
-  const method = text.startsWith("GET ") ? "GET" : text.startsWith("HEAD ") ? "HEAD" : null;
+  const method = startsAt(buf, start, GET) ? "GET" : startsAt(buf, start, HEAD) ? "HEAD" : null;
   if (method === null) return OTHER;
-  const space = text.indexOf(" ", method.length + 1);
-  if (space < 0 || eol !== space + 9 || !text.startsWith("HTTP/1.", space + 1)) return OTHER;
-  const minor = text.charCodeAt(space + 8);
-  if (minor !== 0x30 && minor !== 0x31) return OTHER;
-  const target = text.slice(method.length + 1, space);
-  if (!TARGET.test(target) || !accept(target)) return OTHER;
+  const targetStart = start + method.length + 1;
+  let at = targetStart;
+  while (isTargetByte(buf[at])) at++;
+  const minor = buf[at + HTTP_1.length];
+  if (!startsAt(buf, at, HTTP_1) || (minor !== 0x30 && minor !== 0x31) || !crlfAt(buf, at + HTTP_1.length + 1)) return OTHER;
+  const target = buf.toString("latin1", targetStart, at);
+  if (!accept(target)) return OTHER;
   const http10 = minor === 0x30;
-  const headers: string[] = [];
-  let hosts = 0;
-  const connection = new ConnectionTokens();
-  for (let at = eol + 2; at < text.length;) {
-    const next = lineEnd(text, at);
-    if (!pushField(text, at, next, headers)) return OTHER;
-    at = next + 2;
-    const value = headers[headers.length - 1];
-    switch (headers[headers.length - 2]) {
-      case "host": hosts++; break;
-      // A request body, a protocol switch or an expectation: Node's server handles those.
-      case "content-length": if (value !== "0") return OTHER; break;
-      case "transfer-encoding": case "upgrade": case "expect": return OTHER;
-      case "connection": connection.add(value); break;
-    }
-  }
+  const facts = scanFields(buf, at + HTTP_1.length + 3, end + 2);
+  // A request body, a protocol switch or an expectation: Node's server handles those.
+  if (facts.badLine >= 0 || facts.upgrade || facts.expect || facts.transferEncoding !== 0 || facts.contentLength > 0 || facts.contentLength < -1) return OTHER;
   // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host (Node's server answers the 400).
-  if (!http10 && hosts !== 1) return OTHER;
-  return { method, target, keepAlive: connection.persists(http10), http10, headers, length: end + 4 - start };
-}
-
-/** The Connection field's close and keep-alive tokens, over every Connection line of a message. */
-class ConnectionTokens {
-  private close = false;
-  private keepAlive = false;
-
-  add(value: string): void {
-    if (/(^|[\s,])close([\s,]|$)/i.test(value)) this.close = true;
-    if (/(^|[\s,])keep-alive([\s,]|$)/i.test(value)) this.keepAlive = true;
-  }
-
-  /** RFC 9112 9.3: HTTP/1.1 persists unless closed; HTTP/1.0 only when asked and not closed. */
-  persists(http10: boolean): boolean {
-    return http10 ? this.keepAlive && !this.close : !this.close;
-  }
-}
-
-function lineEnd(text: string, from: number): number {
-  const i = text.indexOf("\r\n", from);
-  return i < 0 ? text.length : i;
-}
-
-/**
- * Appends the field `text[from, to)` (`name: value`) to `headers` as the lower-case name and the
- * value without surrounding whitespace; false if it is malformed or folded.
- */
-function pushField(text: string, from: number, to: number, headers: string[]): boolean {
-  const colon = text.indexOf(":", from);
-  if (colon <= from || colon > to) return false;
-  const name = text.slice(from, colon);
-  const value = text.slice(colon + 1, to).trim();
-  if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) return false;
-  headers.push(name.toLowerCase(), value);
-  return true;
+  if (!http10 && facts.hosts !== 1) return OTHER;
+  return { method, target, keepAlive: persists(facts.connection, http10), http10, fields: facts.forwarded, length: end + 4 - start };
 }
 
 /** How the body of an answer ends. */
@@ -122,14 +79,39 @@ export const BODY_CHUNKED = -2;
 
 export interface ResponseHead {
   status: number;
-  /** `[name, value, ...]`, names in lower case. */
-  headers: string[];
+  /** The end-to-end header lines to pass on, as received (`Name: value\r\n` each). */
+  fields: string;
   /** Content length, or {@link BODY_CHUNKED}, or {@link BODY_UNTIL_CLOSE}. */
   bodyLength: number;
   /** Whether the connection can carry another request after this answer. */
   keepAlive: boolean;
   /** Bytes of the head, blank line included. */
   length: number;
+}
+
+const HTTP_1_ANSWER = Buffer.from("HTTP/1.", "latin1");
+
+/** The status line `HTTP/1.x DDD[ reason]` at `buf[start]`: its status, or -1 when malformed. */
+function statusAt(buf: Buffer, start: number, eol: number): number {
+  const minor = buf[start + 7];
+  if (!startsAt(buf, start, HTTP_1_ANSWER) || (minor !== 0x30 && minor !== 0x31) || buf[start + 8] !== 0x20) return -1;
+  let status = 0;
+  for (let i = start + 9; i < start + 12; i++) {
+    const d = buf[i] - 0x30;
+    if (d < 0 || d > 9) return -1;
+    status = status * 10 + d;
+  }
+  if (status < 100) return -1;
+  const after = start + 12;
+  if (after === eol) return status;
+  if (buf[after] !== 0x20) return -1;
+  for (let i = after + 1; i < eol; i++) if (!isValueByte(buf[i])) return -1;
+  return status;
+}
+
+/** The offending value {@link scanFields} pointed at, for an error message. */
+function badValue(buf: Buffer, facts: Readonly<FieldFacts>): string {
+  return buf.toString("latin1", facts.badValueStart, Math.min(facts.badValueEnd, facts.badValueStart + 40));
 }
 
 /**
@@ -142,51 +124,32 @@ export function parseResponseHead(buf: Buffer, start: number, toHead: boolean): 
   if (end < 0 || end - start > MAX_RESPONSE_HEAD) {
     return end < 0 && buf.length - start <= MAX_RESPONSE_HEAD ? null : new Error(`answer head over ${MAX_RESPONSE_HEAD} bytes`);
   }
-  const text = buf.toString("latin1", start, end);
-  const eol = lineEnd(text, 0);
-  if (!STATUS_LINE.test(eol === text.length ? text : text.slice(0, eol))) return new Error(`bad status line '${text.slice(0, Math.min(eol, 80))}'`);
-  const http10 = text.charCodeAt(7) === 0x30;
-  const status = Number(text.slice(9, 12));
-  const headers: string[] = [];
-  let contentLength = -1;
-  let chunked = false;
-  const connection = new ConnectionTokens();
-  for (let at = eol + 2; at < text.length;) {
-    const next = lineEnd(text, at);
-    if (!pushField(text, at, next, headers)) return new Error(`bad header line '${text.slice(at, Math.min(next, at + 80))}'`);
-    at = next + 2;
-    const value = headers[headers.length - 1];
-    switch (headers[headers.length - 2]) {
-      case "content-length": {
-        if (!/^\d{1,15}$/.test(value)) return new Error(`bad content-length '${value.slice(0, 40)}'`);
-        const n = Number(value);
-        if (contentLength >= 0 && n !== contentLength) return new Error("two different content-lengths");
-        contentLength = n;
-        break;
-      }
-      case "transfer-encoding":
-        // Only plain chunked: any other coding would reach the client still encoded.
-        if (value.toLowerCase() !== "chunked") return new Error(`unsupported transfer-encoding '${value.slice(0, 40)}'`);
-        chunked = true;
-        break;
-      case "connection": connection.add(value); break;
-    }
+  const eol = buf.indexOf(CRLF, start);
+  const status = statusAt(buf, start, eol);
+  if (status < 0) return new Error(`bad status line '${buf.toString("latin1", start, Math.min(eol, start + 80))}'`);
+  const facts = scanFields(buf, eol + 2, end + 2);
+  if (facts.badLine >= 0) {
+    const lineEnd = buf.indexOf(CRLF, facts.badLine);
+    return new Error(`bad header line '${buf.toString("latin1", facts.badLine, Math.min(lineEnd, facts.badLine + 80))}'`);
   }
+  if (facts.contentLength === LENGTH_MALFORMED) return new Error(`bad content-length '${badValue(buf, facts)}'`);
+  if (facts.contentLength === LENGTH_CONFLICT) return new Error("two different content-lengths");
+  if (facts.transferEncoding === 2) return new Error(`unsupported transfer-encoding '${badValue(buf, facts)}'`);
   const length = end + 4 - start;
-  if (status < 200) return { status, headers, bodyLength: 0, keepAlive: true, length };
-  let keepAlive = connection.persists(http10);
+  if (status < 200) return { status, fields: facts.forwarded, bodyLength: 0, keepAlive: true, length };
+  let keepAlive = persists(facts.connection, buf[start + 7] === 0x30);
   let bodyLength: number;
   if (toHead || status === 204 || status === 304) bodyLength = 0;
-  else if (chunked) {
+  else if (facts.transferEncoding === 1) {
     bodyLength = BODY_CHUNKED;
     // RFC 9112 6.3: a message with both framings must not be reused.
-    if (contentLength >= 0) keepAlive = false;
-  } else if (contentLength >= 0) bodyLength = contentLength;
+    if (facts.contentLength >= 0) keepAlive = false;
+  } else if (facts.contentLength >= 0) bodyLength = facts.contentLength;
   else {
     bodyLength = BODY_UNTIL_CLOSE;
     keepAlive = false;
   }
-  return { status, headers, bodyLength, keepAlive, length };
+  return { status, fields: facts.forwarded, bodyLength, keepAlive, length };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { encodeRequestLine, formatEventTime, requestLineBound } from "@recsys/core";
+import { encodeRequestLine, putEventTime, putInt, putText, requestLineBound } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
 import { parseRouterConfig, type RouterConfigInput } from "./config.ts";
 import { RouterError } from "./errors.ts";
 import { createLineLog, type LineLog } from "@recsys/core";
 import { createForwarder, type Served } from "./forward.ts";
+import { forwardedLines, linesToPairs } from "./http-fields.ts";
 import { createFrontServer, type Reply } from "./http-front.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { createPopularList } from "./popular.ts";
@@ -86,11 +87,12 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     events = createLineLog({ path, flushMs, onError: logError });
     servedBy = createLineLog({ path: releasesPath ?? `${path}.releases.csv`, flushMs, header: RELEASES_HEADER, onError: logError });
   }
+  const { serverName } = config;
+  const encodeEventLine = (buf: Buffer, at: number, s: Served): number => encodeRequestLine(buf, at, s.timeMs, s.userId, serverName, s.status, s.result, s.latencyMs);
   const onServed = (s: Served): void => {
     if (!events) return;
-    const now = nowMs();
-    events.writeWith(requestLineBound(s.userId, config.serverName, s.result), (buf, at) => encodeRequestLine(buf, at, now, s.userId, config.serverName, s.status, s.result, s.latencyMs));
-    servedBy!.write(`${formatEventTime(now)},${s.userId},${s.release},${s.upstream},${s.status},${Math.round(s.latencyMs)},${s.attempts}`);
+    events.writeWith(requestLineBound(s.userId, serverName, s.result), encodeEventLine, s);
+    servedBy!.writeWith(64 + 3 * (s.userId.length + s.release.length + s.upstream.length), encodeServedRow, s);
   };
 
   const forward = createForwarder({
@@ -142,7 +144,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method === "GET" || req.method === "HEAD" ? req.method : null;
     // A /recommend request here came on a connection handed over from the fast path.
-    const forwardHere = (userId: string | null) => forward({ method: method!, target: url, headers: lowerCaseNames(req.rawHeaders), userId }, responseReply(res));
+    const forwardHere = (userId: string | null) => forward({ method: method!, target: url, fields: forwardedLines(req.rawHeaders), userId }, responseReply(res));
     if (path.startsWith("/recommend/") && method) return forwardHere(userIdOf(url));
     if (path.startsWith("/admin/")) return admin(req, res, path);
     if (path === "/metrics" && method) {
@@ -160,7 +162,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   };
   const front = createFrontServer({
     accept: (target) => target.startsWith("/recommend/"),
-    onRequest: (head, out) => forward({ method: head.method, target: head.target, headers: head.headers, userId: userIdOf(head.target) }, out),
+    onRequest: (head, out) => forward({ method: head.method, target: head.target, fields: head.fields, userId: userIdOf(head.target) }, out),
     slow: createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, dispatch),
     keepAliveMs: KEEP_ALIVE_MS,
   });
@@ -187,6 +189,22 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
 
 const KEEP_ALIVE_MS = 30_000;
 
+/** One row of the releases CSV (see RELEASES_HEADER), written into the log's buffer. */
+function encodeServedRow(buf: Buffer, at: number, s: Served): number {
+  at = putEventTime(buf, at, s.timeMs);
+  at = putText(buf, comma(buf, at), s.userId);
+  at = putText(buf, comma(buf, at), s.release);
+  at = putText(buf, comma(buf, at), s.upstream);
+  at = putInt(buf, comma(buf, at), s.status);
+  at = putInt(buf, comma(buf, at), Math.round(s.latencyMs));
+  return putInt(buf, comma(buf, at), s.attempts);
+}
+
+function comma(buf: Buffer, at: number): number {
+  buf[at] = 0x2c;
+  return at + 1;
+}
+
 /** The id in `/recommend/<id>[?...]`, or null when it is empty or has more path segments. */
 function userIdOf(target: string): string | null {
   const q = target.indexOf("?");
@@ -194,17 +212,14 @@ function userIdOf(target: string): string | null {
   return id && !id.includes("/") ? id : null;
 }
 
-function lowerCaseNames(raw: readonly string[]): string[] {
-  return raw.map((x, i) => (i % 2 === 0 ? x.toLowerCase() : x));
-}
-
 /** A {@link Reply} through Node's server (a connection the fast path handed over). */
 function responseReply(res: ServerResponse): Reply {
   return {
     get gone() { return res.destroyed; },
-    send(status, headers, body) {
+    send(status, fields, body) {
       if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, [...headers, "content-length", String(Buffer.byteLength(body))]);
+      const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+      res.writeHead(status, [...linesToPairs(fields), "content-length", String(size)]);
       res.end(body);
     },
   };

@@ -4,8 +4,11 @@ import { BODY_CHUNKED, BODY_UNTIL_CLOSE, ChunkedBody, parseResponseHead, type Re
 
 /** What one try at an upstream hears back. Exactly one of the two is called, at most once. */
 export interface TryHandler {
-  /** `body` is valid only during the call (it may be a view of the pool's read buffer). */
-  onAnswer(status: number, headers: readonly string[], body: Buffer): void;
+  /**
+   * `fields` are the answer's end-to-end header lines (`Name: value\r\n` each); `body` is valid
+   * only during the call (it may be a view of the pool's read buffer).
+   */
+  onAnswer(status: number, fields: string, body: Buffer): void;
   /** `refused`: nothing listens there (the process is gone); `broken`: anything else. */
   onFailure(kind: "refused" | "broken", detail: string): void;
 }
@@ -57,7 +60,8 @@ export function createUpstreamPool(opts: UpstreamPoolOptions = {}): UpstreamPool
   interface Origin {
     host: string;
     port: number;
-    hostHeader: string;
+    /** What follows the request target: the protocol and the Host line. */
+    targetTail: string;
     idle: Conn[];
     open: number;
     waiting: Waiting[];
@@ -67,7 +71,7 @@ export function createUpstreamPool(opts: UpstreamPoolOptions = {}): UpstreamPool
     let o = origins.get(url);
     if (!o) {
       const u = new URL(url);
-      o = { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80), hostHeader: u.host, idle: [], open: 0, waiting: [] };
+      o = { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80), targetTail: ` HTTP/1.1\r\nhost: ${u.host}\r\n`, idle: [], open: 0, waiting: [] };
       origins.set(url, o);
     }
     return o;
@@ -101,7 +105,7 @@ export function createUpstreamPool(opts: UpstreamPoolOptions = {}): UpstreamPool
     start(method: string, target: string, headerLines: string, handler: TryHandler): void {
       this.handler = handler;
       this.toHead = method === "HEAD";
-      this.socket.write(`${method} ${target} HTTP/1.1\r\nhost: ${this.origin.hostHeader}\r\n${headerLines}\r\n`, "latin1");
+      this.socket.write(`${method} ${target}${this.origin.targetTail}${headerLines}\r\n`, "latin1");
     }
 
     /** `chunk` is a view of the read buffer: whatever outlives this call is copied. */
@@ -153,7 +157,7 @@ export function createUpstreamPool(opts: UpstreamPoolOptions = {}): UpstreamPool
       this.reset();
       if (head.keepAlive && !extra && !closed) release(this);
       else this.socket.destroy();
-      handler.onAnswer(head.status, head.headers, head.bodyLength >= 0 ? body.subarray(0, head.bodyLength) : body);
+      handler.onAnswer(head.status, head.fields, head.bodyLength >= 0 ? body.subarray(0, head.bodyLength) : body);
     }
 
     reset(): void {

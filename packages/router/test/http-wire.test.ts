@@ -3,6 +3,7 @@ import {
   BODY_CHUNKED, BODY_UNTIL_CLOSE, ChunkedBody, MAX_REQUEST_HEAD, MAX_RESPONSE_HEAD, OTHER,
   parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead,
 } from "../src/http-wire.ts";
+import { forwardedLines, linesToPairs } from "../src/http-fields.ts";
 
 /** A message head: the lines joined with CRLF, ended by the blank line. */
 function head(...lines: string[]): Buffer {
@@ -39,13 +40,21 @@ function prefixes(buf: Buffer): Buffer[] {
 }
 
 describe("parseRequestHead", () => {
-  it("parses a plain GET with Host: method, target, lower-case names, trimmed values, length", () => {
+  it("parses a plain GET with Host: method, target, the end-to-end lines as sent, length", () => {
     const buf = head("GET /recommend/42?x=1 HTTP/1.1", "Host: router:8082", "X-Request-Id:  abc  ", "Accept: */*");
     expect(fastRequest(buf)).toEqual({
       method: "GET", target: "/recommend/42?x=1", keepAlive: true, http10: false,
-      headers: ["host", "router:8082", "x-request-id", "abc", "accept", "*/*"],
+      fields: "X-Request-Id:  abc  \r\nAccept: */*\r\n",
       length: buf.length,
     });
+  });
+
+  it("passes on every end-to-end line and none of the hop-by-hop, framing or router-set ones, in any case", () => {
+    const dropped = ["Host: h", "Connection: keep-alive", "KEEP-ALIVE: timeout=5", "Proxy-Connection: x", "TE: trailers", "Trailer: x", "content-length: 0", "Date: now", "X-Release: v9"];
+    const kept = ["X-A: 1", "Accept: */*", "X-Hosted: 2", "Dated: 3", "X-Releases: 4", "Te-X: 5"];
+    // Interleaved, so kept lines come in several runs.
+    const lines = dropped.flatMap((d, i) => (kept[i] === undefined ? [d] : [d, kept[i]]));
+    expect(fastRequest(head("GET /recommend/1 HTTP/1.1", ...lines)).fields).toBe(kept.map((k) => `${k}\r\n`).join(""));
   });
 
   it("parses HEAD", () => {
@@ -97,7 +106,7 @@ describe("parseRequestHead", () => {
   });
 
   it("accepts `Content-Length: 0`", () => {
-    expect(fastRequest(head("GET /recommend/1 HTTP/1.1", "Host: h", "Content-Length: 0")).headers).toContain("content-length");
+    expect(fastRequest(head("GET /recommend/1 HTTP/1.1", "Host: h", "Content-Length: 0")).fields).toBe("");
   });
 
   const others: [string, Buffer][] = [
@@ -148,10 +157,10 @@ describe("parseRequestHead", () => {
 });
 
 describe("parseResponseHead", () => {
-  it("parses a content-length answer: status, lower-case headers, body length, keep-alive, length", () => {
-    const buf = head("HTTP/1.1 200 OK", "Content-Type: text/plain", "Content-Length: 5", "X-Commit: abc");
+  it("parses a content-length answer: status, end-to-end lines as received, body length, keep-alive, length", () => {
+    const buf = head("HTTP/1.1 200 OK", "Content-Type: text/plain", "Content-Length: 5", "X-Commit: abc", "Date: Tue, 01 Dec 2026 20:03:33 GMT", "Connection: keep-alive", "Keep-Alive: timeout=30");
     expect(goodResponse(Buffer.concat([buf, Buffer.from("hello")]))).toEqual({
-      status: 200, headers: ["content-type", "text/plain", "content-length", "5", "x-commit", "abc"],
+      status: 200, fields: "Content-Type: text/plain\r\nX-Commit: abc\r\n",
       bodyLength: 5, keepAlive: true, length: buf.length,
     });
   });
@@ -202,7 +211,7 @@ describe("parseResponseHead", () => {
     const first = goodResponse(buf);
     expect(first).toMatchObject({ status: 100, length: interim.length });
     const second = goodResponse(buf, false, first.length);
-    expect(second).toMatchObject({ status: 103, headers: ["link", "</a.css>; rel=preload"], length: hints.length });
+    expect(second).toMatchObject({ status: 103, fields: "Link: </a.css>; rel=preload\r\n", length: hints.length });
     expect(goodResponse(buf, false, first.length + second.length)).toMatchObject({ status: 200, bodyLength: 2 });
   });
 
@@ -365,5 +374,17 @@ describe("ChunkedBody", () => {
     const { results } = feedAll([Buffer.from("4\r\nWiki\r\n"), Buffer.from("5\r\npedia\r\n0\r\n\r\n")], 6);
     expect(results[0]).toBe(-1);
     expect(results[1]).toBeInstanceOf(Error);
+  });
+});
+
+describe("header lines for the slow path", () => {
+  it("keeps the end-to-end fields of a parsed header list as lines, in any case", () => {
+    const raw = ["Host", "h", "X-Request-Id", "r-1", "CONNECTION", "close", "Transfer-Encoding", "chunked", "x-release", "v9", "Accept", "*/*"];
+    expect(forwardedLines(raw)).toBe("X-Request-Id: r-1\r\nAccept: */*\r\n");
+  });
+
+  it("turns header lines back into name/value pairs", () => {
+    expect(linesToPairs("X-A: 1\r\nx-b:two words \r\n")).toEqual(["X-A", "1", "x-b", "two words"]);
+    expect(linesToPairs("")).toEqual([]);
   });
 });
