@@ -180,9 +180,11 @@ function row(name: string, r: Measured): string {
   return `${name.padEnd(40)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   failed ${bad}${cpu}`;
 }
 
-function pacedRow(name: string, r: Paced): string {
+/** The median round's figures, and every round's p99 so the spread between rounds shows. */
+function pacedRow(name: string, r: Paced, rounds: Paced[]): string {
   const l = r.latencyMs;
-  return `${name.padEnd(40)} ${r.throughput.toFixed(0).padStart(7)} req/s   p50 ${l.p50.toFixed(2)} ms   p99 ${l.p99.toFixed(2).padStart(6)} ms   p99.9 ${l.p999.toFixed(2).padStart(6)} ms   failed ${r.failed}   cpu ${r.cpuUsPerReq.toFixed(0).padStart(3)} us/req`;
+  const p99s = rounds.map((x) => x.latencyMs.p99.toFixed(1)).join("/");
+  return `${name.padEnd(40)} ${r.throughput.toFixed(0).padStart(7)} req/s   p50 ${l.p50.toFixed(2)} ms   p99 ${l.p99.toFixed(2).padStart(6)} ms (rounds ${p99s})   p99.9 ${l.p999.toFixed(2).padStart(6)} ms   failed ${r.failed}   cpu ${r.cpuUsPerReq.toFixed(0).padStart(3)} us/req`;
 }
 
 /** Answered at least 98% of the requests offered. */
@@ -272,8 +274,8 @@ try {
       const rates = [Math.floor(rate * ROUTER_SHARE), rate];
       const runs = await inRounds(proxies, ([, url, pid], i) => pace(url, pid, rates[i]), () => {});
       const [router, nginx] = runs.map((r) => median(r, (x) => x.latencyMs.p99));
-      console.log(pacedRow(`${proxies[0][0]} @${rates[0]}/s`, router));
-      console.log(pacedRow(`${proxies[1][0]} @${rates[1]}/s`, nginx));
+      console.log(pacedRow(`${proxies[0][0]} @${rates[0]}/s`, router, runs[0]));
+      console.log(pacedRow(`${proxies[1][0]} @${rates[1]}/s`, nginx, runs[1]));
       points.push({ share, router, nginx });
     }
     console.log(verdict(routerPeak, nginxPeak, unloggedPeak, floorPeak, points));

@@ -36,8 +36,8 @@ export const RouterConfigSchema = z.strictObject({
   /** Consecutive failed tries (timeouts, resets, 5xx) that eject an upstream; a refused connect ejects at once. */
   ejectAfter: z.number().int().min(1).max(1000).default(3),
   popular: z.strictObject({
-    /** How many recent successful answers the fallback list is counted over. */
-    window: z.number().int().min(1).max(100_000).default(500),
+    /** How many recent successful answers the fallback list is counted over (512 bytes of memory each). */
+    window: z.number().int().min(1).max(20_000).default(500),
     size: z.number().int().min(1).max(100).default(20),
     /** Answer with these before any upstream has answered (optional). */
     seed: z.array(z.string().regex(/^[^\s,/]+$/)).max(100).default([]),

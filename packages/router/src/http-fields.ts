@@ -25,16 +25,16 @@ const BYTE_CLASS = (() => {
   return classes;
 })();
 
-export const isTokenByte = (b: number): boolean => (BYTE_CLASS[b] & TOKEN) !== 0;
+const isTokenByte = (b: number): boolean => (BYTE_CLASS[b] & TOKEN) !== 0;
 export const isValueByte = (b: number): boolean => (BYTE_CLASS[b] & VALUE) !== 0;
 export const isTargetByte = (b: number): boolean => (BYTE_CLASS[b] & TARGET) !== 0;
 
 /** The field names the router reads or does not pass on; anything else is `Field.Other`. */
-export const Field = {
+const Field = {
   Other: 0, Host: 1, Connection: 2, ContentLength: 3, TransferEncoding: 4, Upgrade: 5, Expect: 6,
   KeepAlive: 7, ProxyConnection: 8, Te: 9, Trailer: 10, Date: 11, XRelease: 12,
 } as const;
-export type Field = (typeof Field)[keyof typeof Field];
+type Field = (typeof Field)[keyof typeof Field];
 
 const FIELD_NAMES: [string, Field][] = [
   ["host", Field.Host], ["connection", Field.Connection], ["content-length", Field.ContentLength],
@@ -51,7 +51,7 @@ const FIELD_BY_NAME = new Map(FIELD_NAMES);
  * then `b | 0x20` equals a lower-case letter only for that letter in either case, and equals
  * '-' only for '-' (its other match, CR, is not a token character).
  */
-export function fieldAt(buf: Uint8Array, from: number, to: number): Field {
+function fieldAt(buf: Uint8Array, from: number, to: number): Field {
   const candidates = NAMES_BY_LENGTH[to - from];
   if (candidates === undefined) return Field.Other;
   for (const { bytes, field } of candidates) {
@@ -63,14 +63,14 @@ export function fieldAt(buf: Uint8Array, from: number, to: number): Field {
 }
 
 /** {@link fieldAt} for a name Node's HTTP server already parsed. */
-export const fieldNamed = (name: string): Field => FIELD_BY_NAME.get(name.toLowerCase()) ?? Field.Other;
+const fieldNamed = (name: string): Field => FIELD_BY_NAME.get(name.toLowerCase()) ?? Field.Other;
 
 /**
  * Fields a proxy does not pass on, either way: hop-by-hop ones (RFC 9110 7.6.1), the framing
  * and Host, which each hop sets for itself, Expect (the fast path takes no body), Date (set by
  * the router for every answer, as nginx does) and X-Release, which only the router sets.
  */
-export function isForwarded(field: Field): boolean {
+function isForwarded(field: Field): boolean {
   return field === Field.Other;
 }
 
@@ -86,18 +86,18 @@ const KEEP_ALIVE = Buffer.from("keep-alive");
 const CHUNKED = Buffer.from("chunked");
 
 /** Whether a trimmed field value `buf[from, to)` is exactly `chunked`, in any case. */
-export const isChunked = (buf: Uint8Array, from: number, to: number): boolean => sameToken(buf, from, to, CHUNKED);
+const isChunked = (buf: Uint8Array, from: number, to: number): boolean => sameToken(buf, from, to, CHUNKED);
 
 /** Connection tokens, as bits: see {@link connectionTokens}. */
-export const CONNECTION_CLOSE = 1;
-export const CONNECTION_KEEP_ALIVE = 2;
+const CONNECTION_CLOSE = 1;
+const CONNECTION_KEEP_ALIVE = 2;
 
 /**
  * The close and keep-alive tokens of one Connection value (tokens separated by commas and
  * spaces or tabs), as {@link CONNECTION_CLOSE} | {@link CONNECTION_KEEP_ALIVE} bits: OR the bits
  * of every Connection line of a message.
  */
-export function connectionTokens(buf: Uint8Array, from: number, to: number): number {
+function connectionTokens(buf: Uint8Array, from: number, to: number): number {
   let tokens = 0;
   let i = from;
   while (i < to) {
