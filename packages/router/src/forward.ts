@@ -55,14 +55,6 @@ const RESERVE_MS = 10;
 const FALLBACK = "fallback";
 const OWN_FIELDS = "content-type: text/plain; charset=utf-8\r\n";
 
-const releaseFields = new Map<string, string>();
-/** The X-Release line for a release id, built once per id. */
-function releaseField(id: string): string {
-  let line = releaseFields.get(id);
-  if (line === undefined) releaseFields.set(id, (line = `x-release: ${id}\r\n`));
-  return line;
-}
-
 interface Exchange extends Target {
   request: ForwardRequest;
   reply: Reply;
@@ -207,7 +199,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
 
   const finish = (ex: Exchange, status: number, fields: string, body: string | Uint8Array, release: string): void => {
     ex.done = true;
-    ex.reply.send(status, fields + releaseField(release), body);
+    ex.reply.send(status, `${fields}x-release: ${release}\r\n`, body);
     const { userId } = ex.request;
     if (userId === null) return;
     const latencyMs = performance.now() - ex.startedAt;
