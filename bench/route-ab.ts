@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Children, closedLoop, inRounds, median, peakRow, realTime, ROOT, withCpu, type Measured } from "./lib/harness.ts";
+import { Children, inRounds, measurePeak, median, peakRow, realTime, ROOT } from "./lib/harness.ts";
 
 const { values: args } = parseArgs({ options: {
   base: { type: "string" }, rounds: { type: "string", default: "5" }, seconds: { type: "string", default: "5" },
@@ -35,9 +35,7 @@ try {
   process.exit(2);
 }
 
-const path = (i: number) => `/recommend/${(i % 10_000) + 1}`;
-const phase = (url: string, pid: number, s: number): Promise<Measured> =>
-  withCpu(pid, () => closedLoop(url, { connections, seconds: s, path }), (r) => r.requests.total);
+const phase = (url: string, pid: number, s: number) => measurePeak(url, pid, connections, s);
 
 const children = new Children();
 const dir = await mkdtemp(join(tmpdir(), "bench-route-ab-"));

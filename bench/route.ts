@@ -29,10 +29,9 @@ import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Children, closedLoop, inRounds, median, peakRow, realTime, ROOT, withCpu, type Measured } from "./lib/harness.ts";
+import { Children, closedLoop, inRounds, measurePeak, median, peakRow, realTime, ROOT, USERS, userPath, withCpu, type Measured } from "./lib/harness.ts";
 import { runOpenLoop, type OpenLoopResult } from "./lib/open-loop.ts";
 
-const USERS = 10_000;
 /** nginx's fixed rates as shares of its median peak; the router gets ROUTER_SHARE of each. */
 const RATE_SHARES = [0.5, 0.7, 0.9];
 const ROUTER_SHARE = 0.8;
@@ -45,7 +44,6 @@ const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const ROUNDS = Math.max(1, Number(args.rounds));
 
-const userPath = (i: number) => `/recommend/${(i % USERS) + 1}`;
 const run = (url: string, seconds: number) => closedLoop(url, { connections: CONNECTIONS, seconds, path: userPath });
 
 async function freePort(): Promise<number> {
@@ -80,8 +78,7 @@ async function startNginx(dir: string, urls: string[]): Promise<{ child: ChildPr
 }
 
 /** A closed-loop phase at full speed: the peak. */
-const measure = (url: string, pid: number, seconds: number): Promise<Measured> =>
-  withCpu(pid, () => run(url, seconds), (r) => r.requests.total);
+const measure = (url: string, pid: number, seconds: number): Promise<Measured> => measurePeak(url, pid, CONNECTIONS, seconds);
 
 type Paced = OpenLoopResult & { cpuUsPerReq: number };
 

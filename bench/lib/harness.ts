@@ -80,6 +80,11 @@ export function realTime(pid: number): Promise<boolean> {
     .once("error", () => resolve(false)).once("exit", (code) => resolve(code === 0)));
 }
 
+/** Users the benches cycle through. */
+export const USERS = 10_000;
+/** The i-th request's target: users round-robin. */
+export const userPath = (i: number): string => `/recommend/${(i % USERS) + 1}`;
+
 /** A closed-loop phase at full speed through autocannon, the i-th request going to `path(i)`. */
 export function closedLoop(url: string, opts: { connections: number; seconds: number; path: (i: number) => string }): Promise<CannonResult> {
   let n = 0;
@@ -109,6 +114,10 @@ export async function withCpu<T>(pid: number, phase: () => Promise<T>, requests:
 }
 
 export type Measured = CannonResult & { cpuUsPerReq: number };
+
+/** A closed-loop phase at full speed over `userPath`, with the CPU per request of `pid` (the proxy under test): its peak. */
+export const measurePeak = (url: string, pid: number, connections: number, seconds: number): Promise<Measured> =>
+  withCpu(pid, () => closedLoop(url, { connections, seconds, path: userPath }), (r) => r.requests.total);
 
 /** One closed-loop row: throughput, latency, failures and the CPU per request. */
 export function peakRow(name: string, r: Measured): string {
