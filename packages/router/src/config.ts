@@ -33,6 +33,11 @@ export const RouterConfigSchema = z.strictObject({
     /** Failed checks in a row that take an upstream out (a refused connect: at once). */
     unhealthyAfter: z.number().int().min(1).max(100).default(2),
   }).prefault({}),
+  /**
+   * Tries for one upstream that arrive in the same turn of the event loop go out pipelined on one
+   * connection, at most this many (1: one request per connection at a time).
+   */
+  upstreamBatch: z.number().int().min(1).max(256).default(16),
   /** Consecutive failed tries (timeouts, resets, 5xx) that eject an upstream; a refused connect ejects at once. */
   ejectAfter: z.number().int().min(1).max(1000).default(3),
   popular: z.strictObject({

@@ -3,7 +3,7 @@ import type { Reply } from "./http-front.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import type { PopularList } from "./popular.ts";
 import { chooseTarget, releaseFor, type LiveRelease, type RouteTable, type Target } from "./table.ts";
-import type { TryHandler, UpstreamPool } from "./upstream-pool.ts";
+import type { TryFailure, TryHandler, UpstreamPool } from "./upstream-pool.ts";
 import { recordFailure, recordSuccess, type FailureKind } from "./upstreams.ts";
 
 /** What a finished recommendation request reports to the logs. */
@@ -73,9 +73,9 @@ interface Exchange extends Target {
 /**
  * The request path: pick the user's release (sticky bucket), a healthy upstream in it, and send
  * the request on a kept-alive upstream connection. A try that cannot connect, times out, is
- * broken off, or answers 5xx is retried once on another healthy upstream within the caller's
- * budget; when nothing answers, /recommend gets the last good popular list instead of an
- * error. Answers are read whole (one short line) so the router can log ids and decide on a
+ * broken off (or dropped with a connection it shared), or answers 5xx is retried once on
+ * another healthy upstream within the caller's budget; when nothing answers, /recommend gets
+ * the last good popular list instead of an error. Answers are read whole (one short line) so the router can log ids and decide on a
  * retry before the client sees a byte.
  *
  *     const forward = createForwarder(deps);
@@ -97,9 +97,9 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
       unwatch(this);
       if (!this.stale) answered(this.ex, status, fields, body);
     }
-    onFailure(kind: "refused" | "broken", detail: string): void {
+    onFailure(kind: TryFailure, detail: string): void {
       unwatch(this);
-      failed(this.ex, this.attempt, kind === "refused" ? "connect" : "reset", detail);
+      failed(this.ex, this.attempt, kind === "refused" ? "connect" : kind === "broken" ? "reset" : "dropped", detail);
     }
   }
 
@@ -125,11 +125,14 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
   };
   const checkDeadlines = (): void => {
     const now = performance.now();
-    for (const t of outstanding.filter((x) => x.deadline <= now)) {
+    const late = outstanding.filter((x) => x.deadline <= now);
+    // All of them timed out, before any cancel: cancelling one closes its connection, which
+    // would otherwise report the late tries sent with it as merely dropped.
+    for (const t of late) {
       unwatch(t);
-      t.cancel?.();
       failed(t.ex, t.attempt, "timeout", `no answer in ${Math.round(t.timeoutMs)} ms`);
     }
+    for (const t of late) t.cancel?.();
     if (outstanding.length === 0) {
       clearInterval(watch!);
       watch = null;
@@ -143,13 +146,16 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     t.cancel = deps.pool.send(ex.upstream!.url, ex.request.method, ex.request.target, ex.request.fields, t);
   };
 
-  const failed = (ex: Exchange, attempt: number, kind: FailureKind, detail: string): void => {
+  /** `dropped`: the try's connection closed for another try's sake, no evidence against the upstream. */
+  const failed = (ex: Exchange, attempt: number, kind: FailureKind | "dropped", detail: string): void => {
     if (ex.done || attempt !== ex.attempts) return;
     // The caller hung up: nobody to answer, and no evidence against the upstream.
     if (ex.reply.gone) { ex.done = true; return; }
     const up = ex.upstream!;
-    recordFailure(up, kind, deps.ejectAfter, detail);
-    deps.metrics.upstreamFailure(ex.servedBy.id, up.url, kind);
+    if (kind !== "dropped") {
+      recordFailure(up, kind, deps.ejectAfter, detail);
+      deps.metrics.upstreamFailure(ex.servedBy.id, up.url, kind);
+    }
     ex.lastFailure = `${kind} at ${up.url} (${detail})`;
     const now = performance.now();
     const left = ex.startedAt + deps.budgetMs - RESERVE_MS - now;

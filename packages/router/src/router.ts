@@ -66,7 +66,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   const config = parseRouterConfig(input, "router config");
   const nowMs = deps.nowMs ?? Date.now;
   const onError = deps.onError ?? ((m: string) => process.stderr.write(`recsys route: ${m}\n`));
-  const pool = createUpstreamPool();
+  const pool = createUpstreamPool({ batchSize: config.upstreamBatch });
   const checkAgent = new Agent({ keepAlive: false });
   const health = new Map<string, Upstream>();
   let generation = 1;

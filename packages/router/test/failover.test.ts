@@ -1,4 +1,5 @@
-import { createServer } from "node:net";
+import { once } from "node:events";
+import { connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { spawnStubUpstream, startStubUpstream, type Router } from "@recsys/router";
 import { recommend, sleep, startRouter, until, type Answer } from "./helpers.ts";
@@ -81,6 +82,49 @@ describe("retries and ejection", () => {
     const { router, url } = await routerOver([a.url]);
     await until(() => !router.state().upstreams[0].healthy);
     expect(await recommend(url, 1)).toMatchObject({ status: 200, upstream: "a", release: "v1" });
+  });
+});
+
+/** An upstream that answers the first request on each connection with `Connection: close` and reads no more. */
+async function oneAnswerPerConnection(): Promise<string> {
+  const sockets = new Set<Socket>();
+  const srv = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.once("data", () => socket.end("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\na1,a2"));
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  cleanup.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => srv.close(r));
+  });
+  return `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+}
+
+/** Sends `users`' requests pipelined in one write (so the router reads them in one turn), the last with `Connection: close`, and returns each answer's status and release. */
+async function pipelined(url: string, users: number[]): Promise<string[]> {
+  const { hostname, port } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  await once(socket, "connect");
+  const last = users.length - 1;
+  socket.write(users.map((u, i) => `GET /recommend/${u} HTTP/1.1\r\nHost: router\r\n${i === last ? "Connection: close\r\n" : ""}\r\n`).join(""));
+  let text = "";
+  socket.on("data", (c: Buffer) => { text += c.toString("latin1"); });
+  await once(socket, "close");
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3})[^]*?x-release: (\S+)/gi)].map((m) => `${m[1]} ${m[2]}`);
+}
+
+describe("tries sent together on one upstream connection", () => {
+  it("retries the tries dropped with a connection elsewhere, without holding them against the upstream", async () => {
+    const closing = await oneAnswerPerConnection();
+    const live = await stub({ name: "live" });
+    // ejectAfter 1: one failed try counted against `closing` would take it out.
+    const { router, url } = await routerOver([closing, live.url], [], { ejectAfter: 1, healthCheck: { intervalMs: 60_000 } });
+    const users = [1, 2, 3, 4, 5, 6];
+    expect(await pipelined(url, users)).toEqual(users.map(() => "200 v1"));
+    // Half of the six went to `closing` in one batch: it answered the first and closed on the rest.
+    expect(await router.metrics()).toMatch(/recsys_router_retries_total [1-9]/);
+    expect(router.state().upstreams.find((u) => u.url === closing)).toMatchObject({ healthy: true, failures: 0 });
   });
 });
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { linesToPairs } from "../src/http-fields.ts";
 import { createFrontServer, type FrontServer, type Reply } from "../src/http-front.ts";
 import type { RequestHead } from "../src/http-wire.ts";
-import { createUpstreamPool, type TryHandler, type UpstreamPool, type UpstreamPoolOptions } from "../src/upstream-pool.ts";
+import { createUpstreamPool, type TryFailure, type TryHandler, type UpstreamPool, type UpstreamPoolOptions } from "../src/upstream-pool.ts";
 import { sleep, until } from "./helpers.ts";
 
 const HOST = "127.0.0.1";
@@ -500,7 +500,7 @@ describe("front server", () => {
 // The upstream pool against real servers.
 
 /** What a try heard back, the body copied out at once. */
-type Outcome = { answer: Answer } | { failure: "refused" | "broken"; detail: string };
+type Outcome = { answer: Answer } | { failure: TryFailure; detail: string };
 
 class Try implements TryHandler {
   calls = 0;
@@ -515,7 +515,7 @@ class Try implements TryHandler {
     this.record({ answer: { status, headers: named, body: body.toString("utf8") } });
   }
 
-  onFailure(failure: "refused" | "broken", detail: string): void {
+  onFailure(failure: TryFailure, detail: string): void {
     this.record({ failure, detail });
   }
 
@@ -855,13 +855,16 @@ describe("upstream pool", () => {
     return Object.assign(up, { held, release: () => { for (const res of held.splice(0)) res.end(`answer to ${res.req.url}`); } });
   }
 
-  /** A pool with one connection: `/recommend/slow` is held at the upstream, `/recommend/2` waits behind it. */
+  /**
+   * A pool with one connection: `/recommend/slow` is held at the upstream, and `/recommend/2`,
+   * sent in a later turn (so not in the first one's batch), waits behind it.
+   */
   async function oneConnectionTwoSends() {
     const up = await holdingUpstream();
     const pool = startPool({ maxConnections: 1 });
     const first = send(pool, up.url, "/recommend/slow");
-    const second = send(pool, up.url, "/recommend/2");
     await within(until(() => up.held.length === 1), "the first request");
+    const second = send(pool, up.url, "/recommend/2");
     return { up, pool, first, second };
   }
 
@@ -924,5 +927,121 @@ describe("upstream pool", () => {
     await answerFrom(pool, up.url);
     pool.close();
     await within(until(() => up.closed === 1), "the idle connection to close");
+  });
+});
+
+describe("upstream pool: tries of one turn go out together", () => {
+  it("sends one turn's tries for one upstream on one connection in one write, each answer to its own try", async () => {
+    const up = await httpUpstream((req, res) => res.end(`answer to ${req.url}`));
+    const seen: number[] = [];
+    up.server.on("connection", (s: Socket) => s.on("data", (c: Buffer) => seen.push(c.toString("latin1").split("GET ").length - 1)));
+    const pool = startPool();
+    const tries = [1, 2, 3, 4].map((n) => send(pool, up.url, `/recommend/${n}`).t);
+    const outcomes = await Promise.all(tries.map(outcomeOf));
+    expect(outcomes.map((o) => ("answer" in o ? o.answer.body : o.failure))).toEqual([1, 2, 3, 4].map((n) => `answer to /recommend/${n}`));
+    expect(up.opened, "one connection for the turn's batch").toBe(1);
+    expect(seen, "the four requests in one read at the upstream").toEqual([4]);
+    expect(up.requests).toEqual([1, 2, 3, 4].map((n) => `GET /recommend/${n}`));
+  });
+
+  it("delivers several answers in one read, and answers split anywhere, to their own tries", async () => {
+    const answers = [
+      okAnswer("first"),
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nsecond\r\n0\r\n\r\n",
+      "HTTP/1.1 204 No Content\r\n\r\n",
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Service Unavailable\r\nContent-Length: 6\r\n\r\nfourth",
+    ];
+    const all = answers.join("");
+    for (const pieces of [[all], all.match(/[\s\S]{1,7}/g)!]) {
+      const up = await rawUpstream((socket, request) => {
+        if (request.includes("/recommend/4")) void writeSlowly(socket, pieces, 2);
+      });
+      const pool = startPool();
+      const tries = [1, 2, 3, 4].map((n) => send(pool, up.url, `/recommend/${n}`).t);
+      const outcomes = await Promise.all(tries.map(outcomeOf));
+      expect(outcomes.map((o) => ("answer" in o ? `${o.answer.status} ${o.answer.body}` : o.failure)), `answers in ${pieces.length} piece(s)`)
+        .toEqual(["200 first", "200 second", "204 ", "503 fourth"]);
+      expect(up.opened).toBe(1);
+      // The connection is reused after the batch: a next try needs no new one.
+      const again = send(pool, up.url, "/recommend/5").t;
+      await sleep(50);
+      expect(up.requests.at(-1)).toBe("GET /recommend/5");
+      expect(again.calls).toBe(0);
+      expect(up.opened).toBe(1);
+    }
+  });
+
+  it("a later turn's try takes another connection instead of waiting behind an unanswered batch", async () => {
+    const held: ServerResponse[] = [];
+    const up = await httpUpstream((req, res) => { if (req.url!.includes("slow")) held.push(res); else res.end(`answer to ${req.url}`); });
+    const pool = startPool();
+    const slow = send(pool, up.url, "/recommend/slow").t;
+    await within(until(() => held.length === 1), "the slow request");
+    expect(await answerFrom(pool, up.url, "/recommend/2")).toMatchObject({ body: "answer to /recommend/2" });
+    expect(up.opened).toBe(2);
+    held[0].end("late");
+    expect(await outcomeOf(slow)).toMatchObject({ answer: { body: "late" } });
+  });
+
+  it("batchSize caps a batch: a turn's tries beyond it go on further connections; 1 sends one per connection", async () => {
+    for (const [batchSize, connections] of [[2, 3], [1, 5], [16, 1]]) {
+      const up = await httpUpstream((req, res) => res.end(`answer to ${req.url}`));
+      const pool = startPool({ batchSize });
+      const outcomes = await Promise.all([1, 2, 3, 4, 5].map((n) => outcomeOf(send(pool, up.url, `/recommend/${n}`).t)));
+      expect(outcomes.map((o) => ("answer" in o ? o.answer.body : o.failure))).toEqual([1, 2, 3, 4, 5].map((n) => `answer to /recommend/${n}`));
+      expect(up.opened, `batchSize ${batchSize}`).toBe(connections);
+    }
+  });
+
+  it("a connection that breaks fails the try whose answer was due as 'broken' and drops the ones behind it", async () => {
+    const up = await rawUpstream((socket, request) => { if (request.includes("/recommend/3")) socket.end(`${okAnswer("one")}HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\ntw`); });
+    const pool = startPool();
+    const outcomes = await Promise.all([1, 2, 3].map((n) => outcomeOf(send(pool, up.url, `/recommend/${n}`).t)));
+    expect(outcomes.map((o) => ("answer" in o ? o.answer.body : o.failure))).toEqual(["one", "broken", "dropped"]);
+  });
+
+  it("a refused connect refuses every try of the batch", async () => {
+    const pool = startPool();
+    const url = await deadUrl();
+    const outcomes = await Promise.all([1, 2, 3].map((n) => outcomeOf(send(pool, url, `/recommend/${n}`).t)));
+    expect(outcomes.map((o) => ("failure" in o ? o.failure : "answer"))).toEqual(["refused", "refused", "refused"]);
+  });
+
+  it("`Connection: close` on an answer drops the tries behind it, which no other answer reaches", async () => {
+    const up = await rawUpstream((socket, request) => { if (request.includes("/recommend/1")) socket.end(okAnswer("bye", "Connection: close")); });
+    const pool = startPool();
+    const tries = [1, 2].map((n) => send(pool, up.url, `/recommend/${n}`).t);
+    const outcomes = await Promise.all(tries.map(outcomeOf));
+    expect(outcomes.map((o) => ("answer" in o ? o.answer.body : o.failure))).toEqual(["bye", "dropped"]);
+    expect(tries.map((t) => t.calls)).toEqual([1, 1]);
+  });
+
+  it("cancelling the try whose answer is due closes the connection and drops the tries behind it", async () => {
+    const held: ServerResponse[] = [];
+    const up = await httpUpstream((req, res) => { if (req.url!.includes("slow")) held.push(res); else res.end(`answer to ${req.url}`); });
+    const pool = startPool();
+    const slow = send(pool, up.url, "/recommend/slow");
+    const behind = send(pool, up.url, "/recommend/2").t;
+    await within(until(() => up.requests.length === 2), "both requests");
+    slow.cancel();
+    expect(await outcomeOf(behind)).toMatchObject({ failure: "dropped" });
+    await within(until(() => up.closed === 1), "the connection to close");
+    held[0]?.end("late");
+    await sleep(50);
+    expect(slow.t.calls).toBe(0);
+  });
+
+  it("cancelling a try behind another lets the one ahead be answered, then closes the connection", async () => {
+    const held: ServerResponse[] = [];
+    const up = await httpUpstream((req, res) => { if (req.url!.includes("slow")) held.push(res); else res.end(`answer to ${req.url}`); });
+    const pool = startPool();
+    const ahead = send(pool, up.url, "/recommend/1").t;
+    const cancelled = send(pool, up.url, "/recommend/slow");
+    await within(until(() => up.requests.length === 2), "both requests");
+    cancelled.cancel();
+    expect(await outcomeOf(ahead)).toMatchObject({ answer: { body: "answer to /recommend/1" } });
+    await within(until(() => up.closed === 1), "the connection whose next answer nobody waits for to close");
+    await sleep(50);
+    expect(cancelled.t.calls).toBe(0);
   });
 });
