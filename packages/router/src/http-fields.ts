@@ -91,11 +91,13 @@ const isChunked = (buf: Uint8Array, from: number, to: number): boolean => sameTo
 /** Connection tokens, as bits: see {@link connectionTokens}. */
 const CONNECTION_CLOSE = 1;
 const CONNECTION_KEEP_ALIVE = 2;
+/** A token naming some other field, which is then hop-by-hop too (RFC 9110 7.6.1). */
+const CONNECTION_NOMINATES = 4;
 
 /**
- * The close and keep-alive tokens of one Connection value (tokens separated by commas and
- * spaces or tabs), as {@link CONNECTION_CLOSE} | {@link CONNECTION_KEEP_ALIVE} bits: OR the bits
- * of every Connection line of a message.
+ * The tokens of one Connection value (separated by commas and spaces or tabs), as
+ * {@link CONNECTION_CLOSE} | {@link CONNECTION_KEEP_ALIVE} | {@link CONNECTION_NOMINATES} bits:
+ * OR the bits of every Connection line of a message.
  */
 function connectionTokens(buf: Uint8Array, from: number, to: number): number {
   let tokens = 0;
@@ -106,6 +108,7 @@ function connectionTokens(buf: Uint8Array, from: number, to: number): number {
     while (i < to && buf[i] !== 0x2c && buf[i] !== 0x20 && buf[i] !== 0x09) i++;
     if (sameToken(buf, start, i, CLOSE)) tokens |= CONNECTION_CLOSE;
     else if (sameToken(buf, start, i, KEEP_ALIVE)) tokens |= CONNECTION_KEEP_ALIVE;
+    else if (i > start) tokens |= CONNECTION_NOMINATES;
   }
   return tokens;
 }
@@ -185,7 +188,25 @@ export function scanFields(buf: Buffer, from: number, end: number): Readonly<Fie
     noteField(buf, field, valueStart, valueEnd);
   }
   facts.forwarded = run >= 0 ? forwarded + buf.toString("latin1", run, end) : forwarded;
+  if ((facts.connection & CONNECTION_NOMINATES) !== 0) {
+    const pairs = linesToPairs(buf.toString("latin1", from, end));
+    facts.forwarded = withoutNominated(linesToPairs(facts.forwarded), pairs);
+  }
   return facts;
+}
+
+/**
+ * The lines of `pairs` (`[name, value, ...]`) minus those a Connection field of `all` names:
+ * a proxy must not pass those on (RFC 9110 7.6.1). Rare, so it may work on strings.
+ */
+function withoutNominated(pairs: readonly string[], all: readonly string[]): string {
+  const named = new Set<string>();
+  for (let i = 0; i < all.length; i += 2) {
+    if (fieldNamed(all[i]) === Field.Connection) for (const token of all[i + 1].split(",")) named.add(token.trim().toLowerCase());
+  }
+  let out = "";
+  for (let i = 0; i < pairs.length; i += 2) if (!named.has(pairs[i].toLowerCase())) out += `${pairs[i]}: ${pairs[i + 1]}\r\n`;
+  return out;
 }
 
 function bad(lineStart: number): Readonly<FieldFacts> {
@@ -238,9 +259,9 @@ function digits(buf: Uint8Array, from: number, to: number): number {
  * lines (`name: value\r\n` each): for a request that came the slow way.
  */
 export function forwardedLines(rawHeaders: readonly string[]): string {
-  let out = "";
-  for (let i = 0; i < rawHeaders.length; i += 2) if (isForwarded(fieldNamed(rawHeaders[i]))) out += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
-  return out;
+  const kept: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) if (isForwarded(fieldNamed(rawHeaders[i]))) kept.push(rawHeaders[i], rawHeaders[i + 1]);
+  return withoutNominated(kept, rawHeaders);
 }
 
 /** Header lines (`name: value\r\n` each) back as `[name, value, ...]`, for Node's `writeHead`. */

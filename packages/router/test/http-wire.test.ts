@@ -57,6 +57,11 @@ describe("parseRequestHead", () => {
     expect(fastRequest(head("GET /recommend/1 HTTP/1.1", ...lines)).fields).toBe(kept.map((k) => `${k}\r\n`).join(""));
   });
 
+  it("drops the fields a Connection line names as hop-by-hop, in any case, keeping the rest as they were", () => {
+    const buf = head("GET /recommend/1 HTTP/1.1", "Host: h", "X-Trace: t1", "Connection: keep-alive, X-Hop", "x-hop: secret", "connection: X-Other ,close", "X-Other: 2", "X-Keep:  a  b");
+    expect(fastRequest(buf)).toMatchObject({ keepAlive: false, fields: "X-Trace: t1\r\nX-Keep: a  b\r\n" });
+  });
+
   it("parses HEAD", () => {
     expect(fastRequest(head("HEAD /recommend/7 HTTP/1.1", "Host: h"))).toMatchObject({ method: "HEAD", target: "/recommend/7", keepAlive: true });
   });
@@ -163,6 +168,11 @@ describe("parseResponseHead", () => {
       status: 200, fields: "Content-Type: text/plain\r\nX-Commit: abc\r\n",
       bodyLength: 5, keepAlive: true, length: buf.length,
     });
+  });
+
+  it("drops the fields the answer's Connection line names", () => {
+    const buf = head("HTTP/1.1 200 OK", "Connection: X-Hop", "X-Hop: 1", "X-Commit: abc", "Content-Length: 0");
+    expect(goodResponse(buf)).toMatchObject({ fields: "X-Commit: abc\r\n", keepAlive: true });
   });
 
   it("accepts a status line without a reason phrase, and any 3-digit status", () => {
@@ -381,6 +391,8 @@ describe("header lines for the slow path", () => {
   it("keeps the end-to-end fields of a parsed header list as lines, in any case", () => {
     const raw = ["Host", "h", "X-Request-Id", "r-1", "CONNECTION", "close", "Transfer-Encoding", "chunked", "x-release", "v9", "Accept", "*/*"];
     expect(forwardedLines(raw)).toBe("X-Request-Id: r-1\r\nAccept: */*\r\n");
+    const nominating = ["Connection", "x-request-id, Upgrade", "X-Request-Id", "r-1", "Accept", "*/*"];
+    expect(forwardedLines(nominating), "a field the Connection line names").toBe("Accept: */*\r\n");
   });
 
   it("turns header lines back into name/value pairs", () => {
