@@ -51,6 +51,15 @@ describe("event log", () => {
     }
   });
 
+  it("quotes a user id with a comma in the releases CSV", async () => {
+    const path = join(dir, "events.log");
+    const { router, url } = await startRouter(releases(), { eventLog: { path, flushMs: 60_000 } });
+    expect((await fetch(`${url}/recommend/a,b`)).status).toBe(200);
+    await router.close();
+    const [, row] = (await readFile(`${path}.releases.csv`, "utf8")).trimEnd().split("\n");
+    expect(row).toMatch(/^[^,]+,"a,b",v[12],http:\/\/127\.0\.0\.1:\d+,200,\d+,1$/);
+  });
+
   it("logs failures with their status and an error text", async () => {
     const path = join(dir, "events.log");
     ups[1].set({ status: 500 });
