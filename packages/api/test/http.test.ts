@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { once } from "node:events";
+import { connect, type AddressInfo } from "node:net";
 import { cp, readFile, readdir, rename, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,6 +97,29 @@ describe("GET /recommend/:userId", () => {
     const statuses = await Promise.all(paths.map((p) => fetch(url + p).then((r) => r.text().then(() => r.status))));
     expect(new Set(statuses)).toEqual(new Set([400, 404, 200]));
     expect((await get(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it("answers requests pipelined on one connection in order, each its own user's (the router sends a turn's tries so)", async () => {
+    const users = [3, 1, 4, 1, 5];
+    const expected = await Promise.all(users.map(async (u) => (await get(`${url}/recommend/${u}`)).text));
+    const { port } = new URL(url);
+    const socket = connect({ host: "127.0.0.1", port: Number(port) });
+    await once(socket, "connect");
+    socket.write(users.map((u) => `GET /recommend/${u} HTTP/1.1\r\nHost: api\r\n\r\n`).join(""));
+    let data = Buffer.alloc(0);
+    const bodies: string[] = [];
+    socket.on("data", (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      for (let end = data.indexOf("\r\n\r\n"); end >= 0; end = data.indexOf("\r\n\r\n")) {
+        const length = Number(/content-length: (\d+)/i.exec(data.toString("latin1", 0, end))![1]);
+        if (data.length < end + 4 + length) break;
+        bodies.push(data.toString("utf8", end + 4, end + 4 + length));
+        data = data.subarray(end + 4 + length);
+      }
+      if (bodies.length === users.length) socket.destroy();
+    });
+    await once(socket, "close");
+    expect(bodies).toEqual(expected);
   });
 });
 
