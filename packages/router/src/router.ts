@@ -1,5 +1,5 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { encodeRequestLine, putEventTime, putInt, putText, requestLineBound } from "@recsys/core";
+import { csvField, encodeRequestLine, putEventTime, putInt, putText, requestLineBound } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
 import { parseRouterConfig, type RouterConfigInput } from "./config.ts";
 import { RouterError } from "./errors.ts";
@@ -192,21 +192,13 @@ const KEEP_ALIVE_MS = 30_000;
 /** One row of the releases CSV (see RELEASES_HEADER), written into the log's buffer. */
 function encodeServedRow(buf: Buffer, at: number, s: Served): number {
   at = putEventTime(buf, at, s.timeMs);
-  at = putCsvText(buf, comma(buf, at), s.userId);
+  // A user id is whatever the URL said: quoted when it holds a comma or a quote.
+  at = putText(buf, comma(buf, at), csvField(s.userId));
   at = putText(buf, comma(buf, at), s.release);
   at = putText(buf, comma(buf, at), s.upstream);
   at = putInt(buf, comma(buf, at), s.status);
   at = putInt(buf, comma(buf, at), Math.round(s.latencyMs));
   return putInt(buf, comma(buf, at), s.attempts);
-}
-
-/** A CSV field as it is, or quoted when it holds a comma or a quote: a user id is whatever the URL said. */
-function putCsvText(buf: Buffer, at: number, text: string): number {
-  if (!text.includes(",") && !text.includes('"')) return putText(buf, at, text);
-  buf[at] = 0x22;
-  at = putText(buf, at + 1, text.replaceAll('"', '""'));
-  buf[at] = 0x22;
-  return at + 1;
 }
 
 function comma(buf: Buffer, at: number): number {
