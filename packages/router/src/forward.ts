@@ -75,8 +75,8 @@ interface Exchange extends Target {
  * the request on a kept-alive upstream connection. A try that cannot connect, times out, is
  * broken off (or dropped with a connection it shared), or answers 5xx is retried once on
  * another healthy upstream within the caller's budget; when nothing answers, /recommend gets
- * the last good popular list instead of an error. Answers are read whole (one short line) so the router can log ids and decide on a
- * retry before the client sees a byte.
+ * the last good popular list instead of an error. Answers are read whole (one short line) so
+ * the router can log ids and decide on a retry before the client sees a byte.
  *
  *     const forward = createForwarder(deps);
  *     forward({ method: "GET", target: "/recommend/42", headers: [], userId: "42" }, reply);

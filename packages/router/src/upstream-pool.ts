@@ -280,28 +280,31 @@ export function createUpstreamPool(opts: UpstreamPoolOptions = {}): UpstreamPool
     }
   }
 
+  /** The oldest waiting try that was not cancelled, taken off the queue. */
+  const nextWaiting = (o: Origin): Waiting | undefined => {
+    while (o.waiting.length > 0 && o.waiting[0].handler === null) o.waiting.shift();
+    return o.waiting.shift();
+  };
+
+  /** Starts a batch on `conn` with a try that waited for a connection. */
+  const serveWaiting = (conn: Conn, w: Waiting): void => {
+    conn.gather();
+    conn.ask(w.method, w.target, w.headerLines, w.handler!);
+  };
+
   /** A connection that owes nothing serves the next waiting try, or waits (newest first) for one. */
   const release = (conn: Conn): void => {
-    const o = conn.origin;
-    while (o.waiting.length > 0 && o.waiting[0].handler === null) o.waiting.shift();
-    const w = o.waiting.shift();
-    if (w !== undefined) {
-      conn.ask(w.method, w.target, w.headerLines, w.handler!);
-      conn.gather();
-      return;
-    }
+    const w = nextWaiting(conn.origin);
+    if (w !== undefined) return serveWaiting(conn, w);
     conn.idleSince = performance.now();
-    o.idle.push(conn);
+    conn.origin.idle.push(conn);
   };
 
   /** Opens a connection for the next waiting try when one closed. */
   const next = (o: Origin): void => {
-    while (o.waiting.length > 0 && o.waiting[0].handler === null) o.waiting.shift();
-    if (closed || o.waiting.length === 0 || o.open >= maxConnections) return;
-    const w = o.waiting.shift()!;
-    const conn = new Conn(o);
-    conn.ask(w.method, w.target, w.headerLines, w.handler!);
-    conn.gather();
+    if (closed || o.open >= maxConnections) return;
+    const w = nextWaiting(o);
+    if (w !== undefined) serveWaiting(new Conn(o), w);
   };
 
   const sweep = setInterval(() => {
@@ -320,8 +323,7 @@ export function createUpstreamPool(opts: UpstreamPoolOptions = {}): UpstreamPool
         return () => {};
       }
       const o = originOf(url);
-      let conn = o.batch !== null && o.batch.owed.length < batchSize ? o.batch : o.idle.pop();
-      if (conn === undefined && o.open < maxConnections) conn = new Conn(o);
+      const conn = (o.batch !== null && o.batch.owed.length < batchSize ? o.batch : o.idle.pop()) ?? (o.open < maxConnections ? new Conn(o) : undefined);
       if (conn === undefined) {
         const w: Waiting = { method, target, headerLines, handler };
         o.waiting.push(w);
@@ -329,8 +331,7 @@ export function createUpstreamPool(opts: UpstreamPoolOptions = {}): UpstreamPool
       }
       if (conn !== o.batch) conn.gather();
       conn.ask(method, target, headerLines, handler);
-      const asked = conn;
-      return () => asked.cancel(handler);
+      return () => conn.cancel(handler);
     },
     close() {
       closed = true;
