@@ -18,24 +18,8 @@ export interface Recommendation {
   source: "model" | "group" | "popular";
 }
 
-/** The largest user id the platform stores (ids are u32 in models and datasets). */
-export const MAX_USER_ID = 2 ** 32 - 1;
-
-/**
- * Parses a path segment as a user id: 1-10 ASCII digits up to MAX_USER_ID, else −1. Checked by
- * hand so a hostile segment (huge, signed, fractional, unicode digits) costs a few compares.
- */
-export function parseUserId(text: string): number {
-  const n = text.length;
-  if (n === 0 || n > 10) return -1;
-  let v = 0;
-  for (let i = 0; i < n; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v <= MAX_USER_ID ? v : -1;
-}
+/** The id rule lives in core so the router and the API agree on who a request is for. */
+export { MAX_USER_ID, parseUserId } from "@recsys/core";
 
 /**
  * Recommends up to 20 movies for a user: for a user the model knows, the highest-scoring

@@ -21,3 +21,4 @@ export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-t
 export { bearerTokenMatches } from "./auth.ts";
 export { sleep, sleepUnless } from "./sleep.ts";
 export { csvField, readCsvLines } from "./csv-lines.ts";
+export { MAX_USER_ID, parseUserId, userIdFromSegment } from "./user-id.ts";
