@@ -39,6 +39,8 @@ export interface PlatformStatus {
 
 export interface Platform {
   routerUrl: string;
+  /** The router's admin listener (loopback, an ephemeral port unless `router.admin` says otherwise). */
+  adminUrl: string;
   adminToken: string;
   stateDir: string;
   /** Canary, analysis, promote or rollback; one at a time (calls queue). */
@@ -53,7 +55,7 @@ export interface Platform {
 
 /**
  * Starts a whole platform in this process: `replicas` stable replicas of `modelDir` through
- * the driver, an in-process router in front of them (admin API on the same port, event log in
+ * the driver, an in-process router in front of them (admin API on its own loopback port, event log in
  * `stateDir`), state.json and an "initial" record in releases.jsonl. The returned handle runs
  * deploys against it: the closed loop calls `platform.deploy(newModelDir)` every cycle.
  *
@@ -70,26 +72,28 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const { releaseId, replicas: stable, eventLog, commit } = first;
   const router = createRouter({
     ...options.router, port: options.routerPort ?? 0, host: options.host ?? "127.0.0.1", adminToken, eventLog,
+    admin: { host: "127.0.0.1", port: 0, ...options.router?.admin },
     releases: [{ id: releaseId, role: "stable", upstreams: stable.map((r) => r.url), weight: 100 }],
   });
   let routerUrl: string;
+  let adminUrl: string;
   try {
-    routerUrl = (await router.listen()).url;
+    ({ url: routerUrl, adminUrl } = await router.listen());
   } catch (err) {
     await Promise.all(stable.map((r) => options.driver.stop(r)));
     throw err;
   }
-  await recordFirst(stateDir, first, { url: routerUrl, pid: null });
+  await recordFirst(stateDir, first, { url: routerUrl, adminUrl, pid: null });
   log(`platform up: router ${routerUrl}, release ${releaseId} on ${stable.map((r) => r.url).join(", ")}`);
 
-  const admin = createRouterAdmin(routerUrl, adminToken);
+  const admin = createRouterAdmin(adminUrl, adminToken);
   const target = { driver: options.driver, router: admin, stateDir, env: process.env };
   let queue: Promise<unknown> = Promise.resolve();
   let stopped = false;
   // stop() during a deploy: the canary is rolled back at its next check instead of being waited out.
   const stopping = new AbortController();
   return {
-    routerUrl, adminToken, stateDir,
+    routerUrl, adminUrl, adminToken, stateDir,
     deploy(modelDir, deployOptions = {}) {
       if (stopped) return Promise.reject(badDeployInput("platform", "stopped; start a new one"));
       const merged = { commit, log, ...options.deployDefaults, ...deployOptions };

@@ -16,7 +16,7 @@ export interface RunningDeployOptions extends Omit<DeployOptions, "env"> {
   modelDir: string;
   /** Default `runs/platform`. */
   stateDir?: string;
-  /** The router's base URL; default the one in state.json. */
+  /** The router's admin URL; default the one in state.json. */
   routerUrl?: string;
   /** The router's admin Bearer token (RECSYS_ADMIN_TOKEN). */
   adminToken?: string;
@@ -42,6 +42,6 @@ export async function deployToRunningPlatform(options: RunningDeployOptions): Pr
   const drivers: Record<DriverName, () => ReplicaDriver> = {
     process: () => createProcessDriver({ logDir: join(stateDir, STATE_FILES.replicas), detached: true, env }),
   };
-  const router = createRouterAdmin(routerUrl ?? state.router.url, adminToken);
+  const router = createRouterAdmin(routerUrl ?? state.router.adminUrl, adminToken);
   return deployModel({ driver: drivers[driverName](), router, stateDir, env }, modelDir, deployOptions);
 }

@@ -17,6 +17,8 @@ export interface InitPlatformOptions {
   replicas?: number;
   /** Default 8082 (the router's usual port); 0 = a free one. */
   routerPort?: number;
+  /** The router's admin listener on 127.0.0.1: default 8092 (a free one when routerPort is 0); 0 = a free one. */
+  adminPort?: number;
   /** The router's admin token (RECSYS_ADMIN_TOKEN): needed by every later deploy. */
   adminToken?: string;
   env?: Record<string, string | undefined>;
@@ -39,9 +41,11 @@ export async function initPlatform(o: InitPlatformOptions): Promise<PlatformStat
   const first = await bootStable({ modelDir: o.modelDir, stateDir, driver, replicas: o.replicas ?? 2 });
   try {
     const port = o.routerPort === 0 ? await freePort() : (o.routerPort ?? 8082);
+    const wantAdmin = o.adminPort ?? (o.routerPort === 0 ? 0 : 8092);
+    const adminPort = wantAdmin === 0 ? await freePort() : wantAdmin;
     const configPath = join(stateDir, "router.json");
     await writeFileAtomic(configPath, JSON.stringify({
-      port, host: "127.0.0.1", eventLog: first.eventLog,
+      port, host: "127.0.0.1", admin: { host: "127.0.0.1", port: adminPort }, eventLog: first.eventLog,
       releases: [{ id: first.releaseId, role: "stable", upstreams: first.replicas.map((r) => r.url), weight: 100 }],
     }, null, 2) + "\n");
     const url = `http://127.0.0.1:${port}`;
@@ -50,7 +54,7 @@ export async function initPlatform(o: InitPlatformOptions): Promise<PlatformStat
       logFile: join(stateDir, "router.log"), readyUrl: `${url}/readyz`, readyTimeoutMs: 30_000,
     });
     if (!router.ok) throw new ReplicaStartError(`router ${url}`, `${router.why}; log ${join(stateDir, "router.log")}: ${router.log}`);
-    await recordFirst(stateDir, first, { url, pid: router.child.pid! });
+    await recordFirst(stateDir, first, { url, adminUrl: `http://127.0.0.1:${adminPort}`, pid: router.child.pid! });
   } catch (err) {
     await Promise.all(first.replicas.map((r) => driver.stop(r)));
     throw err;

@@ -31,7 +31,8 @@ const ReplicaSchema = z.object({
  */
 export const PlatformStateSchema = z.object({
   version: z.literal(1),
-  router: z.object({ url: z.string(), pid: z.number().int().positive().nullable().default(null) }),
+  /** `adminUrl`: the router's admin listener (apart from the public `url` since the admin API moved off it). */
+  router: z.object({ url: z.string(), adminUrl: z.string(), pid: z.number().int().positive().nullable().default(null) }),
   /** The router's request log and releases CSV, read by the canary analysis. */
   eventLog: z.object({ path: z.string(), releasesPath: z.string() }),
   /** The release serving all traffic between deploys. */

@@ -31,7 +31,7 @@ describe("process driver (real processes)", () => {
   it("replaces replicas behind a router under load without dropping a request", async () => {
     const [a, b] = await Promise.all([driver.start({ releaseId: "r1", modelDir: model }), driver.start({ releaseId: "r1", modelDir: model })]);
     expect(a!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    router = createRouter({ port: 0, host: "127.0.0.1", releases: [{ id: "r1", role: "stable", upstreams: [a!.url, b!.url], weight: 100 }] });
+    router = createRouter({ port: 0, host: "127.0.0.1", admin: { port: 0 }, releases: [{ id: "r1", role: "stable", upstreams: [a!.url, b!.url], weight: 100 }] });
     routerUrl = (await router.listen()).url;
 
     const load = steadyLoad(routerUrl, 40, USERS);

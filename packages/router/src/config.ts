@@ -17,6 +17,23 @@ export const DEFAULT_RELEASES = [
 export const RouterConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8082),
   host: z.string().min(1).default("0.0.0.0"),
+  /**
+   * The admin API and the router's /metrics listen apart from the public port, on loopback by
+   * default: weights and upstreams must not be reachable from where users are.
+   */
+  admin: z.strictObject({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(8092),
+  }).prefault({}),
+  /** How long a client may take (both listeners); a connection past them is closed (408 where a request is due). */
+  clientTimeouts: z.strictObject({
+    /** From a request's first byte to the end of its head. */
+    headersMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** From a request's first byte to the end of its body. */
+    requestMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** An idle kept-alive connection between requests. */
+    keepAliveMs: z.number().int().min(100).max(600_000).default(5_000),
+  }).prefault({}).refine((t) => t.headersMs <= t.requestMs, "clientTimeouts: headersMs must not exceed requestMs"),
   /** `<server>` in the stream's request line; default `<hostname>:<port>`. */
   serverName: z.string().regex(/^[^,\s]+$/, "server name: no spaces or commas").optional(),
   releases: ReleasesSchema.default(() => DEFAULT_RELEASES.map((r) => ({ ...r, upstreams: [...r.upstreams] }))),
@@ -33,11 +50,6 @@ export const RouterConfigSchema = z.strictObject({
     /** Failed checks in a row that take an upstream out (a refused connect: at once). */
     unhealthyAfter: z.number().int().min(1).max(100).default(2),
   }).prefault({}),
-  /**
-   * Tries for one upstream that arrive in the same turn of the event loop go out pipelined on one
-   * connection, at most this many (1: one request per connection at a time).
-   */
-  upstreamBatch: z.number().int().min(1).max(256).default(16),
   /** Consecutive failed tries (timeouts, resets, 5xx) that eject an upstream; a refused connect ejects at once. */
   ejectAfter: z.number().int().min(1).max(1000).default(3),
   popular: z.strictObject({
@@ -78,8 +90,11 @@ export function parseRouterConfig(input: unknown, where = "router config", env: 
  *
  *     const cfg = await loadRouterConfig("router.json", process.env, { port: 9000 });
  */
-export async function loadRouterConfig(path: string | undefined, env: Record<string, string | undefined> = {}, overrides: { port?: number; host?: string } = {}): Promise<RouterConfig> {
+export async function loadRouterConfig(path: string | undefined, env: Record<string, string | undefined> = {}, overrides: { port?: number; host?: string; adminPort?: number } = {}): Promise<RouterConfig> {
   const raw = path === undefined ? {} : await readJsonFile(z.record(z.string(), z.unknown()), path, ROUTER_ERRORS.badConfig.code);
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return parseRouterConfig({ ...raw, ...defined }, path ?? "default router config", env);
+  const { adminPort, ...top } = overrides;
+  const defined = Object.fromEntries(Object.entries(top).filter(([, v]) => v !== undefined));
+  const merged: Record<string, unknown> = { ...raw, ...defined };
+  if (adminPort !== undefined) merged.admin = { ...(raw.admin as object | undefined), port: adminPort };
+  return parseRouterConfig(merged, path ?? "default router config", env);
 }

@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
-import type { Reply } from "./http-front.ts";
+import { endToEnd, flatHeaders } from "./header-fields.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import type { PopularList } from "./popular.ts";
 import { chooseTarget, releaseFor, type LiveRelease, type RouteTable, type Target } from "./table.ts";
-import type { TryFailure, TryHandler, UpstreamPool } from "./upstream-pool.ts";
+import { failureOf, type UpstreamAnswer, type UpstreamClient } from "./upstream-client.ts";
 import { recordFailure, recordSuccess, type FailureKind } from "./upstreams.ts";
 
 /** What a finished recommendation request reports to the logs. */
@@ -12,10 +12,7 @@ export interface Served {
   timeMs: number;
   userId: string;
   status: number;
-  /**
-   * The answer's ids (comma-separated) on 200, else an error text; as UTF-8 bytes when they came
-   * from an upstream, valid only during `onServed`.
-   */
+  /** The answer's ids (comma-separated) on 200, else an error text; UTF-8 bytes when they came from an upstream. */
   result: string | Uint8Array;
   latencyMs: number;
   /** Release id that answered, or "fallback" for the popular list. */
@@ -26,7 +23,7 @@ export interface Served {
 
 export interface ForwarderDeps {
   table: () => RouteTable;
-  pool: UpstreamPool;
+  client: UpstreamClient;
   budgetMs: number;
   attemptTimeoutMs: number;
   ejectAfter: number;
@@ -39,11 +36,22 @@ export interface ForwarderDeps {
 /** A forwarded GET or HEAD: what the client asked, where the answer goes, and for which user. */
 export interface ForwardRequest {
   method: "GET" | "HEAD";
-  target: string;
-  /** The client's end-to-end header lines to pass on (`Name: value\r\n` each). */
-  fields: string;
-  /** The id from `/recommend/<id>`, or null for any other GET (served by the stable release). */
+  /** The upstream path, already normalised (`/recommend/<canonical id>` or `/version`). */
+  path: string;
+  /** The client's end-to-end header fields to pass on, flat `[name, value, ...]`. */
+  headers: string[];
+  /** The canonical id of `/recommend/<id>`, or null for any other GET (served by the stable release). */
   userId: string | null;
+  /** Whether the answer goes to the stream's event log (a GET /recommend; HEAD shows no list). */
+  logged: boolean;
+}
+
+/** Where the answer goes: the client's connection (through Node's server). */
+export interface Reply {
+  /** True once the client has hung up. */
+  readonly gone: boolean;
+  /** Writes the whole answer; `headers` flat `[name, value, ...]` without the framing. */
+  send(status: number, headers: string[], body: string | Uint8Array): void;
 }
 
 /** How often tries are checked against their deadlines (their timeouts' resolution). */
@@ -53,7 +61,7 @@ const MIN_TRY_MS = 20;
 /** Kept back from the budget to write the fallback answer in time. */
 const RESERVE_MS = 10;
 const FALLBACK = "fallback";
-const OWN_FIELDS = "content-type: text/plain; charset=utf-8\r\n";
+const OWN_HEADERS = ["content-type", "text/plain; charset=utf-8"];
 
 interface Exchange extends Target {
   request: ForwardRequest;
@@ -65,26 +73,26 @@ interface Exchange extends Target {
   done: boolean;
   /** The last 5xx answer, passed on if nothing better turns up. */
   lastStatus: number;
-  lastBody: string;
-  lastFields: string;
+  lastBody: Uint8Array;
+  lastHeaders: string[];
   lastFailure: string;
 }
 
 /**
  * The request path: pick the user's release (sticky bucket), a healthy upstream in it, and send
  * the request on a kept-alive upstream connection. A try that cannot connect, times out, is
- * broken off (or dropped with a connection it shared), or answers 5xx is retried once on
+ * broken off, answers for another user, or answers 5xx is retried once on
  * another healthy upstream within the caller's budget; when nothing answers, /recommend gets
  * the last good popular list instead of an error. Answers are read whole (one short line) so
  * the router can log ids and decide on a retry before the client sees a byte.
  *
  *     const forward = createForwarder(deps);
- *     forward({ method: "GET", target: "/recommend/42", headers: [], userId: "42" }, reply);
+ *     forward({ method: "GET", path: "/recommend/42", headers: [], userId: "42", logged: true }, reply);
  */
 export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, reply: Reply) => void {
   /** One try at one upstream (one small object per try). */
-  class Try implements TryHandler {
-    cancel: (() => void) | null = null;
+  class Try {
+    readonly abort = new AbortController();
     readonly deadline: number;
     /** Index in `outstanding` while the try is out, else -1. */
     slot = -1;
@@ -92,14 +100,22 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
       this.deadline = now + timeoutMs;
       watchOut(this);
     }
-    get stale(): boolean { return this.ex.done || this.attempt !== this.ex.attempts; }
-    onAnswer(status: number, fields: string, body: Buffer): void {
+    onAnswer(answer: UpstreamAnswer): void {
       unwatch(this);
-      if (!this.stale) answered(this.ex, status, fields, body);
+      if (this.ex.done || this.attempt !== this.ex.attempts) return;
+      // An answer that names another user is never passed on: whatever mis-framed it, this
+      // client must not see someone else's list (the API echoes the id it answered for).
+      const echoed = answer.headers["x-user-id"];
+      const { userId } = this.ex.request;
+      if (userId !== null && echoed !== undefined && echoed !== userId) {
+        return failed(this.ex, this.attempt, "mismatch", `answered for user ${String(echoed).slice(0, 20)}`);
+      }
+      answered(this.ex, answer);
     }
-    onFailure(kind: TryFailure, detail: string): void {
+    onFailure(err: unknown): void {
       unwatch(this);
-      failed(this.ex, this.attempt, kind === "refused" ? "connect" : kind === "broken" ? "reset" : "dropped", detail);
+      const { kind, detail } = failureOf(err);
+      failed(this.ex, this.attempt, kind, detail);
     }
   }
 
@@ -126,13 +142,11 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
   const checkDeadlines = (): void => {
     const now = performance.now();
     const late = outstanding.filter((x) => x.deadline <= now);
-    // All of them timed out, before any cancel: cancelling one closes its connection, which
-    // would otherwise report the late tries sent with it as merely dropped.
     for (const t of late) {
       unwatch(t);
       failed(t.ex, t.attempt, "timeout", `no answer in ${Math.round(t.timeoutMs)} ms`);
+      t.abort.abort();
     }
-    for (const t of late) t.cancel?.();
     if (outstanding.length === 0) {
       clearInterval(watch!);
       watch = null;
@@ -143,19 +157,19 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     const attempt = ++ex.attempts;
     const left = ex.startedAt + deps.budgetMs - RESERVE_MS - now;
     const t = new Try(ex, attempt, Math.max(1, Math.min(deps.attemptTimeoutMs, left)), now);
-    t.cancel = deps.pool.send(ex.upstream!.url, ex.request.method, ex.request.target, ex.request.fields, t);
+    deps.client.send(ex.upstream!.url, ex.request.method, ex.request.path, ex.request.headers, t.abort.signal).then(
+      (answer) => t.onAnswer(answer),
+      (err: unknown) => t.onFailure(err),
+    );
   };
 
-  /** `dropped`: the try's connection closed for another try's sake, no evidence against the upstream. */
-  const failed = (ex: Exchange, attempt: number, kind: FailureKind | "dropped", detail: string): void => {
+  const failed = (ex: Exchange, attempt: number, kind: FailureKind, detail: string): void => {
     if (ex.done || attempt !== ex.attempts) return;
     // The caller hung up: nobody to answer, and no evidence against the upstream.
     if (ex.reply.gone) { ex.done = true; return; }
     const up = ex.upstream!;
-    if (kind !== "dropped") {
-      recordFailure(up, kind, deps.ejectAfter, detail);
-      deps.metrics.upstreamFailure(ex.servedBy.id, up.url, kind);
-    }
+    recordFailure(up, kind, deps.ejectAfter, detail);
+    deps.metrics.upstreamFailure(ex.servedBy.id, up.url, kind);
     ex.lastFailure = `${kind} at ${up.url} (${detail})`;
     const now = performance.now();
     const left = ex.startedAt + deps.budgetMs - RESERVE_MS - now;
@@ -167,19 +181,21 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     }
   };
 
-  /** `body` is valid only during the call (a view of the pool's read buffer). */
-  const answered = (ex: Exchange, status: number, fields: string, body: Buffer): void => {
+  const answered = (ex: Exchange, answer: UpstreamAnswer): void => {
+    const { status } = answer;
+    let { body } = answer;
+    const headers = endToEnd(flatHeaders(answer.headers));
     if (status >= 500) {
       ex.lastStatus = status;
-      ex.lastBody = body.toString("utf8");
-      ex.lastFields = fields;
+      ex.lastBody = body;
+      ex.lastHeaders = headers;
       failed(ex, ex.attempts, "status", `status ${status}`);
       return;
     }
     recordSuccess(ex.upstream!);
     // The caller hung up while the try was out: nobody to answer, nothing served to log.
     if (ex.reply.gone) { ex.done = true; return; }
-    if (status === 200 && ex.request.userId !== null) {
+    if (status === 200 && ex.request.userId !== null && ex.request.method === "GET") {
       // The id line without surrounding whitespace (an API may end it with a newline).
       let start = 0;
       let end = body.length;
@@ -188,29 +204,30 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
       deps.popular.record(body, start, end);
       if (start > 0 || end < body.length) body = body.subarray(start, end);
     }
-    finish(ex, status, fields, body, ex.servedBy.id);
+    finish(ex, status, headers, body, ex.servedBy.id);
   };
 
   const giveUp = (ex: Exchange): void => {
     const popular = ex.request.userId === null ? null : deps.popular.current(deps.nowMs());
     if (popular !== null) {
       deps.metrics.fallbacks.inc();
-      finish(ex, 200, OWN_FIELDS, popular, FALLBACK);
+      finish(ex, 200, OWN_HEADERS, popular, FALLBACK);
     } else if (ex.lastStatus) {
-      finish(ex, ex.lastStatus, ex.lastFields, ex.lastBody, ex.servedBy.id);
+      finish(ex, ex.lastStatus, ex.lastHeaders, ex.lastBody, ex.servedBy.id);
     } else {
-      finish(ex, 502, OWN_FIELDS, `no upstream answered: ${ex.lastFailure || "none healthy"}`, FALLBACK);
+      finish(ex, 502, OWN_HEADERS, `no upstream answered: ${ex.lastFailure || "none healthy"}`, FALLBACK);
     }
   };
 
-  const finish = (ex: Exchange, status: number, fields: string, body: string | Uint8Array, release: string): void => {
+  const finish = (ex: Exchange, status: number, headers: string[], body: string | Uint8Array, release: string): void => {
     ex.done = true;
-    ex.reply.send(status, `${fields}x-release: ${release}\r\n`, body);
+    ex.reply.send(status, [...headers, "x-release", release], body);
     const { userId } = ex.request;
     if (userId === null) return;
     const latencyMs = performance.now() - ex.startedAt;
     const series = release === FALLBACK ? deps.metrics.forRelease(FALLBACK) : ex.servedBy.series;
     series.record(latencyMs / 1000, status >= 500);
+    if (!ex.request.logged) return;
     deps.onServed({
       timeMs: deps.nowMs(),
       userId,
@@ -230,12 +247,14 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     const ex: Exchange = {
       request, reply, assigned, table, servedBy: assigned, upstream: null,
       startedAt: now, attempts: 0, done: false,
-      lastStatus: 0, lastBody: "", lastFields: "", lastFailure: "",
+      lastStatus: 0, lastBody: EMPTY, lastHeaders: [], lastFailure: "",
     };
     if (chooseTarget(table, assigned, null, ex)) tryOnce(ex, now);
     else giveUp(ex);
   };
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** ASCII whitespace, as an id line may be padded with. */
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;

@@ -1,5 +1,5 @@
 export { createRouter } from "./router.ts";
-export type { Router, RouterState, RouterDeps } from "./router.ts";
+export type { Router, RouterAddress, RouterState, RouterDeps } from "./router.ts";
 export { RouterConfigSchema, DEFAULT_RELEASES, parseRouterConfig, loadRouterConfig } from "./config.ts";
 export type { RouterConfig, RouterConfigInput } from "./config.ts";
 export {

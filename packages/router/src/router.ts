@@ -1,17 +1,17 @@
-import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { csvField, encodeRequestLine, putEventTime, putInt, putText, requestLineBound } from "@recsys/core";
+import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
+import { createLineLog, encodeRequestLine, putEventTime, putInt, putText, requestLineBound, type LineLog } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
 import { parseRouterConfig, type RouterConfigInput } from "./config.ts";
 import { RouterError } from "./errors.ts";
-import { createLineLog, type LineLog } from "@recsys/core";
-import { createForwarder, type Served } from "./forward.ts";
-import { forwardedLines, linesToPairs } from "./http-fields.ts";
-import { createFrontServer, type Reply } from "./http-front.ts";
+import { createForwarder, type Reply, type Served } from "./forward.ts";
+import { endToEnd } from "./header-fields.ts";
+import { closeServer, createHardenedServer, listenOn, sendText, urlFor } from "./http-server.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { createPopularList } from "./popular.ts";
+import { routeRequest } from "./request-target.ts";
 import { applyWeights, checkReleases, promote, rollback, setReleaseUpstreams, WeightsChangeSchema, type Release, type WeightsChange } from "./state.ts";
 import { buildTable, type RouteTable } from "./table.ts";
-import { createUpstreamPool } from "./upstream-pool.ts";
+import { createUpstreamClient } from "./upstream-client.ts";
 import { startHealthChecks, type Upstream } from "./upstreams.ts";
 
 /** A snapshot of the routing state, as `GET /admin/state` answers it. */
@@ -24,9 +24,20 @@ export interface RouterState {
   fallback: string[] | null;
 }
 
+/** Where a listening router is: the public listener, and the admin listener apart from it. */
+export interface RouterAddress {
+  port: number;
+  url: string;
+  adminPort: number;
+  adminUrl: string;
+}
+
 export interface Router {
-  /** Starts serving (default: the config's port and host; 0 = an ephemeral port). */
-  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /**
+   * Starts serving (default: the config's port and host; 0 = an ephemeral port) and the admin
+   * listener (`config.admin`). A port in use rejects with Node's EADDRINUSE error.
+   */
+  listen(port?: number, host?: string): Promise<RouterAddress>;
   /** Stops health checks, lets in-flight requests finish (up to the budget), flushes the logs. */
   close(): Promise<void>;
   state(): RouterState;
@@ -66,7 +77,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   const config = parseRouterConfig(input, "router config");
   const nowMs = deps.nowMs ?? Date.now;
   const onError = deps.onError ?? ((m: string) => process.stderr.write(`recsys route: ${m}\n`));
-  const pool = createUpstreamPool({ batchSize: config.upstreamBatch });
+  const client = createUpstreamClient({ timeoutMs: config.budgetMs });
   const checkAgent = new Agent({ keepAlive: false });
   const health = new Map<string, Upstream>();
   let generation = 1;
@@ -96,7 +107,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   };
 
   const forward = createForwarder({
-    table: () => table, pool, budgetMs: config.budgetMs, attemptTimeoutMs: config.attemptTimeoutMs,
+    table: () => table, client, budgetMs: config.budgetMs, attemptTimeoutMs: config.attemptTimeoutMs,
     ejectAfter: config.ejectAfter, metrics, popular, nowMs, onServed,
   });
 
@@ -135,51 +146,59 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     close: () => close(),
   };
 
-  const admin = createAdminHandler(router, config.adminToken);
+  /** The public listener: /recommend and /version go upstream, probes are the router's own, nothing else passes. */
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    const route = routeRequest(req.method ?? "", req.url ?? "");
+    if (route.kind === "refuse") return refuse(req, res, route.status, route.reason);
+    if (route.kind === "healthz") return sendText(res, 200, "ok");
+    if (route.kind === "readyz") {
+      const up = table.order.some((r) => r.weight > 0 && r.upstreams.some((u) => u.healthy));
+      return sendText(res, up ? 200 : 503, up ? "ready" : "no healthy upstream");
+    }
+    // A GET carries no body; one that has one is refused rather than forwarded without it.
+    if (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0" || req.headers["transfer-encoding"] !== undefined) {
+      return refuse(req, res, 400, "a GET request carries no body");
+    }
+    const method = req.method === "HEAD" ? "HEAD" : "GET";
+    const userId = route.kind === "recommend" ? route.userId : null;
+    forward({ method, path: route.upstreamPath, headers: endToEnd(req.rawHeaders), userId, logged: userId !== null && method === "GET" }, replyTo(res));
+  };
 
-  /** Everything the fast path does not take: admin, metrics, probes, other methods, odd requests. */
-  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const path = q < 0 ? url : url.slice(0, q);
-    const method = req.method === "GET" || req.method === "HEAD" ? req.method : null;
-    // A /recommend request here came on a connection handed over from the fast path.
-    const forwardHere = (userId: string | null) => forward({ method: method!, target: url, fields: forwardedLines(req.rawHeaders), userId }, responseReply(res));
-    if (path.startsWith("/recommend/") && method) return forwardHere(userIdOf(url));
+  const admin = createAdminHandler(router, config.adminToken);
+  /** The admin listener: /admin/* (token) and the router's Prometheus text. */
+  const serveAdmin = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? "/").split("?", 1)[0];
     if (path.startsWith("/admin/")) return admin(req, res, path);
-    if (path === "/metrics" && method) {
-      metrics.registry.metrics().then((text) => reply(res, 200, metrics.registry.contentType, text), (err: Error) => reply(res, 500, "text/plain", err.message));
+    if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
+      metrics.registry.metrics().then((text) => sendText(res, 200, text, metrics.registry.contentType), (err: Error) => sendText(res, 500, err.message));
       return;
     }
-    if (path === "/healthz") return reply(res, 200, "text/plain", "ok");
-    if (path === "/readyz") {
-      const up = table.order.some((r) => r.weight > 0 && r.upstreams.some((u) => u.healthy));
-      return reply(res, up ? 200 : 503, "text/plain", up ? "ready" : "no healthy upstream");
-    }
-    if (method) return forwardHere(null);
-    req.resume();
-    reply(res, 405, "text/plain", `${req.method} not allowed`);
+    refuse(req, res, 404, "no such endpoint (admin listener: /admin/*, /metrics)");
   };
-  const front = createFrontServer({
-    accept: (target) => target.startsWith("/recommend/"),
-    onRequest: (head, out) => forward({ method: head.method, target: head.target, fields: head.fields, userId: userIdOf(head.target) }, out),
-    slow: createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, dispatch),
-    keepAliveMs: KEEP_ALIVE_MS,
-  });
+
+  const publicServer = createHardenedServer(config.clientTimeouts, serve);
+  const adminServer = createHardenedServer(config.clientTimeouts, serveAdmin);
 
   let stopChecks: (() => void) | null = null;
-  const listen = async (port: number, host: string): Promise<{ port: number; url: string }> => {
-    const bound = await front.listen(port, host);
+  const listen = async (port: number, host: string): Promise<RouterAddress> => {
+    const bound = await listenOn(publicServer, port, host);
+    let adminBound: number;
+    try {
+      adminBound = await listenOn(adminServer, config.admin.port, config.admin.host);
+    } catch (err) {
+      await closeServer(publicServer, 0);
+      throw err;
+    }
     stopChecks ??= startHealthChecks(() => health.values(), { ...config.healthCheck, agent: checkAgent });
-    return { port: bound, url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}` };
+    return { port: bound, url: urlFor(host, bound), adminPort: adminBound, adminUrl: urlFor(config.admin.host, adminBound) };
   };
 
   const close = async (): Promise<void> => {
     stopChecks?.();
     stopChecks = null;
     // In-flight requests get their budget to finish; then the sockets go.
-    await front.close(config.budgetMs + 200);
-    pool.close();
+    await Promise.all([closeServer(publicServer, config.budgetMs + 200), closeServer(adminServer, 1000)]);
+    await client.close();
     checkAgent.destroy();
     await Promise.all([events?.close(), servedBy?.close()]);
   };
@@ -187,13 +206,12 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   return router;
 }
 
-const KEEP_ALIVE_MS = 30_000;
 
 /** One row of the releases CSV (see RELEASES_HEADER), written into the log's buffer. */
 function encodeServedRow(buf: Buffer, at: number, s: Served): number {
   at = putEventTime(buf, at, s.timeMs);
-  // A user id is whatever the URL said: quoted when it holds a comma or a quote.
-  at = putText(buf, comma(buf, at), csvField(s.userId));
+  // The canonical id (digits only): nothing to quote.
+  at = putText(buf, comma(buf, at), s.userId);
   at = putText(buf, comma(buf, at), s.release);
   at = putText(buf, comma(buf, at), s.upstream);
   at = putInt(buf, comma(buf, at), s.status);
@@ -206,27 +224,21 @@ function comma(buf: Buffer, at: number): number {
   return at + 1;
 }
 
-/** The id in `/recommend/<id>[?...]`, or null when it is empty or has more path segments. */
-function userIdOf(target: string): string | null {
-  const q = target.indexOf("?");
-  const id = target.slice("/recommend/".length, q < 0 ? target.length : q);
-  return id && !id.includes("/") ? id : null;
-}
-
-/** A {@link Reply} through Node's server (a connection the fast path handed over). */
-function responseReply(res: ServerResponse): Reply {
+/** A {@link Reply} on the client's response: the whole answer, framed by Node, in one write. */
+function replyTo(res: ServerResponse): Reply {
   return {
     get gone() { return res.destroyed; },
-    send(status, fields, body) {
+    send(status, headers, body) {
       if (res.headersSent || res.destroyed) return;
-      const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
-      res.writeHead(status, [...linesToPairs(fields), "content-length", String(size)]);
+      res.writeHead(status, [...headers, "content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.length)]);
       res.end(body);
     },
   };
 }
 
-function reply(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
-  res.end(body);
+/** A refusal of the router's own; the connection closes when the request may still have a body on the way. */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
+  if (req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined) res.shouldKeepAlive = false;
+  req.resume();
+  sendText(res, status, reason);
 }

@@ -30,7 +30,12 @@ export const UpstreamUrlSchema = z.string().transform((text, ctx) => {
   return `http://${url.host}`;
 });
 
-export const ReleaseIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "release id: 1-64 of letters, digits, '.', '_', '-'");
+/** Names an object's prototype machinery: never a release id, so never a key of a weights map either. */
+const RESERVED_IDS = new Set(["__proto__", "constructor", "prototype"]);
+
+export const ReleaseIdSchema = z.string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "release id: 1-64 of letters, digits, '.', '_', '-'")
+  .refine((id) => !RESERVED_IDS.has(id), { message: "release id: constructor and prototype are reserved" });
 const WeightSchema = z.number().int("weight must be a whole number").min(0).max(100);
 
 export const ReleaseSchema = z.strictObject({
@@ -65,7 +70,9 @@ export const ReleasesSchema = z.array(ReleaseSchema).min(1).max(8).superRefine((
 
 /** Body of `POST /admin/weights`: explicit weights per release id, or the canary's share. */
 export const WeightsChangeSchema = z.union([
-  z.strictObject({ weights: z.record(ReleaseIdSchema, WeightSchema) }),
+  // Keys are checked on the parsed JSON's own names, before zod copies them into a plain
+  // object (where a "__proto__" key would set the prototype and vanish instead of being refused).
+  z.strictObject({ weights: z.custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).every((k) => ReleaseIdSchema.safeParse(k).success), "weights: keys must be release ids").pipe(z.record(ReleaseIdSchema, WeightSchema)) }),
   z.strictObject({ canary: WeightSchema }),
 ]);
 export type WeightsChange = z.output<typeof WeightsChangeSchema>;

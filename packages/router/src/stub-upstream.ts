@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
  * A stand-in for the recommendation API, for tests and benches (here and in the deploy
  * package) before or without a trained model: `GET /recommend/:id` answers a fixed id line,
  * `/readyz`, `/healthz`, `/version` answer like the API. Latency, status and readiness are
- * settable at run time; `X-Upstream` names the stub so tests can see who answered.
+ * settable at run time; `X-Upstream` names the stub so tests can see who answered, and
+ * `X-User-Id` echoes the requested id as the API does.
  */
 export interface StubUpstreamOptions {
   name?: string;
@@ -44,15 +45,17 @@ export async function startStubUpstream(opts: StubUpstreamOptions = {}): Promise
   let status = opts.status ?? 200;
   let ready = opts.ready ?? true;
   let served = 0;
-  const send = (res: ServerResponse, code: number, type: string, text: string) => {
-    res.writeHead(code, { "content-type": type, "content-length": Buffer.byteLength(text), "x-upstream": name });
+  const send = (res: ServerResponse, code: number, type: string, text: string, userId?: string) => {
+    res.writeHead(code, { "content-type": type, "content-length": Buffer.byteLength(text), "x-upstream": name, ...(userId === undefined ? {} : { "x-user-id": userId }) });
     res.end(text);
   };
   const server = createServer((req, res) => {
     const path = req.url ?? "/";
     if (path.startsWith("/recommend/")) {
       served++;
-      const answer = () => send(res, status, "text/plain", status === 200 ? body : `stub ${name} failing`);
+      // Echoes the id like the API does, so the router's check that an answer is for its user runs here too.
+      const userId = path.slice("/recommend/".length).split("?", 1)[0];
+      const answer = () => send(res, status, "text/plain", status === 200 ? body : `stub ${name} failing`, userId);
       if (latencyMs > 0) setTimeout(answer, latencyMs);
       else answer();
     } else if (path === "/readyz") send(res, ready ? 200 : 503, "text/plain", ready ? "ready" : "not ready");

@@ -1,7 +1,7 @@
 import { request, type Agent } from "node:http";
 
-/** Why a try at an upstream failed. `connect` (refused) means the process is gone. */
-export type FailureKind = "connect" | "timeout" | "reset" | "status";
+/** Why a try at an upstream failed. `connect` (refused) means the process is gone; `mismatch`: it answered for another user. */
+export type FailureKind = "connect" | "timeout" | "reset" | "status" | "mismatch";
 
 /** One upstream's health, shared by active checks and passive ejection. */
 export interface Upstream {

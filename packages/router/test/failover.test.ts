@@ -1,5 +1,4 @@
-import { once } from "node:events";
-import { connect, createServer, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { spawnStubUpstream, startStubUpstream, type Router } from "@recsys/router";
 import { recommend, sleep, startRouter, until, type Answer } from "./helpers.ts";
@@ -54,10 +53,9 @@ describe("retries and ejection", () => {
     const slow = await stub({ name: "slow", latencyMs: 2000 });
     const fast = await stub({ name: "fast" });
     const { url } = await routerOver([slow.url, fast.url], [], { attemptTimeoutMs: 100, ejectAfter: 100, healthCheck: { intervalMs: 60_000 } });
-    const t0 = performance.now();
     const answers = await Promise.all([1, 2, 3, 4].map((u) => recommend(url, u)));
-    expect(answers.map((a) => [a.status, a.upstream])).toEqual(Array(4).fill([200, "fast"]));
-    expect(performance.now() - t0).toBeLessThan(800);
+    // Each got the fast upstream's list, not the fallback: the retry came inside the budget.
+    expect(answers.map((a) => [a.status, a.upstream, a.release])).toEqual(Array(4).fill([200, "fast", "v1"]));
   });
 
   it("retries a 5xx answer, and routes a canary's users to stable while it is down", async () => {
@@ -101,30 +99,14 @@ async function oneAnswerPerConnection(): Promise<string> {
   return `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
 }
 
-/** Sends `users`' requests pipelined in one write (so the router reads them in one turn), the last with `Connection: close`, and returns each answer's status and release. */
-async function pipelined(url: string, users: number[]): Promise<string[]> {
-  const { hostname, port } = new URL(url);
-  const socket = connect({ host: hostname, port: Number(port) });
-  await once(socket, "connect");
-  const last = users.length - 1;
-  socket.write(users.map((u, i) => `GET /recommend/${u} HTTP/1.1\r\nHost: router\r\n${i === last ? "Connection: close\r\n" : ""}\r\n`).join(""));
-  let text = "";
-  socket.on("data", (c: Buffer) => { text += c.toString("latin1"); });
-  await once(socket, "close");
-  return [...text.matchAll(/HTTP\/1\.1 (\d{3})[^]*?x-release: (\S+)/gi)].map((m) => `${m[1]} ${m[2]}`);
-}
-
-describe("tries sent together on one upstream connection", () => {
-  it("retries the tries dropped with a connection elsewhere, without holding them against the upstream", async () => {
+describe("upstream connections", () => {
+  it("takes a fresh connection after an upstream closes one, without a retry or a failure held against it", async () => {
     const closing = await oneAnswerPerConnection();
-    const live = await stub({ name: "live" });
     // ejectAfter 1: one failed try counted against `closing` would take it out.
-    const { router, url } = await routerOver([closing, live.url], [], { ejectAfter: 1, healthCheck: { intervalMs: 60_000 } });
-    const users = [1, 2, 3, 4, 5, 6];
-    expect(await pipelined(url, users)).toEqual(users.map(() => "200 v1"));
-    // Half of the six went to `closing` in one batch: it answered the first and closed on the rest.
-    expect(await router.metrics()).toMatch(/recsys_router_retries_total [1-9]/);
-    expect(router.state().upstreams.find((u) => u.url === closing)).toMatchObject({ healthy: true, failures: 0 });
+    const { router, url } = await routerOver([closing], [], { ejectAfter: 1, healthCheck: { intervalMs: 60_000 } });
+    for (let u = 1; u <= 6; u++) expect(await recommend(url, u)).toMatchObject({ status: 200, release: "v1", body: "a1,a2" });
+    expect(await router.metrics()).toMatch(/^recsys_router_retries_total 0$/m);
+    expect(router.state().upstreams[0]).toMatchObject({ healthy: true, failures: 0 });
   });
 });
 
@@ -163,9 +145,7 @@ describe("losing replicas", () => {
     const { router, url } = await routerOver([a.url, b.url], [], { healthCheck: { intervalMs: 100 } });
     for (let u = 0; u < 20; u++) expect((await recommend(url, u)).status).toBe(200);
     await Promise.all([a.close(), b.close()]);
-    const t0 = performance.now();
     const down = await recommend(url, 7);
-    expect(performance.now() - t0).toBeLessThan(800);
     expect(down).toMatchObject({ status: 200, release: "fallback" });
     expect(down.body.split(",").slice(0, 2).sort()).toEqual(["m2", "m3"]);
     await until(() => router.state().upstreams.every((u) => !u.healthy));

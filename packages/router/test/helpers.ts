@@ -2,15 +2,15 @@ import { createRouter, type Release, type Router, type RouterConfigInput } from 
 
 export const TOKEN = "test-token-0123456789";
 
-/** A router on an ephemeral loopback port with fast health checks; close it in afterEach. */
-export async function startRouter(releases: Release[] | RouterConfigInput["releases"], extra: Partial<RouterConfigInput> = {}): Promise<{ router: Router; url: string }> {
+/** A router on ephemeral loopback ports (public and admin) with fast health checks; close it in afterEach. */
+export async function startRouter(releases: Release[] | RouterConfigInput["releases"], extra: Partial<RouterConfigInput> = {}): Promise<{ router: Router; url: string; adminUrl: string }> {
   const router = createRouter({
-    port: 0, host: "127.0.0.1", adminToken: TOKEN, releases,
+    port: 0, host: "127.0.0.1", adminToken: TOKEN, releases, admin: { port: 0 },
     healthCheck: { intervalMs: 200, timeoutMs: 1000 },
     ...extra,
   }, { onError: () => {} });
-  const { url } = await router.listen();
-  return { router, url };
+  const { url, adminUrl } = await router.listen();
+  return { router, url, adminUrl };
 }
 
 export interface Answer { status: number; release: string; upstream: string; body: string }

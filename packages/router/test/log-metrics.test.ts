@@ -51,13 +51,18 @@ describe("event log", () => {
     }
   });
 
-  it("quotes a user id with a comma in the releases CSV", async () => {
+  it("logs the canonical user id, and refuses ids that are not user ids without logging them", async () => {
     const path = join(dir, "events.log");
     const { router, url } = await startRouter(releases(), { eventLog: { path, flushMs: 60_000 } });
-    expect((await fetch(`${url}/recommend/a,b`)).status).toBe(200);
+    for (const bad of ["a,b", "1,2", "-1"]) expect((await fetch(`${url}/recommend/${bad}`)).status).toBe(400);
+    expect((await fetch(`${url}/recommend/${"1".repeat(10_000)}`)).status).toBe(414);
+    expect((await fetch(`${url}/recommend/%30%32`)).status).toBe(200);
     await router.close();
-    const [, row] = (await readFile(`${path}.releases.csv`, "utf8")).trimEnd().split("\n");
-    expect(row).toMatch(/^[^,]+,"a,b",v[12],http:\/\/127\.0\.0\.1:\d+,200,\d+,1$/);
+    const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
+    expect(lines.map((l) => parseEventLine(l))).toEqual([expect.objectContaining({ kind: "request", userId: 2, status: 200 })]);
+    const [, row, extra] = (await readFile(`${path}.releases.csv`, "utf8")).trimEnd().split("\n");
+    expect(row).toMatch(/^[^,]+,2,v[12],http:\/\/127\.0\.0\.1:\d+,200,\d+,1$/);
+    expect(extra).toBeUndefined();
   });
 
   it("logs failures with their status and an error text", async () => {
@@ -78,7 +83,7 @@ describe("metrics", () => {
     const two = await startRouter(releases());
     try {
       for (let u = 1; u <= 20; u++) await recommend(one.url, u);
-      const res = await fetch(`${one.url}/metrics`);
+      const res = await fetch(`${one.adminUrl}/metrics`);
       expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
       const text = await res.text();
       const count = (name: string, release: string) => Number(new RegExp(`^${name}\\{release="${release}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
@@ -91,7 +96,7 @@ describe("metrics", () => {
       expect(buckets.at(-1)).toEqual(["+Inf", count("recsys_router_requests_total", "v1")]);
       expect(buckets.every(([, n], i) => i === 0 || n >= buckets[i - 1][1])).toBe(true);
       // The second router counted nothing: registries are not shared.
-      const other = await (await fetch(`${two.url}/metrics`)).text();
+      const other = await (await fetch(`${two.adminUrl}/metrics`)).text();
       expect(other).toMatch(/^recsys_router_requests_total\{release="v1"\} 0$/m);
       expect(other).not.toMatch(/^recsys_router_requests_total\{release="v\d"\} [1-9]/m);
     } finally {
@@ -99,13 +104,14 @@ describe("metrics", () => {
     }
   });
 
-  it("serves its own /healthz and /readyz, and proxies other GETs to the stable release", async () => {
+  it("serves its own /healthz and /readyz, proxies /version to the stable release, and nothing else", async () => {
     const { router, url } = await startRouter(releases());
     try {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
       expect(await (await fetch(`${url}/version`)).json()).toEqual({ release: "s" });
       expect((await fetch(`${url}/recommend/1`, { method: "POST" })).status).toBe(405);
+      for (const path of ["/metrics", "/admin/state", "/recommend/1/x", "/other"]) expect((await fetch(`${url}${path}`)).status).toBe(404);
     } finally {
       await router.close();
     }

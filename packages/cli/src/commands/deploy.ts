@@ -22,7 +22,8 @@ it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 1 whe
   --model DIR            model artifact directory
   --driver NAME          where replicas run: process (default; docker comes later)
   --state DIR            platform state directory: state.json, releases.jsonl (default runs/platform)
-  --router URL           router base URL (default: the one in STATE/state.json)
+  --router URL           the router's admin URL (default: the one in STATE/state.json; the
+                         admin API listens apart from the public port, on 127.0.0.1:8092)
   --interval S           seconds between analyses (default 10)
   --max-wait S           no verdict after S seconds: --on-max-wait decides (default 600)
   --on-max-wait V        rollback (default) or promote
