@@ -52,6 +52,9 @@ try {
       { id: "canary", role: "canary", upstreams: [stubs.urls[2]], weight: 20 },
     ],
     ...(args["no-log"] ? {} : { eventLog: { path: join(dir, "events.log") } }),
+    // Both routers listen for admin calls on a free port (the default 8092 fits one); a base
+    // commit older than the admin listener (a17278c) refuses this key.
+    admin: { port: 0 },
   }));
   const base = await children.startRouter(config, baseTree);
   const head = await children.startRouter(config, ROOT);

@@ -40,3 +40,14 @@ describe("sticky assignment", () => {
     }
   });
 });
+
+describe("the bucket function is a fixed contract", () => {
+  it("puts named users in the documented buckets, and so in the documented releases", () => {
+    // If this fails, users would change groups between router versions: do not update the
+    // table, restore the function (README, "Sticky assignment").
+    expect(["0", "1", "2", "42", "4242", "1000000", "4294967295"].map(userBucket)).toEqual([6945, 5071, 1135, 6589, 5589, 6372, 8426]);
+    // The canary (20%) owns buckets [0, 2000): user 2 is a canary user, user 42 a stable one.
+    expect(assignRelease(releases, "2").id).toBe("v2");
+    expect(assignRelease(releases, "42").id).toBe("v1");
+  });
+});
