@@ -3,7 +3,7 @@ import { endToEnd, flatHeaders } from "./header-fields.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import type { PopularList } from "./popular.ts";
 import { chooseTarget, releaseFor, type LiveRelease, type RouteTable, type Target } from "./table.ts";
-import { failureOf, type UpstreamAnswer, type UpstreamClient } from "./upstream-client.ts";
+import { failureOf, type TryHandler, type UpstreamAnswer, type UpstreamClient } from "./upstream-client.ts";
 import { recordFailure, recordSuccess, type FailureKind } from "./upstreams.ts";
 
 /** What a finished recommendation request reports to the logs. */
@@ -91,8 +91,8 @@ interface Exchange extends Target {
  */
 export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, reply: Reply) => void {
   /** One try at one upstream (one small object per try). */
-  class Try {
-    readonly abort = new AbortController();
+  class Try implements TryHandler {
+    cancel: () => void = noop;
     readonly deadline: number;
     /** Index in `outstanding` while the try is out, else -1. */
     slot = -1;
@@ -145,7 +145,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     for (const t of late) {
       unwatch(t);
       failed(t.ex, t.attempt, "timeout", `no answer in ${Math.round(t.timeoutMs)} ms`);
-      t.abort.abort();
+      t.cancel();
     }
     if (outstanding.length === 0) {
       clearInterval(watch!);
@@ -157,10 +157,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     const attempt = ++ex.attempts;
     const left = ex.startedAt + deps.budgetMs - RESERVE_MS - now;
     const t = new Try(ex, attempt, Math.max(1, Math.min(deps.attemptTimeoutMs, left)), now);
-    deps.client.send(ex.upstream!.url, ex.request.method, ex.request.path, ex.request.headers, t.abort.signal).then(
-      (answer) => t.onAnswer(answer),
-      (err: unknown) => t.onFailure(err),
-    );
+    t.cancel = deps.client.send(ex.upstream!.url, ex.request.method, ex.request.path, ex.request.headers, t);
   };
 
   const failed = (ex: Exchange, attempt: number, kind: FailureKind, detail: string): void => {
@@ -255,6 +252,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
 }
 
 const EMPTY = new Uint8Array(0);
+const noop = (): void => {};
 
 /** ASCII whitespace, as an id line may be padded with. */
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;

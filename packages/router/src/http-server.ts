@@ -19,9 +19,10 @@ const MAX_HEAD_BYTES = 16 * 1024;
  * A Node http server (llhttp) with the limits a public listener needs: header and request
  * timeouts checked often enough to fire near their value, a bounded head, at most
  * MAX_HEADER_FIELDS fields, one Host, HTTP/1.x only, and a bounded target. Malformed requests
- * (bare LF, bad framing, ...) get Node's own 400 before `handle` ever runs.
+ * (bare LF, bad framing, ...) get Node's own 400 before `handle` ever runs. `takesBodies: false`
+ * (the public listener) means no request there is invited to send a body.
  */
-export function createHardenedServer(timeouts: ClientTimeouts, handle: (req: IncomingMessage, res: ServerResponse) => void): Server {
+export function createHardenedServer(timeouts: ClientTimeouts, handle: (req: IncomingMessage, res: ServerResponse) => void, opts: { takesBodies: boolean }): Server {
   const server = createServer({
     maxHeaderSize: MAX_HEAD_BYTES,
     requireHostHeader: true,
@@ -30,13 +31,17 @@ export function createHardenedServer(timeouts: ClientTimeouts, handle: (req: Inc
     requestTimeout: timeouts.requestMs,
     // Node checks the two timeouts above on this period (default 30 s, far too coarse).
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeouts.headersMs / 4))),
-  }, (req, res) => {
+  }, onRequest);
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const refusal = refusalOf(req);
     if (refusal === null) return handle(req, res);
     res.shouldKeepAlive = false;
     sendText(res, refusal.status, refusal.reason);
     req.resume();
-  });
+  }
+  // A listener that takes no bodies answers `Expect: 100-continue` with its final answer (a
+  // refusal if a body was announced), as nginx does, instead of Node's automatic 100 Continue.
+  if (!opts.takesBodies) server.on("checkContinue", onRequest);
   // One beyond the limit so that an over-long list is seen (Node drops fields past this count).
   server.maxHeadersCount = MAX_HEADER_FIELDS + 1;
   return server;

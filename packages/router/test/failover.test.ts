@@ -52,7 +52,7 @@ describe("retries and ejection", () => {
   it("retries a timed-out try within the budget", async () => {
     const slow = await stub({ name: "slow", latencyMs: 2000 });
     const fast = await stub({ name: "fast" });
-    const { url } = await routerOver([slow.url, fast.url], [], { attemptTimeoutMs: 100, ejectAfter: 100, healthCheck: { intervalMs: 60_000 } });
+    const { url } = await routerOver([slow.url, fast.url], [], { attemptTimeoutMs: 300, ejectAfter: 100, healthCheck: { intervalMs: 60_000 } });
     const answers = await Promise.all([1, 2, 3, 4].map((u) => recommend(url, u)));
     // Each got the fast upstream's list, not the fallback: the retry came inside the budget.
     expect(answers.map((a) => [a.status, a.upstream, a.release])).toEqual(Array(4).fill([200, "fast", "v1"]));
