@@ -21,8 +21,9 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * DVC's directory hash: md5 of the JSON list of `{"md5", "relpath"}` entries sorted by
- * relpath, serialised with Python `json.dumps` spacing (`", "` and `": "`), plus `.dir`.
+ * DVC's directory hash: md5 of the JSON list of `{"md5", "relpath"}` entries sorted by relpath
+ * (by code point, as Python sorts), serialised as Python's `json.dumps` does with its defaults
+ * (`", "` and `": "` separators, non-ASCII escaped as `\uXXXX`), plus `.dir`.
  *
  *     await md5Dir("data/prepared") // => "3f1e...a9.dir"
  */
@@ -31,7 +32,26 @@ export async function md5Dir(dir: string): Promise<{ md5: string; files: number 
   const entries = await Promise.all(
     files.map(async (f) => ({ md5: await md5File(f), relpath: relative(dir, f).split(sep).join("/") })),
   );
-  entries.sort((a, b) => (a.relpath < b.relpath ? -1 : a.relpath > b.relpath ? 1 : 0));
-  const json = "[" + entries.map((e) => `{"md5": ${JSON.stringify(e.md5)}, "relpath": ${JSON.stringify(e.relpath)}}`).join(", ") + "]";
+  entries.sort((a, b) => byCodePoint(a.relpath, b.relpath));
+  const json = "[" + entries.map((e) => `{"md5": ${pythonJsonString(e.md5)}, "relpath": ${pythonJsonString(e.relpath)}}`).join(", ") + "]";
   return { md5: createHash("md5").update(json).digest("hex") + ".dir", files: entries.length };
+}
+
+/**
+ * A string as Python's `json.dumps` writes it with `ensure_ascii` (its default): JSON's own
+ * escapes, then every non-ASCII UTF-16 unit as `\uXXXX` in lower-case hex (astral characters as
+ * their surrogate pair), which is what DVC hashes.
+ */
+function pythonJsonString(text: string): string {
+  return JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
 }
