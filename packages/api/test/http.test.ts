@@ -92,6 +92,21 @@ describe("GET /recommend/:userId", () => {
     expect([400, 414, 431]).toContain((await get(`${url}/recommend/${"1".repeat(100_000)}`)).status);
   });
 
+  it("reads the id by core's one rule: %32 and 002 are user 2, and X-User-Id carries the canonical id", async () => {
+    const plain = await get(`${url}/recommend/2`);
+    expect(plain.headers.get("x-user-id")).toBe("2");
+    for (const spelling of ["%32", "002", "%30%30%32", "0000000002"]) {
+      const r = await get(`${url}/recommend/${spelling}`);
+      expect([r.status, r.text, r.headers.get("x-user-id")], spelling).toEqual([200, plain.text, "2"]);
+    }
+    for (const id of ["1,2", "00000000002", "%30".repeat(10) + "2", "%3", "1%2C2", "12345678901"]) {
+      const r = await get(`${url}/recommend/${id}`);
+      expect(r.status, id).toBe(400);
+      expect(r.text, id).toMatch(/^user id must be[^\n]*$/);
+      expect(r.headers.get("x-user-id"), id).toBeNull(); // no user is known: nobody's answer
+    }
+  });
+
   it("survives a flood of garbage and stays fast to answer", async () => {
     const paths = Array.from({ length: 600 }, (_, i) => ["/recommend/x" + i, "/recommend/%FF", "/nope/" + i, `/recommend/${i}`][i % 4]!);
     const statuses = await Promise.all(paths.map((p) => fetch(url + p).then((r) => r.text().then(() => r.status))));
@@ -150,7 +165,8 @@ describe("operational endpoints", () => {
     await new Promise((r) => server.once("listening", r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     expect((await get(`${base}/readyz`)).status).toBe(503);
-    expect((await get(`${base}/recommend/1`)).status).toBe(503);
+    const early503 = await get(`${base}/recommend/%31`);
+    expect([early503.status, early503.headers.get("x-user-id")]).toEqual([503, "1"]);
     await new Promise((r) => server.close(r));
   });
 });
@@ -260,7 +276,7 @@ describe("models", () => {
 describe("telemetry", () => {
   it("logs every recommend response with the columns of TELEMETRY_HEADER", async () => {
     const ids: string[] = [];
-    for (const id of ["8", "10", "bad"]) ids.push((await get(`${url}/recommend/${id}`)).headers.get("x-request-id")!);
+    for (const id of ["8", "10", "bad", "%31%30", "9".repeat(5000)]) ids.push((await get(`${url}/recommend/${id}`)).headers.get("x-request-id")!);
     await api.close();
     const files = await readdir(logDir);
     const text = (await Promise.all(files.map((f) => readFile(join(logDir, f), "utf8")))).join("");
@@ -273,5 +289,9 @@ describe("telemetry", () => {
     expect(cols.slice(5, 7)).toEqual(["test-rel", "c0ffee"]);
     expect(cols[9]!.split("|")).toHaveLength(20);
     expect(cols[10]).toMatch(/^\d+\|\d+$/); // 0.1 exploration = 2 slots
+    // The log keeps the canonical id, and no more than a short excerpt of a bad one.
+    const userCol = (requestId: string) => text.split("\n").find((l) => l.includes(`,${requestId},`))!.split(",")[2]!;
+    expect(userCol(ids[3]!)).toBe("10");
+    expect(userCol(ids[4]!).length).toBeLessThan(40);
   });
 });
