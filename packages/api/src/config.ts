@@ -41,7 +41,22 @@ export const ApiConfigSchema = z.strictObject({
   logMaxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   /** How long a stop waits for in-flight requests before closing connections. */
   drainTimeoutMs: z.number().int().min(0).max(120_000).default(10_000),
-});
+  // Limits of the HTTP listener (Node's own checks; README "Hardening"). A head must be complete
+  // within headersTimeoutMs of its first byte and a whole request within requestTimeoutMs (else
+  // 408 and close); an idle keep-alive connection closes after keepAliveTimeoutMs.
+  headersTimeoutMs: z.number().int().min(10).max(600_000).default(10_000),
+  requestTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+  /** Outlives the router's idle upstream connections, so a reused one is not closed under a request. */
+  keepAliveTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+  /** How often Node checks the two timeouts above: a timeout fires at most this much late. */
+  connectionsCheckingIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+  /** Bytes of one request head (request line and headers); over it Node answers 431. */
+  maxHeaderSize: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  /** Header lines in one request; more is refused with 431. */
+  maxHeadersCount: z.number().int().min(8).max(2000).default(100),
+  /** Characters of the request target; longer is refused with 414 (the platform's are < 100). */
+  maxTargetLength: z.number().int().min(64).max(64 * 1024).default(2048),
+}).refine((c) => c.headersTimeoutMs <= c.requestTimeoutMs, { message: "must not be longer than requestTimeoutMs", path: ["headersTimeoutMs"] });
 export type ApiConfig = z.output<typeof ApiConfigSchema>;
 export type ApiConfigInput = z.input<typeof ApiConfigSchema>;
 

@@ -81,7 +81,7 @@ describe("GET /recommend/:userId", () => {
   });
 
   it("answers 400 with a one-line reason for anything but a non-negative integer", async () => {
-    const bad = ["abc", "-1", "1.5", "4294967296", "9".repeat(5000), "%2D1", "%00", "%E0%A4%A", "%EF%BC%91%EF%BC%92", "1%20", "0x1F", "%2B1"];
+    const bad = ["abc", "-1", "1.5", "4294967296", "9".repeat(1000), "%2D1", "%00", "%E0%A4%A", "%EF%BC%91%EF%BC%92", "1%20", "0x1F", "%2B1"];
     for (const id of bad) {
       const r = await get(`${url}/recommend/${id}`);
       expect(r.status, id).toBe(400);
@@ -89,7 +89,8 @@ describe("GET /recommend/:userId", () => {
       expect(r.text.length).toBeLessThan(200);
     }
     expect((await get(`${url}/recommend/%31%32`)).status).toBe(200); // "12", percent-encoded
-    expect([400, 414, 431]).toContain((await get(`${url}/recommend/${"1".repeat(100_000)}`)).status);
+    expect((await get(`${url}/recommend/${"1".repeat(5000)}`)).status).toBe(414); // over maxTargetLength
+    expect((await get(`${url}/recommend/${"1".repeat(100_000)}`)).status).toBe(431); // over maxHeaderSize
   });
 
   it("reads the id by core's one rule: %32 and 002 are user 2, and X-User-Id carries the canonical id", async () => {
@@ -276,7 +277,7 @@ describe("models", () => {
 describe("telemetry", () => {
   it("logs every recommend response with the columns of TELEMETRY_HEADER", async () => {
     const ids: string[] = [];
-    for (const id of ["8", "10", "bad", "%31%30", "9".repeat(5000)]) ids.push((await get(`${url}/recommend/${id}`)).headers.get("x-request-id")!);
+    for (const id of ["8", "10", "bad", "%31%30", "9".repeat(1000)]) ids.push((await get(`${url}/recommend/${id}`)).headers.get("x-request-id")!);
     await api.close();
     const files = await readdir(logDir);
     const text = (await Promise.all(files.map((f) => readFile(join(logDir, f), "utf8")))).join("");
