@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveApiConfig } from "./config.ts";
 
@@ -22,6 +23,12 @@ describe("resolveApiConfig", () => {
     }
     expect(() => resolveApiConfig({}, { RECSYS_PORT: "80a" }, noGit)).toThrow(/modelDir.*required|port/);
     expect(() => resolveApiConfig({ modelDir: "m", headersTimeoutMs: 5000, requestTimeoutMs: 1000 }, {}, noGit)).toThrow(/headersTimeoutMs: must not be longer than requestTimeoutMs/);
+  });
+
+  it("takes the models root from the flag, else RECSYS_MODELS_ROOT, else the model directory's parent (absolute)", () => {
+    expect(resolveApiConfig({ modelDir: "models/current" }, {}, noGit).modelsRoot).toBe(resolve("models"));
+    expect(resolveApiConfig({ modelDir: "/srv/m/current" }, { RECSYS_MODELS_ROOT: "/srv/all" }, noGit).modelsRoot).toBe("/srv/all");
+    expect(resolveApiConfig({ modelDir: "/srv/m/current", modelsRoot: "/srv/flag" }, { RECSYS_MODELS_ROOT: "/srv/all" }, noGit).modelsRoot).toBe("/srv/flag");
   });
 
   it("bounds the HTTP listener by default: timeouts that fire within a second of their value, head and target limits", () => {

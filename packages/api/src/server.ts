@@ -6,6 +6,7 @@ import { cannotListen, logDirUnusable, portInUse } from "./errors.ts";
 import { createHardenedServer } from "./http-listener.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { createModelHolder, type ServingState } from "./model-holder.ts";
+import { checkModelsRoot } from "./models-root.ts";
 import type { TimedRequest } from "./request-context.ts";
 import { openResponseLog, type ResponseLog } from "./response-log.ts";
 import { createApp } from "./routes.ts";
@@ -83,6 +84,7 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
           throw logDirUnusable(config.logDir, err.code ?? err.message);
         });
       try {
+        await checkModelsRoot(config.modelsRoot);
         server = await bind();
         await holder.load(config.modelDir);
       } catch (err) {

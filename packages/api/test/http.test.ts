@@ -9,20 +9,25 @@ import { TELEMETRY_HEADER } from "@recsys/core";
 import { createApiServer, recommend, resolveApiConfig, type ApiServer } from "../src/index.ts";
 import { ADMIN_TOKEN, get, modelDir, startApi, tempDir } from "./helpers.ts";
 
-let dirA: string, dirB: string, badDir: string;
+let modelsRoot: string, dirA: string, dirB: string, badDir: string;
 let model: RecModel;
 let api: ApiServer, url: string, logDir: string;
 
 beforeAll(async () => {
-  dirA = await modelDir({ users: 200, movies: 300, seed: 1 }, "model-a");
-  dirB = await modelDir({ users: 200, movies: 300, seed: 2 }, "model-b");
-  badDir = join(await tempDir(), "model-bad");
+  // Siblings in one models root: reload loads only directories under the served model's parent.
+  modelsRoot = await tempDir();
+  dirA = await modelDir({ users: 200, movies: 300, seed: 1 }, "model-a", modelsRoot);
+  dirB = await modelDir({ users: 200, movies: 300, seed: 2 }, "model-b", modelsRoot);
+  badDir = join(modelsRoot, "model-bad");
   await cp(dirB, badDir, { recursive: true });
   await truncate(join(badDir, "item_factors.f32"), 100);
   model = await loadRecModel(dirA);
   ({ api, url, logDir } = await startApi({ modelDir: dirA, exploreShare: 0.1 }));
 });
-afterAll(() => api.close());
+afterAll(async () => {
+  await api.close();
+  await rm(modelsRoot, { recursive: true, force: true });
+});
 
 const reload = (body?: unknown, token = ADMIN_TOKEN) =>
   fetch(`${url}/admin/reload`, {
