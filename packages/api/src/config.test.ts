@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveApiConfig } from "./config.ts";
 
@@ -16,9 +17,24 @@ describe("resolveApiConfig", () => {
   });
 
   it("rejects bad values and unknown keys with RECSYS_API_BAD_CONFIG", () => {
-    for (const bad of [{ port: 70000 }, { exploreShare: 0.8 }, { adminToken: "short" }, { release: "has space" }, { nope: 1 } as object]) {
+    const badLimits = [{ headersTimeoutMs: 5000, requestTimeoutMs: 1000 }, { maxHeaderSize: 10 }, { maxHeadersCount: 0 }, { maxTargetLength: 1.5 }, { connectionsCheckingIntervalMs: 0 }];
+    for (const bad of [{ port: 70000 }, { exploreShare: 0.8 }, { adminToken: "short" }, { release: "has space" }, { nope: 1 } as object, ...badLimits]) {
       expect(() => resolveApiConfig({ modelDir: "m", ...bad }, {}, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
     }
     expect(() => resolveApiConfig({}, { RECSYS_PORT: "80a" }, noGit)).toThrow(/modelDir.*required|port/);
+    expect(() => resolveApiConfig({ modelDir: "m", headersTimeoutMs: 5000, requestTimeoutMs: 1000 }, {}, noGit)).toThrow(/headersTimeoutMs: must not be longer than requestTimeoutMs/);
+  });
+
+  it("takes the models root from the flag, else RECSYS_MODELS_ROOT, else the model directory's parent (absolute)", () => {
+    expect(resolveApiConfig({ modelDir: "models/current" }, {}, noGit).modelsRoot).toBe(resolve("models"));
+    expect(resolveApiConfig({ modelDir: "/srv/m/current" }, { RECSYS_MODELS_ROOT: "/srv/all" }, noGit).modelsRoot).toBe("/srv/all");
+    expect(resolveApiConfig({ modelDir: "/srv/m/current", modelsRoot: "/srv/flag" }, { RECSYS_MODELS_ROOT: "/srv/all" }, noGit).modelsRoot).toBe("/srv/flag");
+  });
+
+  it("bounds the HTTP listener by default: timeouts that fire within a second of their value, head and target limits", () => {
+    expect(resolveApiConfig({ modelDir: "m" }, {}, noGit)).toMatchObject({
+      headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 30_000, connectionsCheckingIntervalMs: 1000,
+      maxHeaderSize: 16_384, maxHeadersCount: 100, maxTargetLength: 2048,
+    });
   });
 });

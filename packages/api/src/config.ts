@@ -1,10 +1,12 @@
 import { execFileSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { parseOrThrow } from "@recsys/core";
 
 /** Where each setting comes from when the flag is absent. */
 export const API_ENV = {
   modelDir: "RECSYS_MODEL_DIR",
+  modelsRoot: "RECSYS_MODELS_ROOT",
   port: "RECSYS_PORT",
   host: "RECSYS_HOST",
   release: "RECSYS_RELEASE",
@@ -22,6 +24,11 @@ const fromString = (inner: z.ZodNumber) =>
 /** The validated configuration of one API process; defaults live here and nowhere else. */
 export const ApiConfigSchema = z.strictObject({
   modelDir: z.string({ error: "a model directory is required (--model or RECSYS_MODEL_DIR)" }).min(1, "a model directory is required (--model or RECSYS_MODEL_DIR)"),
+  /**
+   * POST /admin/reload loads only directories under this one (symlinks resolved); default: the
+   * parent of modelDir, i.e. the platform's models/. Stored as an absolute path.
+   */
+  modelsRoot: z.string().min(1).optional(),
   port: fromString(z.number().int().min(0).max(65535)).default(8080),
   host: z.string().min(1).default("127.0.0.1"),
   release: z.string().regex(/^[\w.:+-]{1,100}$/, "release ids are 1-100 characters of letters, digits and ._:+-").default("dev"),
@@ -41,7 +48,24 @@ export const ApiConfigSchema = z.strictObject({
   logMaxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   /** How long a stop waits for in-flight requests before closing connections. */
   drainTimeoutMs: z.number().int().min(0).max(120_000).default(10_000),
-});
+  // Limits of the HTTP listener (Node's own checks; README "Hardening"). A head must be complete
+  // within headersTimeoutMs of its first byte and a whole request within requestTimeoutMs (else
+  // 408 and close); an idle keep-alive connection closes after keepAliveTimeoutMs.
+  headersTimeoutMs: z.number().int().min(10).max(600_000).default(10_000),
+  requestTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+  /** Outlives the router's idle upstream connections, so a reused one is not closed under a request. */
+  keepAliveTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+  /** How often Node checks the two timeouts above: a timeout fires at most this much late. */
+  connectionsCheckingIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+  /** Bytes of one request head (request line and headers); over it Node answers 431. */
+  maxHeaderSize: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  /** Header lines in one request; more is refused with 431. */
+  maxHeadersCount: z.number().int().min(8).max(2000).default(100),
+  /** Characters of the request target; longer is refused with 414 (the platform's are < 100). */
+  maxTargetLength: z.number().int().min(64).max(64 * 1024).default(2048),
+})
+  .refine((c) => c.headersTimeoutMs <= c.requestTimeoutMs, { message: "must not be longer than requestTimeoutMs", path: ["headersTimeoutMs"] })
+  .transform((c) => ({ ...c, modelsRoot: resolve(c.modelsRoot ?? dirname(resolve(c.modelDir))) }));
 export type ApiConfig = z.output<typeof ApiConfigSchema>;
 export type ApiConfigInput = z.input<typeof ApiConfigSchema>;
 

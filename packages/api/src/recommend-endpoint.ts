@@ -1,18 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { userIdFromSegment } from "@recsys/core";
 import { TEXT, elapsedMs, type AppContext, type Respond } from "./context.ts";
 import type { CachedAnswer, ServingState } from "./model-holder.ts";
-import { MAX_USER_ID, parseUserId, recommend } from "./recommend.ts";
+import { MAX_USER_ID, recommend } from "./recommend.ts";
 import { createDayClock, createRequestIds, printable } from "./request-context.ts";
 
 const PREFIX = "/recommend/";
-const BAD_ID = `user id must be a whole number from 0 to ${MAX_USER_ID}`;
+const BAD_ID = `user id must be a whole number from 0 to ${MAX_USER_ID} (1-10 digits)`;
+/** How much of a refused segment a 400 message or log line may quote. */
+const EXCERPT = 32;
 
 export interface RecommendEndpoint {
   /**
-   * Answers GET /recommend/<segment>: `decoded` is the percent-decoded segment, or null when it
-   * does not decode; `raw` is what the client sent (for the 400 message and the log).
+   * Answers GET /recommend/<segment>, `segment` as the client sent it (still percent-encoded):
+   * core's `userIdFromSegment` is the one rule for who the request is for, as in the router.
    */
-  handle(req: IncomingMessage, res: ServerResponse, decoded: string | null, raw: string): void;
+  handle(req: IncomingMessage, res: ServerResponse, segment: string): void;
   /**
    * Serves the request and returns true when it is GET /recommend/<one segment>; the server
    * calls it before express, so the hot path skips the router (a cached answer then costs about
@@ -21,13 +24,15 @@ export interface RecommendEndpoint {
   tryFastPath(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-function decodeSegment(segment: string): string | null {
-  if (!segment.includes("%")) return segment;
+/** The one-line reason for a refused segment, quoting at most a short printable excerpt. */
+function badIdReason(segment: string): string {
+  let badEncoding = false;
   try {
-    return decodeURIComponent(segment);
+    if (segment.length <= EXCERPT) decodeURIComponent(segment); // a longer one is refused for its length
   } catch {
-    return null;
+    badEncoding = true;
   }
+  return `${BAD_ID}, got "${printable(segment, EXCERPT)}"${badEncoding ? " (bad percent-encoding)" : ""}`;
 }
 
 export function createRecommendEndpoint(ctx: AppContext, respond: Respond): RecommendEndpoint {
@@ -35,14 +40,19 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
   const requestId = createRequestIds();
   const dayOf = createDayClock();
 
-  /** Sends and logs one response with the model that produced it. */
-  function answer(req: IncomingMessage, res: ServerResponse, userId: string, state: ServingState | null, status: number, body: string, cached?: CachedAnswer): void {
+  /**
+   * Sends and logs one response with the model that produced it. `userId` is the canonical id,
+   * or null when the segment was not one (then the log keeps a short excerpt and no X-User-Id is
+   * sent): the router checks X-User-Id, so an answer can only ever be taken for its own user.
+   */
+  function answer(req: IncomingMessage, res: ServerResponse, userId: string | null, segment: string, state: ServingState | null, status: number, body: string, cached?: CachedAnswer): void {
     const id = requestId(req);
     const headers: Record<string, string> = { "X-Request-Id": id, "X-Release": config.release };
+    if (userId !== null) headers["X-User-Id"] = userId;
     if (state) headers["X-Model"] = state.model.meta.modelHash;
     respond(req, res, "recommend", status, TEXT, body, headers);
     ctx.log()?.append({
-      timeMs: ctx.now(), requestId: id, userId, status, latencyMs: elapsedMs(req),
+      timeMs: ctx.now(), requestId: id, userId: userId ?? printable(segment, EXCERPT), status, latencyMs: elapsedMs(req),
       release: config.release, commit: config.commit,
       modelHash: state?.model.meta.modelHash ?? "", dataHash: state?.model.meta.dataHash ?? "",
       result: cached ? cached.result : body, exploreSlots: cached ? cached.exploreSlots : "",
@@ -50,43 +60,41 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
   }
 
   const endpoint: RecommendEndpoint = {
-    handle(req, res, decoded, raw) {
+    handle(req, res, segment) {
       // Read the state once: this request finishes on this model even if a swap lands meanwhile.
       // While draining for a stop, requests still on open connections are answered normally.
       const state = holder.current();
-      if (!state) return answer(req, res, printable(raw), state, 503, "model not loaded yet");
-      const userId = decoded === null ? -1 : parseUserId(decoded);
-      if (userId < 0) {
-        const why = decoded === null ? `${BAD_ID}, got "${printable(raw)}" (bad percent-encoding)` : `${BAD_ID}, got "${printable(decoded)}"`;
-        return answer(req, res, printable(raw), state, 400, why);
-      }
+      const userId = userIdFromSegment(segment);
+      if (userId === null) return answer(req, res, null, segment, state, 400, badIdReason(segment));
+      if (!state) return answer(req, res, userId, segment, state, 503, "model not loaded yet");
       const day = dayOf(ctx.now());
       if (state.cacheDay !== day) {
         state.cache.clear();
         state.cacheDay = day;
       }
-      let cached = state.cache.get(userId);
+      const key = Number(userId);
+      let cached = state.cache.get(key);
       if (!cached) {
-        const rec = recommend(state.model, userId, { exploreShare: config.exploreShare, day });
+        const rec = recommend(state.model, key, { exploreShare: config.exploreShare, day });
         cached = { body: rec.ids.join(","), result: rec.ids.join("|"), exploreSlots: rec.exploreSlots.join("|"), exploreCount: rec.exploreSlots.length };
-        state.cache.set(userId, cached);
+        state.cache.set(key, cached);
       }
       if (cached.exploreCount) metrics.exploreSlots(cached.exploreCount);
-      answer(req, res, String(userId), state, 200, cached.body, cached);
+      answer(req, res, userId, segment, state, 200, cached.body, cached);
     },
     tryFastPath(req, res) {
       const url = req.url!;
       if (req.method !== "GET" || !url.startsWith(PREFIX)) return false;
       let end = url.indexOf("?", PREFIX.length);
       if (end < 0) end = url.length;
-      const raw = url.slice(PREFIX.length, end);
-      if (raw.length === 0 || raw.includes("/")) return false;
+      const segment = url.slice(PREFIX.length, end);
+      if (segment.length === 0 || segment.includes("/")) return false;
       try {
-        endpoint.handle(req, res, decodeSegment(raw), raw);
+        endpoint.handle(req, res, segment);
       } catch (err) {
         // Outside express nothing else would catch it: answer 500 rather than crash the process.
         ctx.report(`api: GET ${printable(url, 100)} failed: ${(err as Error).message}`);
-        if (!res.headersSent) answer(req, res, printable(raw), holder.current(), 500, "internal error");
+        if (!res.headersSent) answer(req, res, userIdFromSegment(segment), segment, holder.current(), 500, "internal error");
       }
       return true;
     },

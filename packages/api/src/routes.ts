@@ -17,7 +17,7 @@ export function createApp(ctx: AppContext): { app: Express; recommendEndpoint: R
   app.disable("x-powered-by");
   app.set("etag", false);
 
-  app.get("/recommend/:userId", (req, res) => recommendEndpoint.handle(req, res, req.params.userId, req.path.slice("/recommend/".length)));
+  app.get("/recommend/:userId", (req, res) => recommendEndpoint.handle(req, res, req.path.slice("/recommend/".length)));
 
   app.get("/healthz", (req, res) => respond(req, res, "healthz", 200, TEXT, "ok"));
 
@@ -58,7 +58,7 @@ export function createApp(ctx: AppContext): { app: Express; recommendEndpoint: R
     const e = err as { status?: number; statusCode?: number; message?: string };
     const status = e.status ?? e.statusCode ?? 500;
     if (res.headersSent) return;
-    if (status === 400 && req.path.startsWith("/recommend/")) return recommendEndpoint.handle(req, res, null, req.path.slice("/recommend/".length));
+    if (status === 400 && req.path.startsWith("/recommend/")) return recommendEndpoint.handle(req, res, req.path.slice("/recommend/".length));
     if (status >= 500) ctx.report(`api: ${printable(req.method, 10)} ${printable(req.path, 100)} failed: ${e.message ?? String(err)}`);
     respond(req, res, "other", status, TEXT, status >= 500 ? "internal error" : printable(e.message ?? "bad request", 200));
   });

@@ -1,10 +1,12 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { ApiConfig } from "./config.ts";
 import { cannotListen, logDirUnusable, portInUse } from "./errors.ts";
+import { createHardenedServer } from "./http-listener.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { createModelHolder, type ServingState } from "./model-holder.ts";
+import { checkModelsRoot } from "./models-root.ts";
 import type { TimedRequest } from "./request-context.ts";
 import { openResponseLog, type ResponseLog } from "./response-log.ts";
 import { createApp } from "./routes.ts";
@@ -52,15 +54,10 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
   const { app, recommendEndpoint } = createApp({ config, holder, metrics, log: () => log, now, closing: () => closing, report });
 
   async function bind(): Promise<Server> {
-    const s = createServer((req, res) => {
+    const s = createHardenedServer(config, (req, res) => {
       (req as TimedRequest).startedAt = performance.now();
       if (!recommendEndpoint.tryFastPath(req, res)) app(req, res);
     });
-    // Callers (the router) keep connections open; outlive their idle sockets so a reused socket
-    // is not closed under a request. Headers must arrive within headersTimeout (> keep-alive).
-    s.keepAliveTimeout = 30_000;
-    s.headersTimeout = 35_000;
-    s.requestTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       s.once("error", (err: NodeJS.ErrnoException) => reject(err.code === "EADDRINUSE" ? portInUse(config.host, config.port) : cannotListen(config.host, config.port, err.message)));
       s.listen(config.port, config.host, resolve);
@@ -87,6 +84,7 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
           throw logDirUnusable(config.logDir, err.code ?? err.message);
         });
       try {
+        await checkModelsRoot(config.modelsRoot);
         server = await bind();
         await holder.load(config.modelDir);
       } catch (err) {

@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import { mkdtemp } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApiServer, resolveApiConfig, writeSyntheticRecModel, type ApiConfigInput, type ApiServer, type SyntheticModelOptions } from "../src/index.ts";
@@ -9,9 +11,9 @@ export async function tempDir(prefix = "api-test-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** A fresh synthetic model directory (small: tests stay fast). */
-export async function modelDir(options: SyntheticModelOptions = {}, name = "model"): Promise<string> {
-  const dir = join(await tempDir(), name);
+/** A fresh synthetic model directory (small: tests stay fast), in `parent` or a new temp dir. */
+export async function modelDir(options: SyntheticModelOptions = {}, name = "model", parent?: string): Promise<string> {
+  const dir = join(parent ?? (await tempDir()), name);
   await writeSyntheticRecModel(dir, options);
   return dir;
 }
@@ -29,4 +31,27 @@ export async function startApi(settings: Partial<ApiConfigInput> & { modelDir: s
 export async function get(url: string): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(url);
   return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/**
+ * Writes raw bytes to a loopback port (optionally more later, through `more`) and collects
+ * everything the server sends until it closes the connection or `until` says enough.
+ */
+export async function rawExchange(url: string, bytes: string, options: { more?: (write: (b: string) => boolean) => void; until?: (received: string) => boolean } = {}): Promise<{ received: string; closedByServer: boolean }> {
+  const socket = connect({ host: "127.0.0.1", port: Number(new URL(url).port) });
+  socket.on("error", () => undefined); // a reset after the server's answer is still an answer
+  await once(socket, "connect");
+  let received = "";
+  let closedByServer = true;
+  socket.on("data", (chunk: Buffer) => {
+    received += chunk.toString("latin1");
+    if (options.until?.(received)) {
+      closedByServer = false;
+      socket.destroy();
+    }
+  });
+  socket.write(bytes);
+  options.more?.((b) => !socket.destroyed && socket.write(b));
+  await once(socket, "close");
+  return { received, closedByServer };
 }

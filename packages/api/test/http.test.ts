@@ -9,20 +9,25 @@ import { TELEMETRY_HEADER } from "@recsys/core";
 import { createApiServer, recommend, resolveApiConfig, type ApiServer } from "../src/index.ts";
 import { ADMIN_TOKEN, get, modelDir, startApi, tempDir } from "./helpers.ts";
 
-let dirA: string, dirB: string, badDir: string;
+let modelsRoot: string, dirA: string, dirB: string, badDir: string;
 let model: RecModel;
 let api: ApiServer, url: string, logDir: string;
 
 beforeAll(async () => {
-  dirA = await modelDir({ users: 200, movies: 300, seed: 1 }, "model-a");
-  dirB = await modelDir({ users: 200, movies: 300, seed: 2 }, "model-b");
-  badDir = join(await tempDir(), "model-bad");
+  // Siblings in one models root: reload loads only directories under the served model's parent.
+  modelsRoot = await tempDir();
+  dirA = await modelDir({ users: 200, movies: 300, seed: 1 }, "model-a", modelsRoot);
+  dirB = await modelDir({ users: 200, movies: 300, seed: 2 }, "model-b", modelsRoot);
+  badDir = join(modelsRoot, "model-bad");
   await cp(dirB, badDir, { recursive: true });
   await truncate(join(badDir, "item_factors.f32"), 100);
   model = await loadRecModel(dirA);
   ({ api, url, logDir } = await startApi({ modelDir: dirA, exploreShare: 0.1 }));
 });
-afterAll(() => api.close());
+afterAll(async () => {
+  await api.close();
+  await rm(modelsRoot, { recursive: true, force: true });
+});
 
 const reload = (body?: unknown, token = ADMIN_TOKEN) =>
   fetch(`${url}/admin/reload`, {
@@ -81,7 +86,7 @@ describe("GET /recommend/:userId", () => {
   });
 
   it("answers 400 with a one-line reason for anything but a non-negative integer", async () => {
-    const bad = ["abc", "-1", "1.5", "4294967296", "9".repeat(5000), "%2D1", "%00", "%E0%A4%A", "%EF%BC%91%EF%BC%92", "1%20", "0x1F", "%2B1"];
+    const bad = ["abc", "-1", "1.5", "4294967296", "9".repeat(1000), "%2D1", "%00", "%E0%A4%A", "%EF%BC%91%EF%BC%92", "1%20", "0x1F", "%2B1"];
     for (const id of bad) {
       const r = await get(`${url}/recommend/${id}`);
       expect(r.status, id).toBe(400);
@@ -89,7 +94,23 @@ describe("GET /recommend/:userId", () => {
       expect(r.text.length).toBeLessThan(200);
     }
     expect((await get(`${url}/recommend/%31%32`)).status).toBe(200); // "12", percent-encoded
-    expect([400, 414, 431]).toContain((await get(`${url}/recommend/${"1".repeat(100_000)}`)).status);
+    expect((await get(`${url}/recommend/${"1".repeat(5000)}`)).status).toBe(414); // over maxTargetLength
+    expect((await get(`${url}/recommend/${"1".repeat(100_000)}`)).status).toBe(431); // over maxHeaderSize
+  });
+
+  it("reads the id by core's one rule: %32 and 002 are user 2, and X-User-Id carries the canonical id", async () => {
+    const plain = await get(`${url}/recommend/2`);
+    expect(plain.headers.get("x-user-id")).toBe("2");
+    for (const spelling of ["%32", "002", "%30%30%32", "0000000002"]) {
+      const r = await get(`${url}/recommend/${spelling}`);
+      expect([r.status, r.text, r.headers.get("x-user-id")], spelling).toEqual([200, plain.text, "2"]);
+    }
+    for (const id of ["1,2", "00000000002", "%30".repeat(10) + "2", "%3", "1%2C2", "12345678901"]) {
+      const r = await get(`${url}/recommend/${id}`);
+      expect(r.status, id).toBe(400);
+      expect(r.text, id).toMatch(/^user id must be[^\n]*$/);
+      expect(r.headers.get("x-user-id"), id).toBeNull(); // no user is known: nobody's answer
+    }
   });
 
   it("survives a flood of garbage and stays fast to answer", async () => {
@@ -150,7 +171,8 @@ describe("operational endpoints", () => {
     await new Promise((r) => server.once("listening", r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     expect((await get(`${base}/readyz`)).status).toBe(503);
-    expect((await get(`${base}/recommend/1`)).status).toBe(503);
+    const early503 = await get(`${base}/recommend/%31`);
+    expect([early503.status, early503.headers.get("x-user-id")]).toEqual([503, "1"]);
     await new Promise((r) => server.close(r));
   });
 });
@@ -260,7 +282,7 @@ describe("models", () => {
 describe("telemetry", () => {
   it("logs every recommend response with the columns of TELEMETRY_HEADER", async () => {
     const ids: string[] = [];
-    for (const id of ["8", "10", "bad"]) ids.push((await get(`${url}/recommend/${id}`)).headers.get("x-request-id")!);
+    for (const id of ["8", "10", "bad", "%31%30", "9".repeat(1000)]) ids.push((await get(`${url}/recommend/${id}`)).headers.get("x-request-id")!);
     await api.close();
     const files = await readdir(logDir);
     const text = (await Promise.all(files.map((f) => readFile(join(logDir, f), "utf8")))).join("");
@@ -273,5 +295,9 @@ describe("telemetry", () => {
     expect(cols.slice(5, 7)).toEqual(["test-rel", "c0ffee"]);
     expect(cols[9]!.split("|")).toHaveLength(20);
     expect(cols[10]).toMatch(/^\d+\|\d+$/); // 0.1 exploration = 2 slots
+    // The log keeps the canonical id, and no more than a short excerpt of a bad one.
+    const userCol = (requestId: string) => text.split("\n").find((l) => l.includes(`,${requestId},`))!.split(",")[2]!;
+    expect(userCol(ids[3]!)).toBe("10");
+    expect(userCol(ids[4]!).length).toBeLessThan(40);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { cp, readFile, readdir, truncate, writeFile } from "node:fs/promises";
+import { cp, readFile, readdir, rm, truncate, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DATASET_FILES, REQUESTS_HEADER, readCsvLines } from "@recsys/core";
@@ -93,5 +93,17 @@ describe("recsys serve (child process)", () => {
     expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/model artifact .*user_bias\.f32/);
+  });
+
+  it("exits 2 with one line naming --models-root when that is not a directory", async () => {
+    const base = await tempDir();
+    const model = await modelDir({}, "model", base);
+    const { exited, ready } = serve(["--model", model, "--models-root", join(base, "no-such-dir"), "--log-dir", join(base, "logs")]);
+    ready.catch(() => undefined);
+    const { code, stderr } = await exited;
+    await rm(base, { recursive: true, force: true });
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/models root .*no-such-dir: ENOENT.*--models-root/);
   });
 });

@@ -6,13 +6,15 @@ import { intFlag, noPositionals, numberFlag } from "../flags.ts";
 export default defineCommand({
   name: "serve",
   summary: "serve recommendations over HTTP from a model artifact (hot swap, telemetry log, metrics)",
-  help: `--model DIR [--port P] [--host H] [--release ID] [--log-dir DIR] [--explore SHARE] [--watch] [--json]
+  help: `--model DIR [--models-root DIR] [--port P] [--host H] [--release ID] [--log-dir DIR] [--explore SHARE] [--watch] [--json]
 
 Loads the model artifact in DIR (refused with exit 2 if corrupt or gate-failed), answers
 GET /recommend/<userid>, /healthz, /readyz, /version, /metrics and POST /admin/reload, and logs
 every recommendation response to LOG-DIR/responses-YYYYMMDD[-n].csv. Prints one line with the
 URL when ready; runs until SIGINT/SIGTERM, then drains requests and flushes the log.
   --model DIR       model artifact directory (env RECSYS_MODEL_DIR)
+  --models-root DIR /admin/reload loads only model directories under DIR, symlinks resolved
+                    (default: the parent of --model, e.g. models/; env RECSYS_MODELS_ROOT)
   --port P          TCP port, 0 = any free one (default 8080, env RECSYS_PORT)
   --host H          interface to bind (default 127.0.0.1, env RECSYS_HOST)
   --release ID      release id recorded in headers, logs and metrics (default dev, env RECSYS_RELEASE)
@@ -23,6 +25,7 @@ Env: RECSYS_GIT_COMMIT (else git rev-parse HEAD), RECSYS_ADMIN_TOKEN (enables /a
 RECSYS_CACHE_SIZE (cached users, 0 = off; default 50000).`,
   flags: {
     model: { type: "string" },
+    "models-root": { type: "string" },
     port: { type: "string" },
     host: { type: "string" },
     release: { type: "string" },
@@ -32,6 +35,7 @@ RECSYS_CACHE_SIZE (cached users, 0 = off; default 50000).`,
   },
   schema: z.object({
     model: z.string().min(1).optional(),
+    "models-root": z.string().min(1).optional(),
     port: intFlag(0, 65535).optional(),
     host: z.string().min(1).optional(),
     release: z.string().min(1).optional(),
@@ -43,7 +47,7 @@ RECSYS_CACHE_SIZE (cached users, 0 = off; default 50000).`,
   async run(o, io) {
     const stop = io.waitForStop();
     const config = resolveApiConfig(
-      { modelDir: o.model, port: o.port, host: o.host, release: o.release, logDir: o["log-dir"], exploreShare: o.explore, watch: o.watch },
+      { modelDir: o.model, modelsRoot: o["models-root"], port: o.port, host: o.host, release: o.release, logDir: o["log-dir"], exploreShare: o.explore, watch: o.watch },
       process.env,
     );
     const api = createApiServer(config);
