@@ -49,5 +49,5 @@ export function assertAcceptable(q: QualityReport, input: string): void {
 /** The stderr warning for a notable but allowed rejected share, or null. */
 export function rejectShareWarning(q: QualityReport): string | null {
   if (q.rejectShare.value <= q.rejectShare.warnAbove) return null;
-  return `warning: ${describe(q)}, above ${q.rejectShare.warnAbove * 100}%; the quarantined lines are in rejects.csv`;
+  return `warning: ${describe(q)}, above ${q.rejectShare.warnAbove * 100}%`;
 }

@@ -60,7 +60,7 @@ describe("ingest refuses input that cannot be right", () => {
 
   it("warns, and keeps the dataset, when the rejected share is notable but allowed", async () => {
     const notable = await ingestEvents({ input: mixed(90, 10), outDir: await out() });
-    expect(rejectShareWarning(notable.quality)).toBe("warning: 10.0% of lines rejected (10 of 100: bad_minute 10), above 5%; the quarantined lines are in rejects.csv");
+    expect(rejectShareWarning(notable.quality)).toBe("warning: 10.0% of lines rejected (10 of 100: bad_minute 10), above 5%");
     const usual = await ingestEvents({ input: mixed(99, 1), outDir: await out() });
     expect(rejectShareWarning(usual.quality)).toBeNull();
   });

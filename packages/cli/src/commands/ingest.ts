@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { createProgress } from "@recsys/core";
+import { join } from "node:path";
+import { createProgress, DATASET_FILES } from "@recsys/core";
 import { formatQualitySummary, importMovieLens, ingestEvents, rejectShareWarning, type IngestSummary } from "@recsys/ingest";
 import { defineCommand } from "../command.ts";
 import { noPositionals, numberFlag } from "../flags.ts";
@@ -59,11 +60,11 @@ export default defineCommand({
     const summary = o.movielens !== undefined
       ? await importMovieLens({ dir: o.movielens, outDir: o.out, maxRejectShare: o["max-reject-share"] })
       : await ingestEvents({
-        input: o.events === "-" ? io.stdin : o.events!, inputName: "stdin", usersFile: o.users, moviesFile: o.movies,
+        input: o.events === "-" ? io.stdin : o.events!, inputName: o.events === "-" ? "stdin" : undefined, usersFile: o.users, moviesFile: o.movies,
         telemetryFiles: o.telemetry, outDir: o.out, strict: o.strict, maxRejectShare: o["max-reject-share"], progress: createProgress(),
       });
     const warning = rejectShareWarning(summary.quality);
-    if (warning) io.stderr.write(`recsys ingest: ${warning} (${summary.outDir}/rejects.csv)\n`);
+    if (warning) io.stderr.write(`recsys ingest: ${warning}; the rejected lines are in ${join(summary.outDir, DATASET_FILES.rejects)}\n`);
     const text = `${formatQualitySummary(summary.quality)}dataset: ${summary.outDir} (dataHash ${summary.dataHash})\n`;
     return { summary: figures(summary), text };
   },
