@@ -19,14 +19,18 @@ export interface LoadedArtifact {
  *
  *     const { meta, tensors } = await loadArtifact("models/current");
  */
+/** Which condition failed: the threshold, or (train's second condition) the biases-only baseline. */
+function gateFailure(g: ModelMeta["gate"]): string {
+  const value = `${g.metric} ${g.value.toFixed(4)}`;
+  return g.noWorseThanBaseline === false && g.belowThreshold !== false ? `${value} worse than its baseline ${g.baseline?.toFixed(4)}` : `${value} not below ${g.threshold}`;
+}
+
 export async function loadArtifact(dir: string, options: { allowGateFailed?: boolean } = {}): Promise<LoadedArtifact> {
   if (endianness() !== "LE") throw new ArtifactError(dir, "this loader reads little-endian tensors on little-endian machines only");
   const meta = await readJsonFile(ModelMetaSchema, join(dir, MODEL_META_FILE), "RECSYS_BAD_ARTIFACT");
   const { modelHash, ...withoutHash } = meta;
   if (computeModelHash(withoutHash) !== modelHash) throw new ArtifactError(dir, "model.json does not match its modelHash (edited or corrupt)");
-  if (!meta.gate.passed && !options.allowGateFailed) {
-    throw new ArtifactError(dir, `failed the quality gate (${meta.gate.metric} ${meta.gate.value.toFixed(4)} >= ${meta.gate.threshold}); it cannot be served or deployed`);
-  }
+  if (!meta.gate.passed && !options.allowGateFailed) throw new ArtifactError(dir, `failed the quality gate (${gateFailure(meta.gate)}); it cannot be served or deployed`);
   const tensors: Record<string, TypedArray> = {};
   for (const [name, spec] of Object.entries(meta.tensors)) {
     const Ctor = DTYPES[spec.dtype];

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile, truncate, readdir } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile, truncate, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -69,5 +69,19 @@ describe("RecModel artifact", () => {
     const dir = await written(false);
     await expect(loadRecModel(dir)).rejects.toMatchObject({ message: expect.stringMatching(/quality gate/) });
     expect((await loadRecModel(dir, { allowGateFailed: true })).meta.gate.passed).toBe(false);
+  });
+
+  it("names the gate condition a refused model failed: the threshold or its baseline", async () => {
+    const root = await mkdtemp(join(tmpdir(), "artifact-"));
+    try {
+      const { info, tensors } = tinyModel(false);
+      const gate = { metric: "rmse", threshold: 1, value: 0.9, passed: false, baseline: 0.88, belowThreshold: true, noWorseThanBaseline: false };
+      await writeRecModel(join(root, "m"), { ...info, gate }, tensors);
+      await expect(loadRecModel(join(root, "m"))).rejects.toMatchObject({ message: expect.stringContaining("(rmse 0.9000 worse than its baseline 0.8800)") });
+      await writeRecModel(join(root, "t"), { ...info, gate: { ...gate, value: 1.2, belowThreshold: false } }, tensors);
+      await expect(loadRecModel(join(root, "t"))).rejects.toMatchObject({ message: expect.stringContaining("(rmse 1.2000 not below 1)") });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -28,7 +28,11 @@ export const ModelMetaSchema = z.object({
   /** Demographic group labels; `group_popularity` has one row per label. */
   groups: z.array(z.string()).default([]),
   metrics: z.record(z.string(), z.number()),
-  gate: z.object({ metric: z.string(), threshold: z.number(), value: z.number(), passed: z.boolean() }),
+  gate: z.object({
+    metric: z.string(), threshold: z.number(), value: z.number(), passed: z.boolean(),
+    /** The biases-only baseline's RMSE on the same split, and the two conditions (absent in older models). */
+    baseline: z.number().optional(), belowThreshold: z.boolean().optional(), noWorseThanBaseline: z.boolean().optional(),
+  }),
   /** The canonical dataset's dataHash the model was trained on. */
   dataHash: z.string(),
   createdAt: z.string(),

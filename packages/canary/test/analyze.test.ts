@@ -57,6 +57,18 @@ describe("analyzeCanary verdicts", () => {
     expect(a.tests.quality.status).toBe("insufficient");
   });
 
+  it("waits for minRequests canary requests before promoting, even when every check passes", () => {
+    const passing = run({});
+    const n = passing.arms.canary.requests;
+    const short = run({}, 10_000, { config: { minRequests: n + 1 } });
+    expect(short.tests.availability.status).toBe("pass");
+    expect(short.tests.latency.status).toBe("pass");
+    expect(short.tests.quality.status).toBe("pass");
+    expect(short.verdict).toBe("continue");
+    expect(short.reasons[0]).toBe(`only ${n} canary requests, need ${n + 1} to promote`);
+    expect(run({}, 10_000, { config: { minRequests: n } }).verdict).toBe("promote");
+  });
+
   it("continues without any canary traffic", () => {
     const t = syntheticTraffic(STABLES, 1000);
     const a = analyzeCanary({ requests: t.requests, watches: t.watches, canary: "c", windowStartMs: t.startMs, windowEndMs: t.endMs });

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { readJsonFile, parseOrThrow } from "./validate.ts";
 import { readFile } from "node:fs/promises";
 import { readCsvLines } from "./csv-lines.ts";
+import { InputError } from "./errors.ts";
+import { md5File } from "./hash.ts";
 
 /**
  * The canonical dataset directory that ingestion writes and every later stage reads.
@@ -112,6 +114,27 @@ export interface WatchRow { userId: number; movieId: string; minutes: number; ma
 
 export async function readManifest(dir: string): Promise<Manifest> {
   return readJsonFile(ManifestSchema, join(dir, DATASET_FILES.manifest), "RECSYS_BAD_DATASET");
+}
+
+/**
+ * Checks every file the manifest lists against its md5, so a consumer (train) never records a
+ * dataHash for bytes it did not read: a file edited, cut short or removed since ingest is an
+ * InputError (exit 2) naming it. Streams each file once; cheap next to training on it.
+ *
+ *     const manifest = await verifyDatasetFiles("data/ds");
+ */
+export async function verifyDatasetFiles(dir: string, manifest?: Manifest): Promise<Manifest> {
+  const m = manifest ?? (await readManifest(dir));
+  for (const [name, md5] of Object.entries(m.files).sort()) {
+    const path = join(dir, name);
+    const actual = await md5File(path).catch((err: NodeJS.ErrnoException) => {
+      throw new InputError("RECSYS_DATASET_CHANGED", `${path}: listed in ${DATASET_FILES.manifest} but cannot be read (${err.code ?? err.message}); re-run 'recsys ingest' to rebuild ${dir}`);
+    });
+    if (actual !== md5) {
+      throw new InputError("RECSYS_DATASET_CHANGED", `${path}: changed since ingest (md5 ${actual}, ${DATASET_FILES.manifest} says ${md5}); re-run 'recsys ingest' to rebuild ${dir}`);
+    }
+  }
+  return m;
 }
 
 /** Reads the canonical ratings of a dataset directory (a wrong header or row names file and line). */

@@ -11,7 +11,7 @@ export { putText, putInt, putBytes } from "./byte-writer.ts";
 export {
   DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER, TELEMETRY_HEADER,
   UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,
-  readManifest, readRatings, readWatches, readJsonLines, readUsers, readMovies,
+  readManifest, verifyDatasetFiles, readRatings, readWatches, readJsonLines, readUsers, readMovies,
 } from "./dataset.ts";
 export type { User, Movie, Manifest, RatingRow, WatchRow, TelemetryFields } from "./dataset.ts";
 export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";

@@ -39,3 +39,21 @@ export function unknownLayout(dir: string): InputError {
     `${dir}: no MovieLens files found (expected u.data + u.item for ml-100k, or ratings.csv + movies.csv for ml-latest)`,
   );
 }
+
+/** Not one line of the input was usable (an empty file, random bytes, one endless line): exit 2. */
+export function nothingAccepted(input: string, why: string): InputError {
+  return new InputError("RECSYS_INGEST_NOTHING_ACCEPTED", `${input}: no line was accepted (${why}); check that it is the event stream (line formats: see packages/ingest/README.md)`);
+}
+
+/** More of the input was rejected than --max-reject-share allows: exit 2, nothing written. */
+export function tooManyRejects(input: string, why: string, max: number): InputError {
+  return new InputError(
+    "RECSYS_INGEST_TOO_MANY_REJECTS",
+    `${input}: ${why}, above --max-reject-share ${max}; check the input, or raise --max-reject-share to keep such a dataset`,
+  );
+}
+
+/** A --max-reject-share outside 0..1: exit 2. */
+export function badMaxRejectShare(value: number): InputError {
+  return new InputError("RECSYS_USAGE", `--max-reject-share must be a share from 0 to 1 (got ${value})`);
+}

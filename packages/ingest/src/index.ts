@@ -8,6 +8,8 @@ export type { ParsedEvent, EventScratch } from "./parse-event.ts";
 export { parseTelemetryLine, splitCsvLine } from "./telemetry.ts";
 export type { TelemetryRecord } from "./telemetry.ts";
 export { formatQualitySummary } from "./quality.ts";
+export { rejectShareWarning, DEFAULT_MAX_REJECT_SHARE, WARN_REJECT_SHARE } from "./reject-share.ts";
+export type { RejectShare } from "./reject-share.ts";
 export type { QualityReport, Distribution, IdQuality } from "./quality.ts";
 export { REJECT_REASONS } from "./errors.ts";
 export type { RejectReason } from "./errors.ts";

@@ -3,10 +3,12 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { writeDirAtomic, type Progress } from "@recsys/core";
+import { stripBom } from "./bom.ts";
 import { unreadable } from "./errors.ts";
 import { IngestState } from "./ingest-state.ts";
 import { newScratch, parseEventInto } from "./parse-event.ts";
 import { readMovieSideFile, readUserSideFile } from "./side-files.ts";
+import { maxRejectShare } from "./reject-share.ts";
 import { readTelemetryFile } from "./telemetry.ts";
 import { finishDataset, type IngestSummary } from "./write-dataset.ts";
 
@@ -25,6 +27,10 @@ export interface IngestEventsOptions {
   strict?: boolean;
   /** Lines remembered for exact-duplicate detection (default 65,536). */
   dedupWindow?: number;
+  /** Refuse the run (exit 2) when more than this share of non-blank lines is rejected (0..1, default 0.5). */
+  maxRejectShare?: number;
+  /** The input's name in messages when it is a stream (default "the event stream"; the CLI says "stdin"). */
+  inputName?: string;
   progress?: Progress;
 }
 
@@ -73,6 +79,7 @@ async function consumeEvents(input: AsyncIterable<Buffer | string>, state: Inges
   // An over-long line is not buffered: its head is kept for rejects.csv and the rest skipped
   // up to the next newline, so a stream without newlines cannot grow memory.
   let overlongHead: string | null = null;
+  let atStart = true;
   const endOverlong = () => {
     lineNo++;
     state.lines++;
@@ -81,6 +88,10 @@ async function consumeEvents(input: AsyncIterable<Buffer | string>, state: Inges
   };
   for await (const chunk of input) {
     let text = typeof chunk === "string" ? chunk : decoder.write(chunk);
+    if (atStart && text.length > 0) {
+      text = stripBom(text);
+      atStart = false;
+    }
     if (overlongHead !== null) {
       const nl = text.indexOf("\n");
       if (nl < 0) continue;
@@ -117,6 +128,7 @@ async function consumeEvents(input: AsyncIterable<Buffer | string>, state: Inges
  *     console.log(summary.dataHash, summary.counts.ratings);
  */
 export async function ingestEvents(options: IngestEventsOptions): Promise<IngestSummary> {
+  const maxShare = maxRejectShare(options.maxRejectShare);
   const files = [options.usersFile, options.moviesFile].filter((f): f is string => f !== undefined);
   if (typeof options.input === "string") files.unshift(options.input);
   for (const f of files) await checkReadable(f);
@@ -128,6 +140,7 @@ export async function ingestEvents(options: IngestEventsOptions): Promise<Ingest
   await writeDirAtomic(options.outDir, async (tmpDir) => {
     const state = await IngestState.open({
       tmpDir, source: EVENTS_SOURCE, sideUsers, sideMovies, strict: options.strict, dedupWindow: options.dedupWindow,
+      maxRejectShare: maxShare, inputName: typeof options.input === "string" ? options.input : options.inputName ?? "the event stream",
     });
     await consumeEvents(input as AsyncIterable<Buffer | string>, state, options.progress);
     for (const path of telemetry) await readTelemetryFile(path, state);

@@ -21,6 +21,10 @@ export interface StateOptions {
   dedupWindow?: number;
   /** False for inputs not in time order (MovieLens files go by user): no clock-skew counting. */
   timeOrdered?: boolean;
+  /** What the user named as input (a path, "stdin"), for the refusal messages. */
+  inputName: string;
+  /** Rejected share of non-blank lines above which the run is refused (already checked 0..1). */
+  maxRejectShare: number;
 }
 
 /**

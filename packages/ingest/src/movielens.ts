@@ -7,6 +7,7 @@ import { unknownLayout, unreadable, type RejectReason } from "./errors.ts";
 import { IngestState } from "./ingest-state.ts";
 import { mapGenres, ML100K_GENRES } from "./movielens-genres.ts";
 import { parseId } from "./parse-event.ts";
+import { maxRejectShare } from "./reject-share.ts";
 import { uniqueSlugs } from "./slug.ts";
 import { finishDataset, type IngestSummary } from "./write-dataset.ts";
 
@@ -42,7 +43,7 @@ interface Row { lineNo: number; fields: string[]; raw: string }
 async function* rows(path: string, format: FileFormat, state: IngestState): AsyncGenerator<Row> {
   const parser = createReadStream(path, { encoding: format.encoding }).pipe(parse({
     delimiter: format.delimiter, quote: format.quoted ? '"' : false, relax_column_count: true, relax_quotes: true,
-    skip_empty_lines: true, raw: true, info: true,
+    skip_empty_lines: true, raw: true, info: true, bom: true,
   }));
   for await (const { record, raw, info } of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
     const text = raw.replace(/\r?\n$/, "");
@@ -121,13 +122,14 @@ function checkRating(fields: string[], movies: Map<number, Movie>): RejectReason
  *
  *     const summary = await importMovieLens({ dir: "ml-100k", outDir: "data/ml100k" });
  */
-export async function importMovieLens(options: { dir: string; outDir: string }): Promise<IngestSummary & { layout: MovieLensLayout }> {
+export async function importMovieLens(options: { dir: string; outDir: string; maxRejectShare?: number }): Promise<IngestSummary & { layout: MovieLensLayout }> {
   const { dir } = options;
+  const maxShare = maxRejectShare(options.maxRejectShare);
   const layout = await detectMovieLensLayout(dir);
   const [ratingsFile, moviesFile] = layout === "ml-100k" ? ["u.data", "u.item"] : ["ratings.csv", "movies.csv"];
   let summary: IngestSummary | undefined;
   await writeDirAtomic(options.outDir, async (tmpDir) => {
-    const state = await IngestState.open({ tmpDir, source: `movielens:${layout}`, timeOrdered: false });
+    const state = await IngestState.open({ tmpDir, source: `movielens:${layout}`, timeOrdered: false, inputName: dir, maxRejectShare: maxShare });
     const movies = await readMovies(join(dir, moviesFile), layout, state, moviesFile);
     const usersPath = join(dir, "u.user");
     const users = layout === "ml-100k" && (await exists(usersPath)) ? await readUsers(usersPath, state) : undefined;

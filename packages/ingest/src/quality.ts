@@ -1,4 +1,5 @@
 import { REJECT_REASONS, type RejectReason } from "./errors.ts";
+import type { RejectShare } from "./reject-share.ts";
 
 /** min / median / p90 / max / mean of a set of values; null when there are none. */
 export interface Distribution { count: number; min: number; p50: number; p90: number; max: number; mean: number }
@@ -19,6 +20,8 @@ export interface QualityReport {
   schemaVersion: 1;
   source: string;
   lines: { total: number; accepted: number; rejected: number; blank: number };
+  /** rejected / (accepted + rejected), the share above which ingest warns, and the one above which it refuses. */
+  rejectShare: RejectShare;
   kinds: { watch: number; rate: number; request: number; telemetry: number };
   /** Every reject code, zero or not, so reports line up across runs. */
   rejects: Record<RejectReason, number>;
@@ -89,6 +92,10 @@ export class LatencyHistogram {
   }
 }
 
+function pct(share: number): string {
+  return `${Math.round(share * 10_000) / 100}%`;
+}
+
 function dist(d: Distribution | null): string {
   return d ? `min ${d.min}, median ${d.p50}, p90 ${d.p90}, max ${d.max}, mean ${d.mean}` : "none";
 }
@@ -110,6 +117,7 @@ export function formatQualitySummary(q: QualityReport): string {
   return [
     `data quality (${q.source})`,
     `lines: ${q.lines.total} read, ${q.lines.accepted} accepted, ${q.lines.rejected} rejected, ${q.lines.blank} blank`,
+    `rejected share: ${pct(q.rejectShare.value)} (warn above ${pct(q.rejectShare.warnAbove)}, refuse above ${pct(q.rejectShare.failAbove)})`,
     `kinds: ${q.kinds.watch} watch, ${q.kinds.rate} rate, ${q.kinds.request} request, ${q.kinds.telemetry} telemetry`,
     `rejects: ${reasons.length ? reasons.join(", ") : "none"}`,
     `duplicates: ${q.duplicates.lines} (window of ${q.duplicates.window} lines)`,

@@ -1,12 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { MovieSchema, parseOrThrow, UserSchema, type Movie, type User } from "@recsys/core";
 import type { z } from "zod";
+import { stripBom } from "./bom.ts";
 import { badSideFile, unreadable } from "./errors.ts";
 
 /** Reads a file or throws the exit-2 error that names it. */
 export async function readInputFile(path: string, encoding: BufferEncoding = "utf8"): Promise<string> {
   try {
-    return await readFile(path, encoding);
+    return stripBom(await readFile(path, encoding));
   } catch (err) {
     throw unreadable(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { createInterface } from "node:readline";
 import { MovieIdSchema, TELEMETRY_HEADER, type TelemetryFields } from "@recsys/core";
 import { z } from "zod";
+import { stripBom } from "./bom.ts";
 import { badSideFile, unreadable, type RejectReason } from "./errors.ts";
 import { normalizeEventTime } from "@recsys/core";
 import type { IngestState } from "./ingest-state.ts";
@@ -111,7 +112,7 @@ export async function readTelemetryFile(path: string, state: IngestState): Promi
     lineNo++;
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (lineNo === 1) {
-      if (line !== TELEMETRY_HEADER.join(",")) throw badSideFile(`${path}:1`, `header must be ${TELEMETRY_HEADER.join(",")}`);
+      if (stripBom(line) !== TELEMETRY_HEADER.join(",")) throw badSideFile(`${path}:1`, `header must be ${TELEMETRY_HEADER.join(",")}`);
       continue;
     }
     state.lines++;

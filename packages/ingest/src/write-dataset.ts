@@ -6,6 +6,7 @@ import {
 } from "@recsys/core";
 import type { IngestState } from "./ingest-state.ts";
 import { LineSink } from "./line-sink.ts";
+import { assertAcceptable, rejectShare } from "./reject-share.ts";
 import { distribution, perKeyDistribution, type IdQuality, type QualityReport, formatQualitySummary } from "./quality.ts";
 
 /** What one ingestion run returns: where the dataset is, its identity and its figures. */
@@ -31,12 +32,14 @@ function buildQuality(s: IngestState, users: number, movies: number): QualityRep
   const values = new Map<number, number>();
   for (let i = 0; i < r.index.size; i++) values.set(r.values[i]!, (values.get(r.values[i]!) ?? 0) + 1);
   const rejected = Object.values(s.rejectCounts).reduce((a, b) => a + b, 0);
+  const lines = { total: s.lines, accepted: s.lines - rejected - s.blank, rejected, blank: s.blank };
   let distinctMinutes = 0;
   for (let i = 0; i < w.index.size; i++) distinctMinutes += w.minutes[i]!;
   return {
     schemaVersion: 1,
     source: o.source,
-    lines: { total: s.lines, accepted: s.lines - rejected - s.blank, rejected, blank: s.blank },
+    lines,
+    rejectShare: rejectShare(lines, o.maxRejectShare),
     kinds: { ...s.kinds },
     rejects: { ...s.rejectCounts },
     duplicates: { lines: s.rejectCounts.duplicate, window: s.dedupWindow },
@@ -72,7 +75,8 @@ async function hashFiles(dir: string): Promise<{ files: Record<string, string>; 
 
 /**
  * Writes the rest of the dataset into the run's temp directory (the caller renames it into
- * place): ratings, watches, users, movies, quality and, last, the manifest that names every
+ * place), unless the run accepted nothing or rejected more than its limit (InputError, exit 2;
+ * see reject-share.ts): ratings, watches, users, movies, quality and, last, the manifest that names every
  * other file's md5. Every file is sorted and free of wall-clock times, so the same input
  * always yields the same bytes and the same dataHash.
  */
@@ -99,6 +103,7 @@ export async function finishDataset(s: IngestState, outDir: string): Promise<Ing
   await movies.close();
 
   const quality = buildQuality(s, userIds.length, movieIds.length);
+  assertAcceptable(quality, s.options.inputName);
   await writeFileAtomic(join(dir, DATASET_FILES.quality), JSON.stringify(quality, null, 2) + "\n");
   await writeFileAtomic(join(dir, DATASET_FILES.qualityText), formatQualitySummary(quality));
 

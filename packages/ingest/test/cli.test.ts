@@ -33,6 +33,15 @@ describe("recsys ingest", () => {
     expect(manifest.dataHash).toBe(figures.dataHash);
   });
 
+  it("warns on stderr, exits 0 and writes the dataset when a notable share of lines is rejected", async () => {
+    const outDir = join(await tempDir(), "ds");
+    const lines = Array.from({ length: 10 }, (_, i) => `2022-02-08T18:06:0${i},1,GET /data/m/x+1999/${i === 0 ? 5000 : i}.mpg`);
+    const r = await cli(["--events", "-", "--out", outDir], lines.join("\n") + "\n");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("recsys ingest: warning: 10.0% of lines rejected (1 of 10: bad_minute 1), above 5%");
+    expect(JSON.parse(await readFile(join(outDir, "quality.json"), "utf8")).rejectShare).toEqual({ value: 0.1, warnAbove: 0.05, failAbove: 0.5 });
+  });
+
   it("prints the readable quality summary by default", async () => {
     const r = await cli(["--movielens", fixture("ml-latest"), "--out", join(await tempDir(), "ds")]);
     expect(r.code, r.stderr).toBe(0);
@@ -45,6 +54,8 @@ describe("recsys ingest", () => {
     [["--events", "-", "--movielens", "d", "--out", "x"], "exactly one of"],
     [["--events", "/nonexistent/events.log", "--out", "x"], "/nonexistent/events.log"],
     [["--movielens", fixture("empty-dir"), "--out", "x"], "no MovieLens files"],
+    [["--events", "-", "--out", "x"], "stdin: no line was accepted (the input is empty)"],
+    [["--events", "-", "--max-reject-share", "1.5", "--out", "x"], "max-reject-share"],
   ])("exits 2 with one line for %j", async (args, message) => {
     const r = await cli(args);
     expect(r.code).toBe(2);

@@ -12,75 +12,93 @@ export const DIRT = {
   maxSkewMs: 30_000,
 } as const;
 
+/**
+ * The dirt each line carries, named as ingest reports it so the two can be compared:
+ * `rejects` holds the lines ingest quarantines, by the reject code it gives them (its
+ * quality.json `rejects`); the rest are well-formed lines ingest keeps and counts:
+ * `outOfOrder` (its `outOfOrder.lines`: a time earlier than a kept line before it) and lines
+ * whose user or movie is missing from the side files (its `users.unknown.lines`,
+ * `movies.unknown.lines`; a line with both counts in both).
+ */
 export interface DirtCounts {
-  truncated: number;
-  malformed: number;
-  duplicate: number;
-  clockSkew: number;
-  ratingOutOfRange: number;
-  /** Well-formed lines whose user or movie is missing from users.jsonl / movies.jsonl. */
-  unlistedId: number;
+  rejects: Record<DirtReject, number>;
+  outOfOrder: number;
+  unknownUserLines: number;
+  unknownMovieLines: number;
 }
 
+/** The ingest reject codes the simulator's dirt produces. */
+export const DIRT_REJECTS = ["truncated", "bad_time", "bad_user_id", "bad_minute", "bad_request", "rating_out_of_range", "duplicate"] as const;
+export type DirtReject = (typeof DIRT_REJECTS)[number];
+
+type LineKind = "watch" | "rate" | "request";
 const BAD_RATINGS = [0, 6, 10] as const;
-const MALFORM = [
-  (l: string) => l.replace(/^[^,]*/, (t) => t.replace("T", " ").replaceAll("-", "/")), // foreign time format
-  (l: string) => l.replace(/,\d+,/, ",,"), // user id lost
-  (l: string) => l.replace(/,(\d+),/, ",user$1,"), // user id not a number
-  (l: string) => l.replaceAll(",", ";"), // wrong separator
-  (l: string) => l.replace(/\/(\d+)\.mpg$/, "/.mpg").replace(/=\d+$/, "=").replace(/ \d+ ms$/, " ms"), // value lost
-] as const;
+/** Each malformation with the code ingest rejects it under (a lost value depends on the line kind). */
+const MALFORM: ReadonlyArray<{ apply: (l: string) => string; code: (kind: LineKind) => DirtReject }> = [
+  { apply: (l) => l.replace(/^[^,]*/, (t) => t.replace("T", " ").replaceAll("-", "/")), code: () => "bad_time" }, // foreign time format
+  { apply: (l) => l.replace(/,\d+,/, ",,"), code: () => "bad_user_id" }, // user id lost
+  { apply: (l) => l.replace(/,(\d+),/, ",user$1,"), code: () => "bad_user_id" }, // user id not a number
+  { apply: (l) => l.replaceAll(",", ";"), code: () => "truncated" }, // wrong separator: one field
+  { // value lost: `/.mpg` is a bad minute, `=` an action cut short, ` ms` a bad request
+    apply: (l) => l.replace(/\/(\d+)\.mpg$/, "/.mpg").replace(/=\d+$/, "=").replace(/ \d+ ms$/, " ms"),
+    code: (kind) => (kind === "watch" ? "bad_minute" : kind === "rate" ? "truncated" : "bad_request"),
+  },
+];
 
 /**
  * Formats the stream's lines through core's formatters and makes a small, counted share of them
  * dirty the way real streams are: truncated, malformed, duplicated nearby (retries), timestamps
- * slightly in the past (clock skew), ratings out of range. Every dirty line is counted by kind.
+ * slightly in the past (clock skew), ratings out of range. Every dirty line is counted under the
+ * name ingest reports it by (DirtCounts).
  */
 export function createDirtyWriter(sink: LineSink, rng: Rng, listedUser: Uint8Array, listedMovie: Uint8Array) {
-  const counts: DirtCounts = { truncated: 0, malformed: 0, duplicate: 0, clockSkew: 0, ratingOutOfRange: 0, unlistedId: 0 };
+  const counts: DirtCounts = {
+    rejects: Object.fromEntries(DIRT_REJECTS.map((c) => [c, 0])) as Record<DirtReject, number>,
+    outOfOrder: 0, unknownUserLines: 0, unknownMovieLines: 0,
+  };
   const lines = { watch: 0, rate: 0, request: 0 };
   /** Well-formed in-range ratings by star (index 1..5). */
   const stars = [0, 0, 0, 0, 0, 0];
   // A duplicate is released after 0-2 further lines, like a client retry.
   let dupLine: string | null = null;
   let dupAfter = 0;
-  let dupUnlisted = false;
+  /** Latest time of the lines ingest keeps: a kept line earlier than this is out of order, as ingest counts it. */
+  let latestKept = -Infinity;
 
-  const skew = (t: number): number => {
-    if (rng.next() >= DIRT.clockSkew) return t;
-    counts.clockSkew++;
-    return t - 1_000 - rng.int(DIRT.maxSkewMs);
-  };
+  const skew = (t: number): number => (rng.next() < DIRT.clockSkew ? t - 1_000 - rng.int(DIRT.maxSkewMs) : t);
 
-  const emit = (line: string, unlisted: boolean): boolean => {
+  const emit = (kind: LineKind, t: number, line: string, unlistedUser: boolean, unlistedMovie: boolean): boolean => {
     const x = rng.next();
     let clean = false;
     if (x < DIRT.truncated) {
-      counts.truncated++;
+      counts.rejects.truncated++;
       line = line.slice(0, 10 + rng.int(line.length - 13));
     } else if (x < DIRT.truncated + DIRT.malformed) {
-      counts.malformed++;
-      line = MALFORM[rng.int(MALFORM.length)]!(line);
+      const m = MALFORM[rng.int(MALFORM.length)]!;
+      counts.rejects[m.code(kind)]++;
+      line = m.apply(line);
     } else {
       clean = true;
-      if (unlisted) counts.unlistedId++;
+      if (unlistedUser) counts.unknownUserLines++;
+      if (unlistedMovie) counts.unknownMovieLines++;
+      if (t < latestKept) counts.outOfOrder++;
+      else latestKept = t;
     }
     sink.push(line);
     if (dupLine !== null) {
       if (dupAfter-- <= 0) releaseDuplicate();
     } else if (clean && rng.next() < DIRT.duplicate) {
       dupLine = line;
-      dupUnlisted = unlisted;
       dupAfter = rng.int(3);
       if (dupAfter-- <= 0) releaseDuplicate();
     }
     return clean;
   };
 
+  // Ingest rejects the copy as a duplicate before it looks at its ids or time: counted only as that.
   const releaseDuplicate = (): void => {
     sink.push(dupLine!);
-    counts.duplicate++;
-    if (dupUnlisted) counts.unlistedId++;
+    counts.rejects.duplicate++;
     dupLine = null;
   };
 
@@ -90,20 +108,24 @@ export function createDirtyWriter(sink: LineSink, rng: Rng, listedUser: Uint8Arr
     stars,
     watch(t: number, u: number, i: number, movieId: string, minute: number): void {
       lines.watch++;
-      emit(formatWatchLine(skew(t), u + 1, movieId, minute), !listedUser[u] || !listedMovie[i]);
+      const at = skew(t);
+      emit("watch", at, formatWatchLine(at, u + 1, movieId, minute), !listedUser[u], !listedMovie[i]);
     },
     rate(t: number, u: number, i: number, movieId: string, rating: number): void {
       lines.rate++;
       if (rng.next() < DIRT.ratingOutOfRange) {
-        counts.ratingOutOfRange++;
+        counts.rejects.rating_out_of_range++;
         sink.push(formatRateLine(t, u + 1, movieId, BAD_RATINGS[rng.int(BAD_RATINGS.length)]!));
         return;
       }
-      if (emit(formatRateLine(skew(t), u + 1, movieId, rating), !listedUser[u] || !listedMovie[i])) stars[rating]!++;
+      const at = skew(t);
+      if (emit("rate", at, formatRateLine(at, u + 1, movieId, rating), !listedUser[u], !listedMovie[i])) stars[rating]!++;
     },
     request(t: number, u: number, server: string, status: number, result: readonly string[] | string, latencyMs: number): void {
       lines.request++;
-      emit(formatRequestLine(skew(t), u + 1, server, status, result, latencyMs), !listedUser[u]);
+      const at = skew(t);
+      // Ingest checks only the user of a request line (the result's ids are not catalogue entries).
+      emit("request", at, formatRequestLine(at, u + 1, server, status, result, latencyMs), !listedUser[u], false);
     },
     /** Emits a pending duplicate, if any, before the file is closed. */
     finish(): void {

@@ -38,10 +38,10 @@ describe("writeSimulation", () => {
   it("writes only the three line formats, apart from dirty lines it counts exactly", async () => {
     const users = new Set((await readUsers(dir)).map((u) => u.user_id));
     const movies = new Set((await readMovies(dir)).map((m) => m.id));
-    const seen = { broken: 0, duplicate: 0, outOfRange: 0, unlisted: 0, outOfOrder: 0, timeouts: 0 };
+    const seen = { broken: 0, duplicate: 0, outOfRange: 0, unknownUser: 0, unknownMovie: 0, outOfOrder: 0, timeouts: 0 };
     let maxTime = "";
     lines.forEach((line, n) => {
-      if (lines.slice(Math.max(0, n - 3), n).includes(line)) seen.duplicate++;
+      if (lines.slice(Math.max(0, n - 3), n).includes(line)) return void seen.duplicate++;
       const w = WATCH.exec(line), r = RATE.exec(line), q = REQUEST.exec(line);
       const m = w ?? r ?? q;
       if (!m) return void seen.broken++;
@@ -51,22 +51,25 @@ describe("writeSimulation", () => {
         else expect(q[5]).toBe(TIMEOUT_TEXT), seen.timeouts++;
       }
       const movie = w?.[3] ?? r?.[3];
-      if (!users.has(Number(m[2])) || (movie !== undefined && !movies.has(movie))) seen.unlisted++;
+      if (!users.has(Number(m[2]))) seen.unknownUser++;
+      if (movie !== undefined && !movies.has(movie)) seen.unknownMovie++;
+      // Ingest's rule: a kept line earlier than the latest kept line before it.
       if (m[1]! < maxTime) seen.outOfOrder++;
       else maxTime = m[1]!;
     });
-    const d = summary.dirty;
+    const d = summary.dirty, rejects = d.rejects;
     expect(lines.length).toBe(summary.fileLines);
-    expect(summary.fileLines).toBe(summary.lines.total + d.duplicate);
-    expect(seen.broken).toBe(d.truncated + d.malformed);
-    expect(d.truncated).toBeGreaterThan(0);
-    expect(d.malformed).toBeGreaterThan(0);
-    expect(seen.duplicate).toBe(d.duplicate);
-    expect(seen.outOfRange).toBe(d.ratingOutOfRange);
-    expect(seen.unlisted).toBe(d.unlistedId);
-    expect(seen.unlisted).toBeGreaterThan(0);
+    expect(summary.fileLines).toBe(summary.lines.total + rejects.duplicate);
+    expect(seen.broken).toBe(rejects.truncated + rejects.bad_time + rejects.bad_user_id + rejects.bad_minute + rejects.bad_request);
+    expect(rejects.truncated).toBeGreaterThan(0);
+    expect(rejects.bad_user_id).toBeGreaterThan(0);
+    expect(seen.duplicate).toBe(rejects.duplicate);
+    expect(seen.outOfRange).toBe(rejects.rating_out_of_range);
+    expect(seen.unknownUser).toBe(d.unknownUserLines);
+    expect(seen.unknownMovie).toBe(d.unknownMovieLines);
+    expect(seen.unknownUser + seen.unknownMovie).toBeGreaterThan(0);
+    expect(seen.outOfOrder).toBe(d.outOfOrder);
     expect(seen.outOfOrder).toBeGreaterThan(0);
-    expect(seen.outOfOrder).toBeLessThanOrEqual(d.clockSkew + d.duplicate);
     expect(seen.timeouts).toBeGreaterThan(0);
     expect(d.share).toBeGreaterThan(0.005);
     expect(d.share).toBeLessThan(0.03);

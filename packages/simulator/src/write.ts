@@ -36,7 +36,7 @@ export interface SimulationSummary {
   seed: number;
   /** Lines the site produced, by kind (before dirt; duplicates not included). */
   lines: { watch: number; rate: number; request: number; total: number };
-  /** Dirty lines by kind; `total` over all kinds, `share` of all physical lines. */
+  /** Dirty lines under ingest's names (see DirtCounts); `total` over all of them, `share` of all physical lines. */
   dirty: DirtCounts & { total: number; share: number };
   /** Physical lines in events.log (site lines plus duplicates). */
   fileLines: number;
@@ -135,7 +135,7 @@ export async function writeSimulation(world: World, options: WriteOptions): Prom
 
     const seconds = (performance.now() - started) / 1000;
     const c = out.counts;
-    const dirtyTotal = c.truncated + c.malformed + c.duplicate + c.clockSkew + c.ratingOutOfRange + c.unlistedId;
+    const dirtyTotal = Object.values(c.rejects).reduce((a, b) => a + b, 0) + c.outOfOrder + c.unknownUserLines + c.unknownMovieLines;
     const siteLines = out.lines.watch + out.lines.rate + out.lines.request;
     const rated = out.stars.reduce((a, b) => a + b, 0);
     summary = {

@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  DATASET_FILES, InputError, RATINGS_HEADER, WATCHES_HEADER, readCsvLines, readManifest, readUsers, type Manifest, type User,
+  DATASET_FILES, InputError, RATINGS_HEADER, WATCHES_HEADER, readCsvLines, readUsers, verifyDatasetFiles, type Manifest, type User,
 } from "@recsys/core";
 import { RatingBuilder, UNKNOWN, eventTimeMs, type RatingSet } from "./ratings.ts";
 
@@ -64,13 +64,16 @@ class Interner<K extends number | string> {
 
 /**
  * Streams a dataset directory (ratings.csv, watches.csv, users.jsonl, manifest.json as
- * @recsys/core defines them) into typed arrays. watches.csv and users.jsonl are optional
- * (MovieLens imports may lack them); a bad row is an InputError naming file and line.
+ * @recsys/core defines them) into typed arrays, after checking every file the manifest lists
+ * against its md5 (a file changed since ingest is an InputError naming it). watches.csv and
+ * users.jsonl are optional (MovieLens imports may lack them); a bad row is an InputError naming
+ * file and line.
  *
  *     const data = await loadTrainingData("data/2026-12-01");
  */
 export async function loadTrainingData(dir: string): Promise<TrainingData> {
-  const manifest = await readManifest(dir);
+  // The model records manifest.dataHash: it must name exactly the bytes read below.
+  const manifest = await verifyDatasetFiles(dir);
   if (!(await exists(join(dir, DATASET_FILES.ratings)))) throw new InputError(BAD, `${dir}: no ${DATASET_FILES.ratings} (is it a dataset written by 'recsys ingest'?)`);
   const users = new Interner<number>(), movies = new Interner<string>();
   const ratings = await streamRatings(dir, (userId) => users.id(userId), (movieId) => movies.id(movieId));

@@ -19,6 +19,8 @@ export { trainModel, PARALLEL_MIN_RATINGS } from "./train-model.ts";
 export type { TrainModelInput, TrainModelHooks } from "./train-model.ts";
 export { trainAndGate } from "./train-and-gate.ts";
 export { ModelGateFailedError } from "./errors.ts";
+export { gateVerdict, describeGate } from "./gate.ts";
+export type { GateVerdict } from "./gate.ts";
 export type { TrainAndGateInput, TrainSummary, EpochReport } from "./train-and-gate.ts";
 export { servingTensors, POPULARITY_HALF_LIFE_DAYS } from "./serving.ts";
 export { evaluateModel, evaluateRatings, factorView, EVALUATION_DEFAULTS } from "./evaluate.ts";

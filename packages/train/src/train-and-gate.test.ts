@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRecModel, predictRating } from "@recsys/artifact";
@@ -44,8 +44,9 @@ describe("trainAndGate", () => {
     expect(model.sideUserIds.length).toBe(small.users);
   });
 
+  // Models in these tests train long enough to beat the biases-only baseline, the gate's second condition.
   it("is deterministic: same data and seed give byte-identical artifacts; another seed does not", async () => {
-    const opts = { dataDir: data, factors: 8, epochs: 3, seed: 5 };
+    const opts = { dataDir: data, factors: 8, epochs: 15, seed: 5 };
     await trainAndGate({ ...opts, outDir: join(root, "d1") });
     await trainAndGate({ ...opts, outDir: join(root, "d2") });
     await trainAndGate({ ...opts, seed: 6, outDir: join(root, "d3") });
@@ -71,6 +72,42 @@ describe("trainAndGate", () => {
     expect(kept.meta.gate.value).toBeGreaterThan(1);
   });
 
+  it("fails a model worse than its biases-only baseline, however lax the threshold; model.json holds both figures and verdicts", async () => {
+    const out = join(root, "under-trained");
+    // lr 1e-4 for one epoch leaves the model near its initial state: well below 5, well above its baseline.
+    const err = await trainAndGate({ dataDir: data, outDir: out, factors: 8, epochs: 1, lr: 0.0001, gateRmse: 5 }).catch((e) => e);
+    expect(err).toBeInstanceOf(GateFailedError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toMatch(/held-out RMSE \d\.\d{4} is below 5 \(ok\), worse than the biases-only baseline \d\.\d{4} on the same split \(FAILED\)/);
+    expect(await exists(out)).toBe(false);
+    const { gate, metrics } = (await loadRecModel(`${out}.failed`, { allowGateFailed: true })).meta;
+    expect(gate).toEqual({
+      metric: "rmse", threshold: 5, value: metrics.rmse, baseline: metrics.baselineRmse,
+      belowThreshold: true, noWorseThanBaseline: false, passed: false,
+    });
+    expect(gate.value).toBeGreaterThan(gate.baseline!);
+  });
+
+  it("fails a diverged model whose held-out RMSE is NaN", async () => {
+    const err = await trainAndGate({ dataDir: data, outDir: join(root, "diverged"), factors: 8, epochs: 3, lr: 10, gateRmse: 5 }).catch((e) => e);
+    expect(err.exitCode).toBe(3);
+    expect(err.meta.gate).toMatchObject({ value: NaN, belowThreshold: false, noWorseThanBaseline: false, passed: false });
+    expect(await exists(join(root, "diverged"))).toBe(false);
+  });
+
+  it("refuses a dataset whose ratings.csv was cut at a line boundary since ingest (exit 2, naming the file)", async () => {
+    const cut = join(root, "cut");
+    await cp(data, cut, { recursive: true });
+    const lines = (await readFile(join(cut, "ratings.csv"), "utf8")).split("\n");
+    await writeFile(join(cut, "ratings.csv"), lines.slice(0, lines.length / 2).join("\n") + "\n");
+    const err = await trainAndGate({ dataDir: cut, outDir: join(root, "m-cut"), factors: 8, epochs: 15 }).catch((e) => e);
+    expect(err).toMatchObject({ code: "RECSYS_DATASET_CHANGED", exitCode: 2 });
+    expect(err.message).toContain(join(cut, "ratings.csv"));
+    expect(err.message).toContain("re-run 'recsys ingest'");
+    expect(await exists(join(root, "m-cut"))).toBe(false);
+    expect(await exists(join(root, "m-cut.failed"))).toBe(false);
+  });
+
   it("a stricter --gate-rmse turns a pass into a failure", async () => {
     const err = await trainAndGate({ dataDir: data, outDir: join(root, "strict"), factors: 4, epochs: 2, gateRmse: 0.5 }).catch((e) => e);
     expect(err.exitCode).toBe(3);
@@ -78,14 +115,14 @@ describe("trainAndGate", () => {
   });
 
   it("splits by time or takes a held-out dataset", async () => {
-    const byTime = await trainAndGate({ dataDir: data, outDir: join(root, "t"), split: "time", factors: 8, epochs: 5 });
+    const byTime = await trainAndGate({ dataDir: data, outDir: join(root, "t"), split: "time", factors: 8, epochs: 15 });
     expect(byTime.meta.hyperParams.split).toBe("time");
     // A held-out directory needs only ratings.csv; here the first 1000 ratings plus one of an unknown user.
     const later = join(root, "later");
     await mkdir(later);
     const lines = (await readFile(join(data, "ratings.csv"), "utf8")).split("\n").slice(0, 1001);
     await writeFile(join(later, "ratings.csv"), [...lines, "999999,movie+1,4,2026-09-01T00:00:00"].join("\n") + "\n");
-    const held = await trainAndGate({ dataDir: data, holdoutDir: later, outDir: join(root, "h"), factors: 8, epochs: 5 });
+    const held = await trainAndGate({ dataDir: data, holdoutDir: later, outDir: join(root, "h"), factors: 8, epochs: 15 });
     expect(held.meta.metrics.heldOutRatings).toBe(1001);
     expect(held.meta.metrics.trainRatings).toBe((await loadTrainingData(data)).ratings.length);
   });
@@ -100,7 +137,7 @@ describe("trainAndGate", () => {
 
   it("trains with the tfjs engine (pure-JS backend here) to the same artifact format", async () => {
     const lines: string[] = [];
-    const { meta } = await trainAndGate({ dataDir: data, outDir: join(root, "tf"), engine: "tfjs", factors: 8, epochs: 4, batchSize: 128 }, { log: (l) => lines.push(l) });
+    const { meta } = await trainAndGate({ dataDir: data, outDir: join(root, "tf"), engine: "tfjs", factors: 8, epochs: 6, batchSize: 64 }, { log: (l) => lines.push(l) });
     expect(meta.engine).toBe("tfjs");
     expect(meta.gate.passed).toBe(true);
     expect(meta.metrics.rmse).toBeLessThan(1);

@@ -3,6 +3,7 @@ import { ModelGateFailedError } from "./errors.ts";
 import { writeRecModel, type ModelMeta } from "@recsys/artifact";
 import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
 import { errorMetrics, type FactorModel } from "./factors.ts";
+import { gateVerdict, type GateVerdict } from "./gate.ts";
 import { ENGINE_DEFAULTS, engineParams, TrainOptionsSchema, type TrainOptions } from "./options.ts";
 import { eventTimeMs } from "./ratings.ts";
 import { servingTensors } from "./serving.ts";
@@ -28,14 +29,16 @@ export interface TrainSummary {
   dir: string;
   passed: boolean;
   meta: ModelMeta;
+  gate: GateVerdict;
 }
 
 /**
  * Loads a dataset, holds out ratings (from `holdoutDir`, or a per-user split), trains, measures
- * held-out RMSE/MAE beside a biases-only baseline, and applies the gate (RMSE < gateRmse).
+ * held-out RMSE/MAE beside a biases-only baseline, and applies the gate (RMSE < gateRmse and
+ * RMSE <= the baseline's RMSE on the same split; see gate.ts).
  * Passed: the artifact is written to `outDir` (atomically). Failed: it goes to `${outDir}.failed`
  * with gate.passed = false (loadRecModel refuses it) for inspection, `outDir` is left untouched,
- * and a ModelGateFailedError (a core GateFailedError: exit 3) names the measured RMSE and
+ * and a ModelGateFailedError (a core GateFailedError: exit 3) names both figures and verdicts and
  * carries the rejected model's dir and metadata. Deterministic for data + seed.
  *
  *     const { meta } = await trainAndGate({ dataDir: "data", outDir: "models/m1", engine: "sgd" });
@@ -66,16 +69,17 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
     baselineRmse: errorMetrics(baseline, test).rmse, trainRatings: train.length, heldOutRatings: test.length,
   };
   const lastEvent = data.manifest.timeRange.last ?? lastEventTime(data);
-  const passed = held.rmse < options.gateRmse; // NaN fails too
+  const gate = gateVerdict(held.rmse, metrics.baselineRmse, options.gateRmse);
+  const passed = gate.passed;
   const dir = passed ? outDir : `${outDir}.failed`;
   const meta = await writeArtifact(dir, data, model, {
     engine: options.engine,
     hyperParams: { ...params, implicit: options.implicit, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction },
-    metrics, gate: { metric: "rmse", threshold: options.gateRmse, value: held.rmse, passed },
+    metrics, gate,
     createdAt: createdAt ?? lastEvent,
   }, eventTimeMs(lastEvent));
-  if (!passed) throw new ModelGateFailedError(dir, meta);
-  return { dir, passed, meta };
+  if (!passed) throw new ModelGateFailedError(dir, meta, gate);
+  return { dir, passed, meta, gate };
 }
 
 interface ArtifactInfo {

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { createProgress } from "@recsys/core";
-import { formatQualitySummary, importMovieLens, ingestEvents, type IngestSummary } from "@recsys/ingest";
+import { join } from "node:path";
+import { createProgress, DATASET_FILES } from "@recsys/core";
+import { formatQualitySummary, importMovieLens, ingestEvents, rejectShareWarning, type IngestSummary } from "@recsys/ingest";
 import { defineCommand } from "../command.ts";
-import { noPositionals } from "../flags.ts";
+import { noPositionals, numberFlag } from "../flags.ts";
 
 const path = (flag: string) => z.string().min(1, `${flag} needs a path`);
 
@@ -14,6 +15,7 @@ const schema = z.object({
   telemetry: z.array(z.string()).default([]).transform((list) => list.flatMap((v) => v.split(",")).filter((v) => v !== "")),
   out: z.string({ error: "--out DIR is required" }).min(1, "--out DIR is required"),
   strict: z.boolean().default(false),
+  "max-reject-share": numberFlag(0, 1).optional(),
   _: noPositionals,
 }).superRefine((o, ctx) => {
   if ((o.events === undefined) === (o.movielens === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of --events FILE|- or --movielens DIR" });
@@ -29,8 +31,8 @@ function figures(s: IngestSummary): Record<string, unknown> {
 export default defineCommand({
   name: "ingest",
   summary: "validate an event stream or MovieLens files into a canonical dataset",
-  help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] --out DIR
-       recsys ingest --movielens DIR --out DIR
+  help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] [--max-reject-share X] --out DIR
+       recsys ingest --movielens DIR [--max-reject-share X] --out DIR
 
   --events FILE|-   event log (one event per line); "-" reads stdin
   --users F         user side info (JSON array or JSON lines of {user_id, age, gender, occupation})
@@ -38,6 +40,9 @@ export default defineCommand({
   --telemetry F     API response log (CSV with the telemetry header) or a directory of them; repeat or comma-separate
   --strict          reject events whose user or movie is missing from a given side file
   --movielens DIR   import ml-100k (u.data, u.item, u.user) or ml-latest (ratings.csv, movies.csv)
+  --max-reject-share X  refuse (exit 2, nothing written) when more than this share of non-blank
+                    lines is rejected (0..1, default 0.5); above 5% a warning goes to stderr.
+                    Nothing accepted at all (an empty or foreign file) is always exit 2
   --out DIR         dataset directory to write (replaced atomically)
   --json            print the figures as one JSON object instead of the quality summary`,
   flags: {
@@ -48,15 +53,18 @@ export default defineCommand({
     telemetry: { type: "string", multiple: true },
     out: { type: "string" },
     strict: { type: "boolean" },
+    "max-reject-share": { type: "string" },
   },
   schema,
   async run(o, io) {
     const summary = o.movielens !== undefined
-      ? await importMovieLens({ dir: o.movielens, outDir: o.out })
+      ? await importMovieLens({ dir: o.movielens, outDir: o.out, maxRejectShare: o["max-reject-share"] })
       : await ingestEvents({
-        input: o.events === "-" ? io.stdin : o.events!, usersFile: o.users, moviesFile: o.movies,
-        telemetryFiles: o.telemetry, outDir: o.out, strict: o.strict, progress: createProgress(),
+        input: o.events === "-" ? io.stdin : o.events!, inputName: o.events === "-" ? "stdin" : undefined, usersFile: o.users, moviesFile: o.movies,
+        telemetryFiles: o.telemetry, outDir: o.out, strict: o.strict, maxRejectShare: o["max-reject-share"], progress: createProgress(),
       });
+    const warning = rejectShareWarning(summary.quality);
+    if (warning) io.stderr.write(`recsys ingest: ${warning}; the rejected lines are in ${join(summary.outDir, DATASET_FILES.rejects)}\n`);
     const text = `${formatQualitySummary(summary.quality)}dataset: ${summary.outDir} (dataHash ${summary.dataHash})\n`;
     return { summary: figures(summary), text };
   },

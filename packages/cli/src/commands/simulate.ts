@@ -40,7 +40,8 @@ DIR/users.jsonl, DIR/movies.jsonl and DIR/truth/ (the hidden preference model).
     const s = await writeSimulation(world, { outDir: o.out, days: o.days, seed: o.seed, progress: createProgress() });
     const text = [
       `wrote ${s.outDir}: ${s.fileLines} lines (${s.lines.watch} watch, ${s.lines.rate} rate, ${s.lines.request} request)`,
-      `dirty: ${s.dirty.total} (${(s.dirty.share * 100).toFixed(2)}%): ${s.dirty.truncated} truncated, ${s.dirty.malformed} malformed, ${s.dirty.duplicate} duplicate, ${s.dirty.clockSkew} skewed, ${s.dirty.ratingOutOfRange} rating out of range, ${s.dirty.unlistedId} unlisted id`,
+      `dirty: ${s.dirty.total} (${(s.dirty.share * 100).toFixed(2)}%), named as 'recsys ingest' reports them: rejects ${Object.entries(s.dirty.rejects).map(([code, n]) => `${code} ${n}`).join(", ")}; `
+        + `kept: out of order ${s.dirty.outOfOrder}, unknown user ${s.dirty.unknownUserLines} lines, unknown movie ${s.dirty.unknownMovieLines} lines`,
       `${s.users} users, ${s.movies} movies, ${s.days} days; ratings mean ${s.ratings.mean}; ${s.seconds} s, ${s.linesPerSecond} lines/s`,
     ].join("\n");
     return { summary: s as unknown as Record<string, unknown>, text };

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +44,25 @@ describe("recsys train / evaluate", () => {
     expect(stderr).toMatch(/held-out RMSE 1\.\d+ is not below 1/);
     expect(await exists(model)).toBe(false);
     expect(await exists(`${model}.failed/model.json`)).toBe(true);
+  });
+
+  it("exits 3 on a model worse than its biases-only baseline, naming both figures and verdicts", async () => {
+    const t = io(), model = join(root, "under-trained");
+    const code = await runCli(["train", "--data", data, "--out", model, "--factors", "8", "--epochs", "1", "--lr", "0.0001", "--gate-rmse", "5"], t.io);
+    expect(code).toBe(3);
+    expect(t.err()).toMatch(/is below 5 \(ok\), worse than the biases-only baseline \d\.\d{4} on the same split \(FAILED\)/);
+    expect(await exists(model)).toBe(false);
+  });
+
+  it("exits 2 with one line naming ratings.csv when it changed since ingest", async () => {
+    const cut = join(root, "cut");
+    await cp(data, cut, { recursive: true });
+    const text = await readFile(join(cut, "ratings.csv"), "utf8");
+    await writeFile(join(cut, "ratings.csv"), text.slice(0, text.lastIndexOf("\n", text.length - 2) + 1));
+    const t = io();
+    expect(await runCli(["train", "--data", cut, "--out", join(root, "m-cut")], t.io)).toBe(2);
+    expect(t.err()).toMatch(/^recsys train: .*cut\/ratings\.csv: changed since ingest .*re-run 'recsys ingest'/);
+    expect(t.err().trim().split("\n")).toHaveLength(1);
   });
 
   it("refuses a gate-failed model in evaluate (exit 2)", async () => {

@@ -1,19 +1,21 @@
 import { z } from "zod";
 import { createProgress } from "@recsys/core";
-import { trainAndGate } from "@recsys/train";
+import { describeGate, trainAndGate } from "@recsys/train";
 import { defineCommand } from "../command.ts";
 import { intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
 
 export default defineCommand({
   name: "train",
-  summary: "train matrix factorisation on a dataset; gate on held-out RMSE (exit 3 on failure)",
+  summary: "train matrix factorisation on a dataset; gate on held-out RMSE and its baseline (exit 3 on failure)",
   help: `--data DIR --out MODEL_DIR [--holdout DIR] [--engine sgd|tfjs] [--split random|time]
        [--holdout-fraction F] [--factors K] [--epochs E] [--lr X] [--reg X] [--batch-size B]
        [--implicit none|svdpp] [--seed S] [--gate-rmse X] [--created-at ISO] [--json]
 
 Trains biased matrix factorisation on DIR's ratings and writes the model artifact to MODEL_DIR
-only if the held-out RMSE is below --gate-rmse; otherwise exits 3 and keeps the rejected model
-in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
+only if the held-out RMSE is below --gate-rmse AND no worse than a biases-only baseline fitted on
+the same split; otherwise exits 3 and keeps the rejected model in MODEL_DIR.failed/ (marked
+gate-failed, refused by every loader). DIR's files are first checked against its manifest's
+hashes: a file changed since ingest is exit 2.
   --data DIR            canonical dataset (from 'recsys ingest')
   --out MODEL_DIR       artifact directory, created or replaced atomically when the gate passes
   --holdout DIR         dataset whose ratings are the held-out set (default: split DIR itself)
@@ -55,7 +57,7 @@ in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
   async run(o, io) {
     const progress = createProgress();
     const started = Date.now();
-    const { dir, meta } = await trainAndGate({
+    const { dir, meta, gate } = await trainAndGate({
       dataDir: o.data, outDir: o.out, holdoutDir: o.holdout, createdAt: o["created-at"],
       engine: o.engine, split: o.split, holdoutFraction: o["holdout-fraction"], factors: o.factors, epochs: o.epochs,
       lr: o.lr, reg: o.reg, batchSize: o["batch-size"], implicit: o.implicit, seed: o.seed, gateRmse: o["gate-rmse"],
@@ -65,7 +67,7 @@ in MODEL_DIR.failed/ (marked gate-failed, refused by every loader).
     }).finally(() => progress.done());
     const m = meta.metrics, seconds = (Date.now() - started) / 1000;
     const text = `wrote ${dir}: ${meta.engine}, ${meta.userIds.length} users x ${meta.movieIds.length} movies, k=${meta.factors}; `
-      + `held-out RMSE ${m.rmse!.toFixed(4)} (baseline ${m.baselineRmse!.toFixed(4)}, gate < ${meta.gate.threshold}: passed), `
+      + `gate passed: ${describeGate(gate)}; `
       + `MAE ${m.mae!.toFixed(4)}, ${m.trainRatings} train / ${m.heldOutRatings} held-out ratings, ${seconds.toFixed(1)} s; model ${meta.modelHash.slice(0, 12)}`;
     return { summary: { dir, engine: meta.engine, modelHash: meta.modelHash, dataHash: meta.dataHash, metrics: m, gate: meta.gate, hyperParams: meta.hyperParams, seconds }, text };
   },
