@@ -29,6 +29,13 @@ export const MainJobOptionsSchema = z.object({
   /** Canary: analysis interval, and the requests it needs before a verdict. */
   analysisIntervalMs: z.number().int().positive().default(3000),
   canaryMinRequests: z.number().int().positive().default(100),
+  /**
+   * Regularisation for the simulated world. Its users rate few movies (median 6), and there
+   * train's default (0.1, chosen on real MovieLens) fits noise: held-out RMSE 0.9202 against the
+   * biases-only baseline's 0.9202 on the default world, which the gate refuses. 0.3 gives 0.9180
+   * there and 0.9081 against 0.9092 on the test's smaller world.
+   */
+  reg: z.number().positive().max(100).default(0.3),
 }).strict();
 export type MainJobOptions = z.input<typeof MainJobOptionsSchema>;
 
@@ -82,7 +89,7 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
   const models: MainJobSummary["models"] = [];
   const summary: MainJobSummary = { workDir: opts.workDir, simulation, models, releases: [], traffic: { sent: 0, ok: 0, failed: 0 } };
   if (run.signal.aborted) return summary;
-  const first = await ingestAndTrain(world, paths, 0, opts.seed, log, true);
+  const first = await ingestAndTrain(world, paths, 0, opts, log, true);
   models.push(first);
   if (run.signal.aborted) return summary;
 
@@ -129,7 +136,7 @@ async function runCycles(
     await sleepUnless(opts.cycleS * 1000, signal);
     if (signal.aborted) return;
     await liveLog.flush();
-    const trained = await ingestAndTrain(world, paths, cycle, opts.seed, log, false);
+    const trained = await ingestAndTrain(world, paths, cycle, opts, log, false);
     models.push(trained);
     if (!trained.passed || signal.aborted) continue;
     await platform.deploy(trained.dir, {
@@ -139,7 +146,7 @@ async function runCycles(
   }
 }
 
-async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPaths>, cycle: number, seed: number, log: (line: string) => void, verbose: boolean) {
+async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPaths>, cycle: number, { seed, reg }: { seed: number; reg: number }, log: (line: string) => void, verbose: boolean) {
   const dataset = paths.dataset(cycle);
   const inputs = [join(paths.world, SIM_FILES.events), paths.liveEvents, join(paths.platform, STATE_FILES.events)];
   const ingested = await ingestEvents({
@@ -152,7 +159,7 @@ async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPath
   if (verbose) log(formatQualitySummary(ingested.quality).trimEnd());
   log(`ingest #${cycle}: ${ingested.counts.ratings ?? 0} ratings, ${ingested.quality.lines.rejected} lines rejected -> ${dataset}`);
   try {
-    const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed });
+    const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed, reg });
     log(`train #${cycle}: held-out RMSE ${meta.gate.value.toFixed(4)} < ${meta.gate.threshold}: gate passed -> ${dir}`);
     return { dir, passed: true, rmse: meta.gate.value, dataHash: meta.dataHash };
   } catch (err) {
