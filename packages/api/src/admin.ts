@@ -4,6 +4,7 @@ import { RecsysError, bearerTokenMatches, describeIssues } from "@recsys/core";
 import type { AppContext } from "./context.ts";
 import { NOT_LOADABLE } from "./errors.ts";
 import { modelDirUnderRoot } from "./models-root.ts";
+import { printable } from "./request-context.ts";
 
 const ReloadBodySchema = z.strictObject({ model: z.string().min(1).max(4096).optional() });
 
@@ -36,7 +37,10 @@ export function reloadRoute(ctx: AppContext, reply: Reply): RequestHandler[] {
     } catch (err) {
       ctx.metrics.reloaded("refused");
       const outside = err instanceof RecsysError && err.code === "RECSYS_API_MODEL_OUTSIDE_ROOT";
-      if (outside) return reply(req, res, 403, { code: err.code, message: err.message, serving: previous });
+      if (outside) {
+        ctx.report(`api: reload refused, "${printable(parsed.data.model ?? "", 200)}" is not a directory under the models root ${ctx.config.modelsRoot}`);
+        return reply(req, res, 403, { code: err.code, message: err.message, serving: previous });
+      }
       ctx.report(`api: reload of ${dir ?? "the current model directory"} refused, still serving ${previous}: ${(err as Error).message}`);
       const known = err instanceof RecsysError;
       reply(req, res, known ? 422 : 500, { code: known ? err.code : "RECSYS_API_RELOAD_FAILED", message: known ? NOT_LOADABLE : "reload failed (the server's log has the reason)", serving: previous });

@@ -2,7 +2,8 @@ import { InputError, RecsysError } from "@recsys/core";
 
 /**
  * Coded errors of the API process. Request-level problems are answered over HTTP (400, 401,
- * 404, 422, 503, see README) and never thrown out of a handler; these reach the CLI (exit 2).
+ * 403, 404, 422, 503, see README) and never thrown out of a handler; the start-up ones here
+ * reach the CLI (exit 2).
  */
 export function portInUse(host: string, port: number): InputError {
   return new InputError("RECSYS_API_PORT_IN_USE", `cannot listen on ${host}:${port}: the port is in use (pick another with --port, or 0 for any free port)`);

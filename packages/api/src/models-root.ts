@@ -5,8 +5,9 @@ import { badModelsRoot, modelOutsideRoot } from "./errors.ts";
 /**
  * The real path of a model directory a reload names, `requested` being relative to `root` or
  * absolute, once every symlink is resolved: it must be a directory strictly inside the real
- * root, else the one `RECSYS_API_MODEL_OUTSIDE_ROOT` error. Loading the returned real path (not
- * the name) means a symlink swapped after the check cannot point the load elsewhere.
+ * root, else the one `RECSYS_API_MODEL_OUTSIDE_ROOT` error. The caller loads the returned real
+ * path, not the name, so the name's symlinks are not followed a second time after the check
+ * (what lies inside the root is trusted: whoever can write there can already swap models).
  *
  *     await modelDirUnderRoot("/srv/models", "m2")          // "/srv/models/m2"
  *     await modelDirUnderRoot("/srv/models", "../../etc")   // throws RECSYS_API_MODEL_OUTSIDE_ROOT

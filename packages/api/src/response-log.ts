@@ -5,7 +5,7 @@ import { TELEMETRY_HEADER, csvField, formatEventTime, type TelemetryFields } fro
 /** One answered request, as the response log records it (columns of core TELEMETRY_HEADER). */
 export interface ResponseRecord extends TelemetryFields {
   timeMs: number;
-  /** The user id as requested (raw text when it was not a valid id). */
+  /** The canonical user id, or a short printable excerpt of the segment when it was not a valid id. */
   userId: string;
 }
 

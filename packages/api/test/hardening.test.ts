@@ -86,6 +86,14 @@ describe("request heads over the limits", () => {
     expect(await firstStatus(head(`/recommend/1?${"a".repeat(150)}`))).toBe("200");
   });
 
+  it("refuses what nginx refuses and Node lets through: two Host lines (400), an HTTP/2.0 request line (505)", async () => {
+    const twoHosts = await rawExchange(url, "GET /recommend/1 HTTP/1.1\r\nHost: api\r\nhost: other\r\n\r\n");
+    expect([statusOf(twoHosts.received), twoHosts.closedByServer]).toEqual(["400", true]);
+    const h2 = await rawExchange(url, "GET /recommend/1 HTTP/2.0\r\nHost: api\r\n\r\n");
+    expect([statusOf(h2.received), h2.closedByServer]).toEqual(["505", true]);
+    expect(await firstStatus("GET /recommend/1 HTTP/1.0\r\n\r\n")).toBe("200");
+  });
+
   it("answers 400 and closes on bare-LF line endings and garbage request lines", async () => {
     for (const bytes of ["GET /recommend/1 HTTP/1.1\nHost: api\n\n", "HELLO\r\n\r\n", "GET /recommend/1 HTTP/1.1 extra\r\nHost: api\r\n\r\n", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"]) {
       const r = await rawExchange(url, bytes);

@@ -54,6 +54,7 @@ describe("POST /admin/reload under the models root", () => {
     }
     expect(answers[0]!.body).toMatchObject({ code: "RECSYS_API_MODEL_OUTSIDE_ROOT", serving: hashA });
     expect(await fetch(`${url}/recommend/1`).then((r) => r.headers.get("x-model"))).toBe(hashA);
+    expect(reports.some((line) => line.includes(`"/etc" is not a directory under the models root`))).toBe(true); // the operator sees who tried what
   });
 
   it("keeps the loader's detail (file names, sizes, first bytes) out of the answer and in the server's report", async () => {
