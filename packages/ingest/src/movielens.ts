@@ -121,7 +121,7 @@ function checkRating(fields: string[], movies: Map<number, Movie>): RejectReason
  *
  *     const summary = await importMovieLens({ dir: "ml-100k", outDir: "data/ml100k" });
  */
-export async function importMovieLens(options: { dir: string; outDir: string }): Promise<IngestSummary & { layout: MovieLensLayout }> {
+export async function importMovieLens(options: { dir: string; outDir: string; force?: boolean }): Promise<IngestSummary & { layout: MovieLensLayout }> {
   const { dir } = options;
   const layout = await detectMovieLensLayout(dir);
   const [ratingsFile, moviesFile] = layout === "ml-100k" ? ["u.data", "u.item"] : ["ratings.csv", "movies.csv"];
@@ -144,6 +144,6 @@ export async function importMovieLens(options: { dir: string; outDir: string }):
       if (lineNo % 8192 === 0) await state.flushIfFull();
     }
     summary = await finishDataset(state, options.outDir);
-  });
+  }, { kind: "dataset", inputs: [dir], force: options.force });
   return { ...summary!, layout };
 }

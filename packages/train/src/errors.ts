@@ -13,5 +13,6 @@ export class ModelGateFailedError extends GateFailedError {
     super(`gate failed: held-out RMSE ${meta.gate.value.toFixed(4)} is not below ${meta.gate.threshold} (baseline ${m.baselineRmse!.toFixed(4)}); nothing deployable was written, the rejected model is kept in ${dir} for inspection`);
     this.dir = dir;
     this.meta = meta;
+    this.details = { dir, metrics: meta.metrics, gate: meta.gate };
   }
 }
