@@ -2,7 +2,7 @@ import { z } from "zod";
 import { createProgress } from "@recsys/core";
 import { formatQualitySummary, importMovieLens, ingestEvents, type IngestSummary } from "@recsys/ingest";
 import { defineCommand } from "../command.ts";
-import { noPositionals } from "../flags.ts";
+import { FORCE_FLAG, FORCE_HELP, forceFlag, noPositionals } from "../flags.ts";
 
 const path = (flag: string) => z.string().min(1, `${flag} needs a path`);
 
@@ -14,6 +14,7 @@ const schema = z.object({
   telemetry: z.array(z.string()).default([]).transform((list) => list.flatMap((v) => v.split(",")).filter((v) => v !== "")),
   out: z.string({ error: "--out DIR is required" }).min(1, "--out DIR is required"),
   strict: z.boolean().default(false),
+  force: forceFlag,
   _: noPositionals,
 }).superRefine((o, ctx) => {
   if ((o.events === undefined) === (o.movielens === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of --events FILE|- or --movielens DIR" });
@@ -29,8 +30,8 @@ function figures(s: IngestSummary): Record<string, unknown> {
 export default defineCommand({
   name: "ingest",
   summary: "validate an event stream or MovieLens files into a canonical dataset",
-  help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] --out DIR
-       recsys ingest --movielens DIR --out DIR
+  help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] --out DIR [--force]
+       recsys ingest --movielens DIR --out DIR [--force]
 
   --events FILE|-   event log (one event per line); "-" reads stdin
   --users F         user side info (JSON array or JSON lines of {user_id, age, gender, occupation})
@@ -38,8 +39,10 @@ export default defineCommand({
   --telemetry F     API response log (CSV with the telemetry header) or a directory of them; repeat or comma-separate
   --strict          reject events whose user or movie is missing from a given side file
   --movielens DIR   import ml-100k (u.data, u.item, u.user) or ml-latest (ratings.csv, movies.csv)
-  --out DIR         dataset directory to write (replaced atomically)
+  --out DIR         dataset directory to write (replaced atomically, only if it holds a dataset)
+${FORCE_HELP}
   --json            print the figures as one JSON object instead of the quality summary`,
+  exits: ["interrupted"],
   flags: {
     events: { type: "string" },
     movielens: { type: "string" },
@@ -48,14 +51,15 @@ export default defineCommand({
     telemetry: { type: "string", multiple: true },
     out: { type: "string" },
     strict: { type: "boolean" },
+    ...FORCE_FLAG,
   },
   schema,
   async run(o, io) {
     const summary = o.movielens !== undefined
-      ? await importMovieLens({ dir: o.movielens, outDir: o.out })
+      ? await importMovieLens({ dir: o.movielens, outDir: o.out, force: o.force })
       : await ingestEvents({
         input: o.events === "-" ? io.stdin : o.events!, usersFile: o.users, moviesFile: o.movies,
-        telemetryFiles: o.telemetry, outDir: o.out, strict: o.strict, progress: createProgress(),
+        telemetryFiles: o.telemetry, outDir: o.out, force: o.force, strict: o.strict, progress: createProgress(),
       });
     const text = `${formatQualitySummary(summary.quality)}dataset: ${summary.outDir} (dataHash ${summary.dataHash})\n`;
     return { summary: figures(summary), text };

@@ -19,6 +19,7 @@ requests and flushes the event log.
   --port P        TCP port, overrides the config (default 8082; 0 = any free one)
   --host H        interface to bind, overrides the config (default 0.0.0.0)
 Env: RECSYS_ADMIN_TOKEN (admin token when the config has none).`,
+  exits: [],
   flags: {
     config: { type: "string" },
     port: { type: "string" },
