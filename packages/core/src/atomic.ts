@@ -75,9 +75,10 @@ async function step<T>(path: string, run: () => Promise<T>): Promise<T> {
 }
 
 async function prepare(path: string, form: "dir" | "file", claim: OutputClaim | undefined): Promise<PendingWrite> {
+  // First, as it may put a dead writer's moved-aside target back in place.
+  await removeStaleSiblings(path);
   const existed = claim ? (await checkOutput(path, form, claim)).existed : await stat(path).then(() => true, () => false);
   await ensureDir(dirname(path));
-  await removeStaleSiblings(path);
   return noteWrite({ target: path, kind: claim?.kind ?? null, existed, tmp: sibling(path, "tmp"), aside: null });
 }
 
