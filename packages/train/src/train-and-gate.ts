@@ -56,6 +56,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   if (train.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${dataDir}: no ratings to train on`);
   if (test.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${holdoutDir ?? dataDir}: no held-out ratings (too few ratings per user to split; pass --holdout)`);
 
+  hooks.log?.(`train: ${options.engine}, ${params.epochs} epochs on ${train.length} ratings (${test.length} held out) -> ${outDir}`);
   const nUsers = data.userIds.length, nItems = data.movieIds.length;
   const implicit = options.implicit === "svdpp" ? implicitItems(train, data.watches, test, nUsers, nItems) : undefined;
   const dims = { train, nUsers, nItems, implicit };
