@@ -29,7 +29,7 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   /** Usage lines and flag descriptions shown by --help. */
   help: string;
   flags: FlagSpec;
-  /** Exit codes this command has besides ok, bug and bad input; --help lists them all. */
+  /** Exit codes this command has besides ok, bug, bad input and interrupted; --help lists them all. */
   exits: ReadonlyArray<ExitName>;
   /** Validates the parsed flags (strings and booleans) into typed options, with defaults. */
   schema: S;

@@ -15,7 +15,7 @@ function exitTable(names: ReadonlyArray<ExitName>): string {
 }
 
 function commandHelp(command: Command): string {
-  const names = (Object.keys(EXIT) as ExitName[]).filter((n) => ["ok", "bug", "badInput", ...command.exits].includes(n));
+  const names = (Object.keys(EXIT) as ExitName[]).filter((n) => ["ok", "bug", "badInput", "interrupted", ...command.exits].includes(n));
   return `usage: recsys ${command.name} ${command.help.trim()}\n\n${exitTable(names)}\n`;
 }
 

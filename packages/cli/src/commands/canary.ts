@@ -44,7 +44,7 @@ export default defineCommand({
   --json             print the whole analysis as one JSON object
 
 Exit 0 with any verdict (read it from the output).`,
-  exits: ["interrupted"],
+  exits: [],
   flags: {
     events: { type: "string" },
     telemetry: { type: "string", multiple: true },

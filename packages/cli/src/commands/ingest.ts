@@ -42,7 +42,7 @@ export default defineCommand({
   --out DIR         dataset directory to write (replaced atomically, only if it holds a dataset)
 ${FORCE_HELP}
   --json            print the figures as one JSON object instead of the quality summary`,
-  exits: ["interrupted"],
+  exits: [],
   flags: {
     events: { type: "string" },
     movielens: { type: "string" },

@@ -19,7 +19,7 @@ ${FORCE_HELP}
   --seed S            random seed (default 42): same seed, same bytes
   --rating-noise X    noise on each rating in the hidden truth (default 0.7); e.g. 3 makes
                       ratings practically unlearnable, to exercise the training quality gate`,
-  exits: ["interrupted"],
+  exits: [],
   flags: {
     out: { type: "string" },
     users: { type: "string" },

@@ -30,7 +30,7 @@ ${FORCE_HELP}
   --seed S              random seed (default 42): same data and seed, byte-identical artifact
   --gate-rmse X         gate threshold (default 1.0)
   --created-at ISO      artifact time (default: the dataset's last event, for reproducibility)`,
-  exits: ["gateFailed", "interrupted"],
+  exits: ["gateFailed"],
   flags: {
     data: { type: "string" }, out: { type: "string" }, holdout: { type: "string" }, engine: { type: "string" },
     split: { type: "string" }, "holdout-fraction": { type: "string" }, factors: { type: "string" },
