@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { recsys, tempDir, writeTestModel } from "./fixtures.ts";
@@ -53,6 +53,7 @@ describe("recsys deploy (real processes)", () => {
       expect(r.stderr).not.toMatch(/^\s+at /m);
     } finally {
       expect((await recsys(["deploy", "--down", "--state", stateDir], env)).code).toBe(0);
+      await rm(dir, { recursive: true, force: true });
     }
   }, 90_000);
 });
