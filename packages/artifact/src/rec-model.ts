@@ -1,3 +1,4 @@
+import type { OutputClaim } from "@recsys/core";
 import { ArtifactError } from "./errors.ts";
 import { loadArtifact, type LoadedArtifact } from "./read.ts";
 import { writeModelArtifact, type ModelMetaInput } from "./write.ts";
@@ -34,7 +35,7 @@ export type RecModelTensors = Omit<RecModel, "meta" | "nUsers" | "nItems" | "k">
 export const NO_GROUP = 255;
 
 /** Writes a RecModel artifact; see writeModelArtifact. */
-export async function writeRecModel(dir: string, info: ModelMetaInput, t: RecModelTensors): Promise<ModelMeta> {
+export async function writeRecModel(dir: string, info: ModelMetaInput, t: RecModelTensors, output: Omit<OutputClaim, "kind"> = {}): Promise<ModelMeta> {
   const nUsers = info.userIds.length, nItems = info.movieIds.length, k = info.factors;
   return writeModelArtifact(dir, info, {
     user_factors: { data: t.userFactors, shape: [nUsers, k] },
@@ -47,7 +48,7 @@ export async function writeRecModel(dir: string, info: ModelMetaInput, t: RecMod
     group_popularity: { data: t.groupPopularity, shape: [info.groups.length, nItems] },
     side_user_ids: { data: t.sideUserIds, shape: [t.sideUserIds.length] },
     side_user_groups: { data: t.sideUserGroups, shape: [t.sideUserGroups.length] },
-  });
+  }, output);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { endianness } from "node:os";
-import { writeDirAtomic } from "@recsys/core";
+import { writeDirAtomic, type OutputClaim } from "@recsys/core";
 import { computeModelHash, sha256, stableStringify } from "./hash.ts";
 import { MODEL_META_FILE, type DType, type ModelMeta, type TensorSpec, type TypedArray } from "./schema.ts";
 
@@ -25,11 +25,12 @@ function littleEndianBytes(data: TypedArray): Uint8Array {
 /**
  * Writes a model artifact directory atomically (temp dir + rename): `model.json` plus one
  * little-endian binary file per tensor, each with its sha256, and the model hash over all.
- * Returns the written metadata. Same inputs give byte-identical files.
+ * Returns the written metadata. Same inputs give byte-identical files. `output` names the
+ * inputs the directory must not replace and --force (see core's checkOutput).
  *
  *     const meta = await writeModelArtifact("models/m1", info, { user_factors: { data, shape: [nUsers, k] } });
  */
-export async function writeModelArtifact(dir: string, info: ModelMetaInput, tensors: Record<string, TensorInput>): Promise<ModelMeta> {
+export async function writeModelArtifact(dir: string, info: ModelMetaInput, tensors: Record<string, TensorInput>, output: Omit<OutputClaim, "kind"> = {}): Promise<ModelMeta> {
   if (endianness() !== "LE") throw new Error("model artifacts are written little-endian; this machine is big-endian");
   const specs: Record<string, TensorSpec> = {};
   const files: Array<[string, Uint8Array]> = [];
@@ -49,6 +50,6 @@ export async function writeModelArtifact(dir: string, info: ModelMetaInput, tens
     for (const [file, bytes] of files) await writeFile(join(tmp, file), bytes);
     // Sorted keys: the file's bytes depend only on its content.
     await writeFile(join(tmp, MODEL_META_FILE), JSON.stringify(JSON.parse(stableStringify(meta)), null, 1) + "\n");
-  });
+  }, { kind: "model", ...output });
   return meta;
 }

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from "@recsys/core";
+import { outputToken, writeFileAtomic, type OutputClaim } from "@recsys/core";
 import type { CanaryAnalysis } from "./analyze.ts";
 import { escapeXml, intervalChart, lineChart, type Series } from "./svg.ts";
 import { isoTime, ms, pct, releaseRows, TABLE_HEADER, tableCells } from "./format.ts";
@@ -78,6 +78,7 @@ export function renderCanaryReport(a: CanaryAnalysis): string {
   const tests = table(testRows(a), ["check", "status", "canary evidence", "rule", "samples / needed"])
     .replace(/<td>(pass|fail|insufficient)<\/td>/g, '<td class="$1">$1</td>');
   return `<!doctype html>
+<!-- ${outputToken("report")} -->
 <html lang="en"><head><meta charset="utf-8"><title>Canary ${escapeXml(a.canary)}: ${a.verdict}</title><style>${STYLE}</style></head>
 <body>
 <h1>Canary analysis: ${escapeXml(a.canary)} vs ${escapeXml(a.stable.join(", ") || "(no stable release)")}</h1>
@@ -93,7 +94,10 @@ ${charts(a)}
 `;
 }
 
-/** Writes the HTML report atomically (readers never see half a page). */
-export async function writeCanaryReport(path: string, a: CanaryAnalysis): Promise<void> {
-  await writeFileAtomic(path, renderCanaryReport(a));
+/**
+ * Writes the HTML report atomically (readers never see half a page). It replaces only an earlier
+ * report (or, with `output.force`, a foreign file), never one of `output.inputs`, a folder or a device.
+ */
+export async function writeCanaryReport(path: string, a: CanaryAnalysis, output: Omit<OutputClaim, "kind"> = {}): Promise<void> {
+  await writeFileAtomic(path, renderCanaryReport(a), { kind: "report", ...output });
 }

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { z } from "zod";
-import { InputError, parseOrThrow } from "@recsys/core";
+import { InputError, parseOrThrow, type ExitName } from "@recsys/core";
 
 /** What a command may touch besides its flags: passed in so tests run commands in-process. */
 export interface CommandIo {
@@ -29,6 +29,8 @@ export interface Command<S extends z.ZodType = z.ZodType> {
   /** Usage lines and flag descriptions shown by --help. */
   help: string;
   flags: FlagSpec;
+  /** Exit codes this command has besides ok, bug, bad input and interrupted; --help lists them all. */
+  exits: ReadonlyArray<ExitName>;
   /** Validates the parsed flags (strings and booleans) into typed options, with defaults. */
   schema: S;
   run(options: z.output<S>, io: CommandIo): Promise<CommandResult>;

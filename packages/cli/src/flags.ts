@@ -9,5 +9,10 @@ export const numberFlag = (min = -Infinity, max = Infinity) =>
 
 export const seedFlag = intFlag(0, 2 ** 32 - 1).default(42);
 
+/** --force: replace an output recsys did not write (core's checkOutput says what never is). */
+export const FORCE_FLAG = { force: { type: "boolean" } } as const;
+export const forceFlag = z.boolean().default(false);
+export const FORCE_HELP = "  --force             replace an --out that recsys did not write (never an input, a device or a link)";
+
 /** Commands that take no positional arguments reject stray ones. */
 export const noPositionals = z.array(z.string()).max(0, "takes no positional arguments").default([]);

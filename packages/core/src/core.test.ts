@@ -64,8 +64,8 @@ describe("atomic writes", () => {
   it("keeps the old directory when filling the new one fails", async () => {
     const root = await temp();
     const target = join(root, "data");
-    await writeDirAtomic(target, (tmp) => writeFile(join(tmp, "x"), "old"));
-    await expect(writeDirAtomic(target, async () => { throw new Error("disk full"); })).rejects.toThrow("disk full");
+    await writeDirAtomic(target, (tmp) => writeFile(join(tmp, "x"), "old"), { kind: "dataset" });
+    await expect(writeDirAtomic(target, async () => { throw new Error("disk full"); }, { kind: "dataset" })).rejects.toThrow("disk full");
     expect(await readFile(join(target, "x"), "utf8")).toBe("old");
     expect(await readdir(root)).toEqual(["data"]);
   });

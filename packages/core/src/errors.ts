@@ -1,13 +1,32 @@
 /**
  * Errors that reach a user carry a stable `code` and the exit code the CLI maps them to.
  * Messages name the input that is wrong and what to do next; the CLI never prints a stack.
+ *
+ * The exit-code table (the top-level README repeats it; each command's --help lists its own):
+ * 0 ok; 1 a bug (please report it); 2 bad usage or input, including file-system and port errors
+ * caused by what the user gave; 3 a model failed the quality gate; 4 a fairness requirement
+ * failed; 5 a release was rolled back; 130 interrupted (SIGINT/SIGTERM).
  */
-export const EXIT = { ok: 0, badInput: 2, gateFailed: 3, failure: 1 } as const;
+export const EXIT = { ok: 0, bug: 1, badInput: 2, gateFailed: 3, fairnessFailed: 4, rolledBack: 5, interrupted: 130 } as const;
+export type ExitName = keyof typeof EXIT;
+
+/** What each exit code means, for --help and the README. */
+export const EXIT_MEANING: Record<ExitName, string> = {
+  ok: "success",
+  bug: "a bug in recsys: please report it (RECSYS_DEBUG=1 shows the stack trace)",
+  badInput: "bad usage or input: a flag, a file, a path that may not be written, a port in use",
+  gateFailed: "the model failed the quality gate",
+  fairnessFailed: "a fairness requirement failed",
+  rolledBack: "the release was rolled back",
+  interrupted: "interrupted (SIGINT/SIGTERM): temporaries removed, earlier outputs intact",
+};
 
 export class RecsysError extends Error {
   readonly code: string;
   readonly exitCode: number;
-  constructor(code: string, message: string, exitCode: number = EXIT.failure) {
+  /** Figures a --json caller still wants on failure (e.g. a gate-failed model's metrics). */
+  details?: Record<string, unknown>;
+  constructor(code: string, message: string, exitCode: number = EXIT.bug) {
     super(message);
     this.name = new.target.name;
     this.code = code;

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
+import { OUTPUT_MARKER } from "./output.ts";
 
 /** md5 of a file's bytes, streamed: the same value DVC stores for a file. */
 export async function md5File(path: string): Promise<string> {
@@ -13,6 +14,8 @@ export async function md5File(path: string): Promise<string> {
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
+    // The ownership marker is not data; the repo's .dvcignore keeps DVC's hash the same.
+    if (entry.name === OUTPUT_MARKER) continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await listFiles(full)));
     else if (entry.isFile()) out.push(full);

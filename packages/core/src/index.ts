@@ -1,6 +1,11 @@
-export { EXIT, RecsysError, InputError, GateFailedError, describeIssues } from "./errors.ts";
+export { EXIT, EXIT_MEANING, RecsysError, InputError, GateFailedError, describeIssues } from "./errors.ts";
 export { parseOrThrow, readJsonFile } from "./validate.ts";
-export { writeFileAtomic, writeDirAtomic } from "./atomic.ts";
+export type { ExitName } from "./errors.ts";
+export { writeFileAtomic, writeDirAtomic, claimOutputDir } from "./atomic.ts";
+export { checkOutput, outputToken, OUTPUT_MARKER } from "./output.ts";
+export type { OutputKind, OutputClaim } from "./output.ts";
+export { abandonPendingWrites, describeInterruption } from "./pending.ts";
+export type { AbandonedOutput } from "./pending.ts";
 export { createRng, hashString } from "./rng.ts";
 export type { Rng } from "./rng.ts";
 export { createProgress } from "./progress.ts";

@@ -12,7 +12,7 @@ export type { RouterAdmin, RouterRelease } from "./router-admin.ts";
 export { checkDeployable } from "./model-check.ts";
 export type { ModelIdentity } from "./model-check.ts";
 export { analyzeWindow } from "./analysis.ts";
-export { ReleaseRecordSchema, appendRelease, readReleases, releaseIdFor } from "./releases.ts";
+export { ReleaseRecordSchema, appendRelease, readReleases, releaseIdFor, releaseExitCode } from "./releases.ts";
 export type { ReleaseRecord } from "./releases.ts";
 export { STATE_FILES, PlatformStateSchema, readPlatformState } from "./state.ts";
 export type { PlatformState } from "./state.ts";

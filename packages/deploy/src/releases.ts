@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { parseOrThrow } from "@recsys/core";
+import { EXIT, parseOrThrow } from "@recsys/core";
 
 /**
  * The release history: `releases.jsonl` in the platform's state directory, one JSON object per
@@ -74,4 +74,15 @@ export async function readReleases(path: string): Promise<ReleaseRecord[]> {
 export function releaseIdFor(now: Date, modelHash: string): string {
   const iso = now.toISOString();
   return `r${iso.slice(0, 10).replaceAll("-", "")}-${iso.slice(11, 19).replaceAll(":", "")}-${modelHash.slice(0, 8)}`;
+}
+
+/**
+ * The exit code a finished deploy reports: 0 promoted (or the initial release), 5 rolled back, so
+ * CI fails visibly on a rollback without mistaking it for a bug (1). A deploy that broke throws
+ * instead of returning a record.
+ *
+ *     process.exitCode = releaseExitCode(await deployToRunningPlatform(opts));
+ */
+export function releaseExitCode(record: Pick<ReleaseRecord, "verdict">): number {
+  return record.verdict === "rolled-back" ? EXIT.rolledBack : EXIT.ok;
 }

@@ -23,6 +23,8 @@ export interface IngestEventsOptions {
    */
   telemetryFiles?: string[];
   outDir: string;
+  /** Replace an outDir recsys did not write (see core's checkOutput; never an input). */
+  force?: boolean;
   /** Reject lines whose user or movie is missing from a given side file (default: count and keep). */
   strict?: boolean;
   /** Lines remembered for exact-duplicate detection (default 65,536). */
@@ -135,9 +137,9 @@ export async function ingestEvents(options: IngestEventsOptions): Promise<Ingest
   const telemetry = await telemetryPaths(options.telemetryFiles ?? []);
   const sideUsers = options.usersFile ? await readUserSideFile(options.usersFile) : undefined;
   const sideMovies = options.moviesFile ? await readMovieSideFile(options.moviesFile) : undefined;
-  const input = typeof options.input === "string" ? createReadStream(options.input, { highWaterMark: 1 << 16 }) : options.input;
   let summary: IngestSummary | undefined;
   await writeDirAtomic(options.outDir, async (tmpDir) => {
+    const input = typeof options.input === "string" ? createReadStream(options.input, { highWaterMark: 1 << 16 }) : options.input;
     const state = await IngestState.open({
       tmpDir, source: EVENTS_SOURCE, sideUsers, sideMovies, strict: options.strict, dedupWindow: options.dedupWindow,
       maxRejectShare: maxShare, inputName: typeof options.input === "string" ? options.input : options.inputName ?? "the event stream",
@@ -145,6 +147,6 @@ export async function ingestEvents(options: IngestEventsOptions): Promise<Ingest
     await consumeEvents(input as AsyncIterable<Buffer | string>, state, options.progress);
     for (const path of telemetry) await readTelemetryFile(path, state);
     summary = await finishDataset(state, options.outDir);
-  });
+  }, { kind: "dataset", inputs: [...files, ...telemetry], force: options.force });
   return summary!;
 }

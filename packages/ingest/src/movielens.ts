@@ -122,7 +122,7 @@ function checkRating(fields: string[], movies: Map<number, Movie>): RejectReason
  *
  *     const summary = await importMovieLens({ dir: "ml-100k", outDir: "data/ml100k" });
  */
-export async function importMovieLens(options: { dir: string; outDir: string; maxRejectShare?: number }): Promise<IngestSummary & { layout: MovieLensLayout }> {
+export async function importMovieLens(options: { dir: string; outDir: string; maxRejectShare?: number; force?: boolean }): Promise<IngestSummary & { layout: MovieLensLayout }> {
   const { dir } = options;
   const maxShare = maxRejectShare(options.maxRejectShare);
   const layout = await detectMovieLensLayout(dir);
@@ -146,6 +146,6 @@ export async function importMovieLens(options: { dir: string; outDir: string; ma
       if (lineNo % 8192 === 0) await state.flushIfFull();
     }
     summary = await finishDataset(state, options.outDir);
-  });
+  }, { kind: "dataset", inputs: [dir], force: options.force });
   return { ...summary!, layout };
 }

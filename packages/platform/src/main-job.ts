@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { createLineLog, createProgress, EXIT, parseOrThrow, RecsysError, sleepUnless, type LineLog } from "@recsys/core";
+import { claimOutputDir, createLineLog, createProgress, EXIT, parseOrThrow, RecsysError, sleepUnless, type LineLog } from "@recsys/core";
 import { createWorld, writeSimulation, SIM_FILES, type SimulationSummary, type World } from "@recsys/simulator";
 import { formatQualitySummary, ingestEvents } from "@recsys/ingest";
 import { trainAndGate } from "@recsys/train";
@@ -13,6 +13,8 @@ import { formatStatus } from "./status.ts";
 export const MainJobOptionsSchema = z.object({
   /** Everything the run writes goes below this directory: stage outputs are replaced at each run, the release history accumulates. */
   workDir: z.string().min(1).default("runs/latest"),
+  /** Take over a workDir recsys did not mark as a run (and the stage outputs inside it). */
+  force: z.boolean().default(false),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
   users: z.number().int().positive().default(5000),
   movies: z.number().int().positive().default(2000),
@@ -73,6 +75,9 @@ export function mainJobPaths(workDir: string) {
 export async function runMainJob(options: MainJobOptions, print: (line: string) => void, stop: Promise<unknown> = new Promise(() => {})): Promise<MainJobSummary> {
   const opts = parseOrThrow(MainJobOptionsSchema, options, "main job options");
   const paths = mainJobPaths(opts.workDir);
+  // Everything below a claimed run directory is the run's own: stage outputs replace what is
+  // there (force), which also takes over the unmarked stage folders of a run made before markers.
+  await claimOutputDir(opts.workDir, { kind: "run", force: opts.force });
   const runStartedAt = Date.now();
   // Once the status line runs, every other line first wipes it, so the two never share a row.
   let clearStatus = (): void => {};
@@ -83,7 +88,7 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
 
   log(`simulate: ${opts.users} users, ${opts.movies} movies, ${opts.days} days (seed ${opts.seed}) -> ${paths.world}`);
   const world = createWorld({ users: opts.users, movies: opts.movies, seed: opts.seed });
-  const simulation = await writeSimulation(world, { outDir: paths.world, days: opts.days, seed: opts.seed, progress: createProgress() });
+  const simulation = await writeSimulation(world, { outDir: paths.world, days: opts.days, seed: opts.seed, force: true, progress: createProgress() });
   log(`simulate: ${simulation.lines.total} event lines (${simulation.dirty.total} deliberately dirty) in ${simulation.seconds.toFixed(1)} s`);
 
   const models: MainJobSummary["models"] = [];
@@ -153,13 +158,13 @@ async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPath
     input: concatFiles(inputs),
     usersFile: join(paths.world, SIM_FILES.users),
     moviesFile: join(paths.world, SIM_FILES.movies),
-    outDir: dataset,
+    outDir: dataset, force: true,
     progress: createProgress(),
   });
   if (verbose) log(formatQualitySummary(ingested.quality).trimEnd());
   log(`ingest #${cycle}: ${ingested.counts.ratings ?? 0} ratings, ${ingested.quality.lines.rejected} lines rejected -> ${dataset}`);
   try {
-    const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed, reg });
+    const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed, reg, force: true });
     log(`train #${cycle}: held-out RMSE ${meta.gate.value.toFixed(4)} < ${meta.gate.threshold}: gate passed -> ${dir}`);
     return { dir, passed: true, rmse: meta.gate.value, dataHash: meta.dataHash };
   } catch (err) {

@@ -4,17 +4,9 @@ import { InputError } from "@recsys/core";
 export const SIM_ERRORS = {
   badOptions: "RECSYS_SIM_BAD_OPTIONS",
   unknownId: "RECSYS_SIM_UNKNOWN_ID",
-  outDirInUse: "RECSYS_SIM_OUT_DIR_IN_USE",
   badTruth: "RECSYS_SIM_BAD_TRUTH",
 } as const;
 
 export function unknownIdError(kind: "user" | "movie", id: number | string): InputError {
   return new InputError(SIM_ERRORS.unknownId, `unknown ${kind} id ${JSON.stringify(id)}: it is not part of this simulated world`);
-}
-
-export function outDirInUseError(dir: string): InputError {
-  return new InputError(
-    SIM_ERRORS.outDirInUse,
-    `${dir}: exists and is not a simulator output directory (no events.log); pick an empty or new --out directory`,
-  );
 }

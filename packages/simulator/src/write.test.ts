@@ -124,11 +124,11 @@ describe("writeSimulation", () => {
     await mkdir(busy);
     await writeFile(join(busy, "notes.txt"), "keep me");
     const err = await writeSimulation(world, { outDir: busy, days: 1, seed: 1 }).catch((e: unknown) => e);
-    expect((err as RecsysError).code).toBe("RECSYS_SIM_OUT_DIR_IN_USE");
+    expect((err as RecsysError).code).toBe("RECSYS_OUTPUT_REFUSED");
     expect(await readFile(join(busy, "notes.txt"), "utf8")).toBe("keep me");
     const file = join(busy, "notes.txt");
     const err2 = await writeSimulation(world, { outDir: file, days: 1, seed: 1 }).catch((e: unknown) => e);
-    expect((err2 as RecsysError).code).toBe("RECSYS_SIM_OUT_DIR_IN_USE");
+    expect((err2 as RecsysError).code).toBe("RECSYS_OUTPUT_REFUSED");
     expect(await readFile(file, "utf8")).toBe("keep me");
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { readdir, stat, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRng, parseOrThrow, writeDirAtomic, formatEventTime, type Progress } from "@recsys/core";
 import { minuteStep, ratingDelay } from "./choice.ts";
@@ -8,7 +8,7 @@ import { createLineSink } from "./line-sink.ts";
 import { createDayPlanner } from "./planner.ts";
 import { createSessionQueue, PHASE } from "./schedule.ts";
 import { writeTruth } from "./truth-files.ts";
-import { SIM_ERRORS, outDirInUseError } from "./errors.ts";
+import { SIM_ERRORS } from "./errors.ts";
 import type { World } from "./world.ts";
 
 /** Files of a simulation output directory. */
@@ -26,7 +26,8 @@ export const WriteOptionsSchema = z.object({
   /** First simulated day (UTC midnight), ISO date. */
   startDate: z.string().regex(/^\d{4}-\d\d-\d\d$/, "must be YYYY-MM-DD").default("2022-02-01"),
 }).strict();
-export type WriteOptions = z.input<typeof WriteOptionsSchema> & { progress?: Progress };
+/** `force` replaces an outDir recsys did not write (see core's checkOutput). */
+export type WriteOptions = z.input<typeof WriteOptionsSchema> & { progress?: Progress; force?: boolean };
 
 export interface SimulationSummary {
   outDir: string;
@@ -48,14 +49,6 @@ export interface SimulationSummary {
   linesPerSecond: number;
 }
 
-/** Refuses to replace a file, or a directory that holds something other than an earlier simulation. */
-async function checkOutDir(dir: string): Promise<void> {
-  const info = await stat(dir).catch(() => null);
-  if (!info) return;
-  const entries = info.isDirectory() ? await readdir(dir) : null;
-  if (!entries || (entries.length > 0 && !entries.includes(SIM_FILES.events))) throw outDirInUseError(dir);
-}
-
 /**
  * Runs the site for `days` days and writes events.log, users.jsonl, movies.jsonl and truth/ into
  * `outDir` (atomically: a crash leaves the old directory). Lines are generated in time order, one
@@ -66,9 +59,8 @@ async function checkOutDir(dir: string): Promise<void> {
  *     const summary = await writeSimulation(world, { outDir: "sim", days: 30, seed: 42 });
  */
 export async function writeSimulation(world: World, options: WriteOptions): Promise<SimulationSummary> {
-  const { progress, ...rest } = options;
+  const { progress, force, ...rest } = options;
   const opts = parseOrThrow(WriteOptionsSchema, rest, "writeSimulation options", SIM_ERRORS.badOptions);
-  await checkOutDir(opts.outDir);
   const started = performance.now();
   const rng = createRng(opts.seed);
   const planRng = rng.fork("plan"), emitRng = rng.fork("emit"), dirtRng = rng.fork("dirt");
@@ -157,7 +149,7 @@ export async function writeSimulation(world: World, options: WriteOptions): Prom
       seconds: round(seconds, 3),
       linesPerSecond: Math.round(sink.lines / Math.max(seconds, 1e-9)),
     };
-  });
+  }, { kind: "world", force });
   progress?.done(`simulate: ${summary.fileLines.toLocaleString("en-US")} lines in ${summary.seconds} s`);
   return summary;
 }

@@ -13,5 +13,6 @@ export class ModelGateFailedError extends GateFailedError {
     super(`gate failed: ${describeGate(gate)}; nothing deployable was written, the rejected model is kept in ${dir} for inspection`);
     this.dir = dir;
     this.meta = meta;
+    this.details = { dir, metrics: meta.metrics, gate: meta.gate };
   }
 }

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { createRng } from "@recsys/core";
 import { initFactorModel, type FactorModel } from "./factors.ts";
 import { meanRating, shuffleRange as shuffle, type RatingSet } from "./ratings.ts";
@@ -23,6 +24,8 @@ export async function trainSgd(train: RatingSet, nUsers: number, nItems: number,
     const { order, offsets } = runner;
     const rng = createRng(p.seed).fork("sgd-order");
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      // One thread never leaves the microtask queue: yield once per epoch so SIGINT/SIGTERM are heard.
+      await yieldToEventLoop();
       for (let b = 0; b < STRATA * STRATA; b++) shuffle(order, offsets[b]!, offsets[b + 1]!, rng);
       let se = 0;
       for (let sub = 0; sub < STRATA; sub++) se += await runner.subEpoch(sub, { k, mu: m.globalMean, lr: p.lr, reg: p.reg });

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { createRng } from "@recsys/core";
 import { initFactorModel, type FactorModel } from "./factors.ts";
 import { meanRating, rowsByUser, shuffleRange as shuffle, type RatingSet } from "./ratings.ts";
@@ -43,9 +44,9 @@ export function implicitItems(
  * of O(ratings x |N(u)| x k). The returned model folds the implicit sum into the user factors,
  * so it is a plain biased MF in the artifact format.
  *
- *     const model = trainSvdpp(train, implicit, nUsers, nItems, ENGINE_DEFAULTS.sgd);
+ *     const model = await trainSvdpp(train, implicit, nUsers, nItems, ENGINE_DEFAULTS.sgd);
  */
-export function trainSvdpp(train: RatingSet, implicit: ImplicitItems, nUsers: number, nItems: number, p: EngineParams, hooks: EngineHooks = {}): FactorModel {
+export async function trainSvdpp(train: RatingSet, implicit: ImplicitItems, nUsers: number, nItems: number, p: EngineParams, hooks: EngineHooks = {}): Promise<FactorModel> {
   const k = p.factors, lr = p.lr, reg = p.reg;
   const m = initFactorModel(nUsers, nItems, k, meanRating(train), p.initStd, p.seed);
   const Y = new Float32Array(nItems * k); // implicit factors start at zero: SVD++ begins as plain MF
@@ -64,6 +65,8 @@ export function trainSvdpp(train: RatingSet, implicit: ImplicitItems, nUsers: nu
     return norm;
   };
   for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    // Once per epoch, so a SIGINT/SIGTERM handler can run during a long training.
+    await yieldToEventLoop();
     shuffle(users, 0, nUsers, rng);
     let se = 0;
     for (let x = 0; x < nUsers; x++) {

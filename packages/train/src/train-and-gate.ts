@@ -1,4 +1,4 @@
-import { InputError, parseOrThrow } from "@recsys/core";
+import { checkOutput, InputError, parseOrThrow, type OutputClaim } from "@recsys/core";
 import { ModelGateFailedError } from "./errors.ts";
 import { writeRecModel, type ModelMeta } from "@recsys/artifact";
 import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
@@ -20,6 +20,8 @@ export interface TrainAndGateInput extends TrainOptions {
   holdoutDir?: string;
   /** Defaults to the dataset's last event time, so the same data and seed give the same bytes. */
   createdAt?: string;
+  /** Replace an outDir recsys did not write (see core's checkOutput; never the data itself). */
+  force?: boolean;
 }
 
 export interface EpochReport { epoch: number; epochs: number; trainRmse: number; heldOutRmse: number }
@@ -44,8 +46,11 @@ export interface TrainSummary {
  *     const { meta } = await trainAndGate({ dataDir: "data", outDir: "models/m1", engine: "sgd" });
  */
 export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHooks & { onEpochReport?: (r: EpochReport) => void } = {}): Promise<TrainSummary> {
-  const { dataDir, outDir, holdoutDir, createdAt, ...rest } = input;
+  const { dataDir, outDir, holdoutDir, createdAt, force, ...rest } = input;
   const options = parseOrThrow(TrainOptionsSchema, rest, "train options");
+  const output = { inputs: [dataDir, holdoutDir], force };
+  // Refused before minutes of training, not after.
+  await checkOutput(outDir, "dir", { kind: "model", ...output });
   const params = engineParams(options);
   const data = await loadTrainingData(dataDir);
   const { train, test } = holdoutDir
@@ -54,6 +59,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   if (train.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${dataDir}: no ratings to train on`);
   if (test.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${holdoutDir ?? dataDir}: no held-out ratings (too few ratings per user to split; pass --holdout)`);
 
+  hooks.log?.(`train: ${options.engine}, ${params.epochs} epochs on ${train.length} ratings (${test.length} held out) -> ${outDir}`);
   const nUsers = data.userIds.length, nItems = data.movieIds.length;
   const implicit = options.implicit === "svdpp" ? implicitItems(train, data.watches, test, nUsers, nItems) : undefined;
   const dims = { train, nUsers, nItems, implicit };
@@ -77,7 +83,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
     hyperParams: { ...params, implicit: options.implicit, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction },
     metrics, gate,
     createdAt: createdAt ?? lastEvent,
-  }, eventTimeMs(lastEvent));
+  }, eventTimeMs(lastEvent), output);
   if (!passed) throw new ModelGateFailedError(dir, meta, gate);
   return { dir, passed, meta, gate };
 }
@@ -91,14 +97,14 @@ interface ArtifactInfo {
 }
 
 /** `now` anchors the popularity decay: the data's last event, whatever createdAt says. */
-async function writeArtifact(dir: string, data: TrainingData, model: FactorModel, info: ArtifactInfo, now: number): Promise<ModelMeta> {
+async function writeArtifact(dir: string, data: TrainingData, model: FactorModel, info: ArtifactInfo, now: number, output: Omit<OutputClaim, "kind">): Promise<ModelMeta> {
   const { groups, tensors } = servingTensors(data, now);
   return writeRecModel(dir, {
     ...info, factors: model.k, globalMean: model.globalMean, userIds: data.userIds, movieIds: data.movieIds, groups,
     dataHash: data.manifest.dataHash,
   }, {
     ...tensors, userFactors: model.userFactors, itemFactors: model.itemFactors, userBias: model.userBias, itemBias: model.itemBias,
-  });
+  }, output);
 }
 
 function lastEventTime(data: TrainingData): string {

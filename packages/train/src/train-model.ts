@@ -41,7 +41,7 @@ export async function trainModel(input: TrainModelInput, engine: EngineName, par
   if (implicit && engine !== "sgd") throw new InputError("RECSYS_USAGE", `the implicit watch signal (SVD++) is implemented by the sgd engine only, not ${engine}`);
   const model = engine === "tfjs"
     ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks)
-    : implicit ? trainSvdpp(train, implicit, nUsers, nItems, params, hooks) : await trainSgd(train, nUsers, nItems, params, hooks, hooks.threads ?? (train.length >= PARALLEL_MIN_RATINGS ? Math.min(2, availableParallelism()) : 1));
+    : implicit ? await trainSvdpp(train, implicit, nUsers, nItems, params, hooks) : await trainSgd(train, nUsers, nItems, params, hooks, hooks.threads ?? (train.length >= PARALLEL_MIN_RATINGS ? Math.min(2, availableParallelism()) : 1));
   zeroUnrated(model, train);
   return model;
 }

@@ -14,6 +14,7 @@ const schema = z.object({
   window: z.string().min(1, "--window needs a value").optional(),
   config: z.string().min(1, "--config needs a path").optional(),
   report: z.string().min(1, "--report needs a path").optional(),
+  force: z.boolean().default(false),
 });
 
 function loadLine(name: string, s: LoadStats, what: string): string {
@@ -25,7 +26,7 @@ export default defineCommand({
   name: "canary",
   summary: "compare a canary release with the stable ones: promote, continue or roll back, with evidence",
   help: `analyze --events FILE [--telemetry F[,F...]] --canary RELEASE [--stable R1,R2] [--window SPEC]
-         [--config FILE] [--report OUT.html] [--json]
+         [--config FILE] [--report OUT.html [--force]] [--json]
 
   --events FILE      event stream: watch lines (quality), and request lines unless --telemetry is given
   --telemetry F      API response logs (TELEMETRY_HEADER CSV, or a directory of them): the requests,
@@ -38,10 +39,12 @@ export default defineCommand({
                      (ISO times, zone-less = UTC); default: all the data
   --config FILE      JSON thresholds: minSuccessRate, maxP99Ms, minRequestsForRollback, minRequests,
                      followWindowMs, alpha, minSamplesForQuality, timeSeriesBuckets
-  --report OUT.html  write a self-contained HTML report with charts
+  --report OUT.html  write a self-contained HTML report with charts (replaces only an earlier report)
+  --force            replace a --report file recsys did not write (never an input, a folder or a device)
   --json             print the whole analysis as one JSON object
 
-Exit 0 with any verdict (read it from the output); 2 on bad input.`,
+Exit 0 with any verdict (read it from the output).`,
+  exits: [],
   flags: {
     events: { type: "string" },
     telemetry: { type: "string", multiple: true },
@@ -51,6 +54,7 @@ Exit 0 with any verdict (read it from the output); 2 on bad input.`,
     window: { type: "string" },
     config: { type: "string" },
     report: { type: "string" },
+    force: { type: "boolean" },
   },
   schema,
   async run(o) {
@@ -58,7 +62,8 @@ Exit 0 with any verdict (read it from the output); 2 on bad input.`,
       eventsFile: o.events, telemetryFiles: o.telemetry, servedByFile: o["served-by"],
       canary: o.canary, stable: o.stable, window: o.window, configFile: o.config,
     });
-    if (o.report) await writeCanaryReport(o.report, analysis);
+    const read = [o.events, ...o.telemetry, inputs.servedByFile ?? undefined, o.config];
+    if (o.report) await writeCanaryReport(o.report, analysis, { inputs: read, force: o.force });
     const loads = [
       loadLine(`events ${o.events}`, inputs.events, `${inputs.events.requests} request lines, ${inputs.events.watches} viewings`),
       ...(inputs.telemetry ? [loadLine("telemetry", inputs.telemetry, `${inputs.telemetry.requests} requests`)] : []),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadCanaryConfig } from "@recsys/canary";
-import { DRIVERS, deployToRunningPlatform, initPlatform, stopStandalonePlatform } from "@recsys/deploy";
+import { DRIVERS, deployToRunningPlatform, initPlatform, releaseExitCode, stopStandalonePlatform } from "@recsys/deploy";
 import { defineCommand } from "../command.ts";
 import { intFlag, noPositionals, numberFlag } from "../flags.ts";
 
@@ -18,7 +18,7 @@ starts. Starts the model as one canary replica, gives it N% of the router's traf
 S seconds analyses the window since then (success rate, p99, quality; see packages/canary)
 until the verdict is promote or rollback. Promote replaces the stable replicas one at a time
 (each old one drains before it stops); rollback sets the canary weight to 0 at once and stops
-it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 1 when rolled back.
+it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 5 when rolled back.
   --model DIR            model artifact directory
   --driver NAME          where replicas run: process (default; docker comes later)
   --state DIR            platform state directory: state.json, releases.jsonl (default runs/platform)
@@ -35,6 +35,7 @@ it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 1 whe
                          router on port P (default 8082), as detached processes; then exit
   --down                 stop the platform started by --init (router first, then the replicas)
 Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else git rev-parse HEAD).`,
+  exits: ["gateFailed", "rolledBack"],
   flags: {
     model: { type: "string" },
     driver: { type: "string" },
@@ -95,7 +96,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     return {
       summary: record as unknown as Record<string, unknown>,
       text: `release ${record.releaseId} ${record.verdict}: ${record.reason}\nrecorded in ${o.state}/releases.jsonl (model ${record.modelId}, commit ${record.commit.slice(0, 12)})`,
-      exitCode: record.verdict === "promoted" ? 0 : 1,
+      exitCode: releaseExitCode(record),
     };
   },
 });

@@ -17,6 +17,7 @@ over the catalogue.
   --data DIR          canonical dataset whose ratings are scored (e.g. a later period)
   --top N             list length (default 20)
   --relevant-at R     relevance threshold in stars (default 4)`,
+  exits: [],
   flags: { model: { type: "string" }, data: { type: "string" }, top: { type: "string" }, "relevant-at": { type: "string" } },
   schema: z.object({
     model: z.string({ error: "--model MODEL_DIR is required" }).min(1),

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createProgress, DATASET_FILES } from "@recsys/core";
 import { formatQualitySummary, importMovieLens, ingestEvents, rejectShareWarning, type IngestSummary } from "@recsys/ingest";
 import { defineCommand } from "../command.ts";
-import { noPositionals, numberFlag } from "../flags.ts";
+import { FORCE_FLAG, FORCE_HELP, forceFlag, noPositionals, numberFlag } from "../flags.ts";
 
 const path = (flag: string) => z.string().min(1, `${flag} needs a path`);
 
@@ -16,6 +16,7 @@ const schema = z.object({
   out: z.string({ error: "--out DIR is required" }).min(1, "--out DIR is required"),
   strict: z.boolean().default(false),
   "max-reject-share": numberFlag(0, 1).optional(),
+  force: forceFlag,
   _: noPositionals,
 }).superRefine((o, ctx) => {
   if ((o.events === undefined) === (o.movielens === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of --events FILE|- or --movielens DIR" });
@@ -31,8 +32,8 @@ function figures(s: IngestSummary): Record<string, unknown> {
 export default defineCommand({
   name: "ingest",
   summary: "validate an event stream or MovieLens files into a canonical dataset",
-  help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] [--max-reject-share X] --out DIR
-       recsys ingest --movielens DIR [--max-reject-share X] --out DIR
+  help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] [--max-reject-share X] --out DIR [--force]
+       recsys ingest --movielens DIR [--max-reject-share X] --out DIR [--force]
 
   --events FILE|-   event log (one event per line); "-" reads stdin
   --users F         user side info (JSON array or JSON lines of {user_id, age, gender, occupation})
@@ -43,8 +44,10 @@ export default defineCommand({
   --max-reject-share X  refuse (exit 2, nothing written) when more than this share of non-blank
                     lines is rejected (0..1, default 0.5); above 5% a warning goes to stderr.
                     Nothing accepted at all (an empty or foreign file) is always exit 2
-  --out DIR         dataset directory to write (replaced atomically)
+  --out DIR         dataset directory to write (replaced atomically, only if it holds a dataset)
+${FORCE_HELP}
   --json            print the figures as one JSON object instead of the quality summary`,
+  exits: [],
   flags: {
     events: { type: "string" },
     movielens: { type: "string" },
@@ -54,14 +57,15 @@ export default defineCommand({
     out: { type: "string" },
     strict: { type: "boolean" },
     "max-reject-share": { type: "string" },
+    ...FORCE_FLAG,
   },
   schema,
   async run(o, io) {
     const summary = o.movielens !== undefined
-      ? await importMovieLens({ dir: o.movielens, outDir: o.out, maxRejectShare: o["max-reject-share"] })
+      ? await importMovieLens({ dir: o.movielens, outDir: o.out, maxRejectShare: o["max-reject-share"], force: o.force })
       : await ingestEvents({
         input: o.events === "-" ? io.stdin : o.events!, inputName: o.events === "-" ? "stdin" : undefined, usersFile: o.users, moviesFile: o.movies,
-        telemetryFiles: o.telemetry, outDir: o.out, strict: o.strict, maxRejectShare: o["max-reject-share"], progress: createProgress(),
+        telemetryFiles: o.telemetry, outDir: o.out, force: o.force, strict: o.strict, maxRejectShare: o["max-reject-share"], progress: createProgress(),
       });
     const warning = rejectShareWarning(summary.quality);
     if (warning) io.stderr.write(`recsys ingest: ${warning}; the rejected lines are in ${join(summary.outDir, DATASET_FILES.rejects)}\n`);

@@ -21,6 +21,7 @@ runs until SIGINT/SIGTERM, then drains requests and flushes the event log.
   --host H          interface to bind, overrides the config (default 0.0.0.0)
   --admin-port P    admin and metrics port on admin.host, overrides the config (default 8092)
 Env: RECSYS_ADMIN_TOKEN (admin token when the config has none).`,
+  exits: [],
   flags: {
     config: { type: "string" },
     port: { type: "string" },

@@ -23,6 +23,7 @@ URL when ready; runs until SIGINT/SIGTERM, then drains requests and flushes the 
   --watch           reload when the model directory changes on disk
 Env: RECSYS_GIT_COMMIT (else git rev-parse HEAD), RECSYS_ADMIN_TOKEN (enables /admin/reload),
 RECSYS_CACHE_SIZE (cached users, 0 = off; default 50000).`,
+  exits: [],
   flags: {
     model: { type: "string" },
     "models-root": { type: "string" },

@@ -21,7 +21,7 @@ describe("recsys simulate", () => {
     expect(summary.users).toBe(100);
     expect(summary.fileLines).toBeGreaterThan(0);
     expect(summary.dirty.total).toBeGreaterThan(0);
-    expect((await readdir(out)).sort()).toEqual(["events.log", "movies.jsonl", "truth", "users.jsonl"]);
+    expect((await readdir(out)).sort()).toEqual([".recsys-output.json", "events.log", "movies.jsonl", "truth", "users.jsonl"]);
   });
 
   it.each([

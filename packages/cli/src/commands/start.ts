@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { runMainJob } from "@recsys/platform";
 import { defineCommand } from "../command.ts";
-import { intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
+import { FORCE_FLAG, forceFlag, intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
 
 export default defineCommand({
   name: "start",
@@ -13,7 +13,8 @@ and API replicas, then runs live: simulated users use the service through the ro
 cycle the platform re-ingests, retrains, gates and canary-deploys the new model, promoting or
 rolling back by the canary analysis. Ctrl-C stops everything cleanly.
   --duration S   stop after S seconds of live operation (exit 0); default: run until Ctrl-C
-  --work DIR     where the run writes (default runs/latest)
+  --work DIR     where the run writes (default runs/latest); reused only if an earlier run made it
+  --force        take over a --work folder recsys did not make (never a device or a link)
   --port P       the router's port, where the service is reached (default 8082; 0 = any free port)
   --replicas N   stable API replicas (default 2)
   --rps R        live users' requests per second (default 40)
@@ -22,6 +23,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
   --movies M     simulated movies (default 2000)
   --days D       simulated days of history (default 30)
   --seed S       random seed (default 42)`,
+  exits: ["gateFailed"],
   flags: {
     duration: { type: "string" },
     work: { type: "string" },
@@ -33,6 +35,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
     movies: { type: "string" },
     days: { type: "string" },
     seed: { type: "string" },
+    ...FORCE_FLAG,
   },
   schema: z.object({
     duration: numberFlag(1, 7 * 86400).optional(),
@@ -45,12 +48,13 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
     movies: intFlag(25, 500_000).default(2000),
     days: intFlag(1, 3650).default(30),
     seed: seedFlag,
+    force: forceFlag,
     _: noPositionals,
   }),
   async run(o, io) {
     const summary = await runMainJob(
       {
-        workDir: o.work, users: o.users, movies: o.movies, days: o.days, seed: o.seed, durationS: o.duration,
+        workDir: o.work, force: o.force, users: o.users, movies: o.movies, days: o.days, seed: o.seed, durationS: o.duration,
         routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle,
       },
       (line) => io.stderr.write(line + "\n"),

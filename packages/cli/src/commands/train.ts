@@ -2,12 +2,12 @@ import { z } from "zod";
 import { createProgress } from "@recsys/core";
 import { describeGate, trainAndGate } from "@recsys/train";
 import { defineCommand } from "../command.ts";
-import { intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
+import { FORCE_FLAG, FORCE_HELP, forceFlag, intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
 
 export default defineCommand({
   name: "train",
   summary: "train matrix factorisation on a dataset; gate on held-out RMSE and its baseline (exit 3 on failure)",
-  help: `--data DIR --out MODEL_DIR [--holdout DIR] [--engine sgd|tfjs] [--split random|time]
+  help: `--data DIR --out MODEL_DIR [--force] [--holdout DIR] [--engine sgd|tfjs] [--split random|time]
        [--holdout-fraction F] [--factors K] [--epochs E] [--lr X] [--reg X] [--batch-size B]
        [--implicit none|svdpp] [--seed S] [--gate-rmse X] [--created-at ISO] [--json]
 
@@ -18,6 +18,8 @@ gate-failed, refused by every loader). DIR's files are first checked against its
 hashes: a file changed since ingest is exit 2.
   --data DIR            canonical dataset (from 'recsys ingest')
   --out MODEL_DIR       artifact directory, created or replaced atomically when the gate passes
+                        (replaced only if it holds a model; never the data)
+${FORCE_HELP}
   --holdout DIR         dataset whose ratings are the held-out set (default: split DIR itself)
   --split MODE          random: a seeded random share of each user's ratings (default);
                         time: each user's most recent ratings, as production sees the future
@@ -30,11 +32,12 @@ hashes: a file changed since ingest is exit 2.
   --seed S              random seed (default 42): same data and seed, byte-identical artifact
   --gate-rmse X         gate threshold (default 1.0)
   --created-at ISO      artifact time (default: the dataset's last event, for reproducibility)`,
+  exits: ["gateFailed"],
   flags: {
     data: { type: "string" }, out: { type: "string" }, holdout: { type: "string" }, engine: { type: "string" },
     split: { type: "string" }, "holdout-fraction": { type: "string" }, factors: { type: "string" },
     epochs: { type: "string" }, lr: { type: "string" }, reg: { type: "string" }, "batch-size": { type: "string" },
-    implicit: { type: "string" }, seed: { type: "string" }, "gate-rmse": { type: "string" }, "created-at": { type: "string" },
+    implicit: { type: "string" }, seed: { type: "string" }, "gate-rmse": { type: "string" }, "created-at": { type: "string" }, ...FORCE_FLAG,
   },
   schema: z.object({
     data: z.string({ error: "--data DIR is required" }).min(1),
@@ -52,6 +55,7 @@ hashes: a file changed since ingest is exit 2.
     seed: seedFlag,
     "gate-rmse": numberFlag(1e-9, 100).default(1.0),
     "created-at": z.iso.datetime({ local: true, offset: true, error: "--created-at must be an ISO 8601 time" }).optional(),
+    force: forceFlag,
     _: noPositionals,
   }),
   async run(o, io) {
@@ -60,7 +64,7 @@ hashes: a file changed since ingest is exit 2.
     const { dir, meta, gate } = await trainAndGate({
       dataDir: o.data, outDir: o.out, holdoutDir: o.holdout, createdAt: o["created-at"],
       engine: o.engine, split: o.split, holdoutFraction: o["holdout-fraction"], factors: o.factors, epochs: o.epochs,
-      lr: o.lr, reg: o.reg, batchSize: o["batch-size"], implicit: o.implicit, seed: o.seed, gateRmse: o["gate-rmse"],
+      lr: o.lr, reg: o.reg, batchSize: o["batch-size"], implicit: o.implicit, seed: o.seed, gateRmse: o["gate-rmse"], force: o.force,
     }, {
       log: (line) => io.stderr.write(line + "\n"),
       onEpochReport: (r) => progress.update(`epoch ${r.epoch}/${r.epochs}  train RMSE ${r.trainRmse.toFixed(4)}  held-out RMSE ${r.heldOutRmse.toFixed(4)}`),
