@@ -30,7 +30,7 @@ await writeFile(join(foreign, "notes.txt"), "mine");
 const events = join(root, "events.log");
 await writeFile(events, Array.from({ length: 200 }, (_, i) => formatRequestLine(Date.parse("2022-02-08T12:00:00Z") + i * 1000, i % 30, i % 5 ? "s" : "c", 200, ["m1"], 20)).join("\n") + "\n");
 const missing = join(root, "no-such-file");
-expect((await runCapture(["train", "--data", data, "--out", model, "--factors", "4", "--epochs", "2"])).code).toBe(0);
+expect((await runCapture(["train", "--data", data, "--out", model, "--factors", "4", "--epochs", "10"])).code).toBe(0);
 
 const WALK: Array<[string, string[], number]> = [
   ["usage", ["simulate", "--users", "-5", "--out", join(root, "w")], EXIT.badInput],

@@ -96,7 +96,7 @@ describe("interruption leaves nothing behind", () => {
   it("SIGINT during training: the old model intact, exit 130", async () => {
     const dir = join(root, "train"), data = join(dir, "data"), model = join(dir, "model");
     await writeSyntheticDataset(data, { ...ML100K_LIKE, users: 300, items: 200, ratings: 20_000, seed: 5 });
-    expect((await runCapture(["train", "--data", data, "--out", model, "--factors", "4", "--epochs", "2"])).code).toBe(0);
+    expect((await runCapture(["train", "--data", data, "--out", model, "--factors", "4", "--epochs", "10"])).code).toBe(0);
     const meta = await readFile(join(model, "model.json"), "utf8");
     const { child, exit } = cli(["train", "--data", data, "--out", model, "--epochs", "10000"]);
     await lineAppears(child, "train:");

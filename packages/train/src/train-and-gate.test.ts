@@ -144,7 +144,7 @@ describe("trainAndGate", () => {
     const model = await loadRecModel(join(root, "tf"));
     expect(model.userFactors.length).toBe(model.nUsers * 8);
     // The start line, and at most one notice about the TensorFlow.js backend.
-    expect(lines[0]).toMatch(/^train: tfjs, 4 epochs on \d+ ratings/);
+    expect(lines[0]).toMatch(/^train: tfjs, \d+ epochs on \d+ ratings/);
     expect(lines.length).toBeLessThanOrEqual(2);
   });
 });
