@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { writeDirAtomic, writeFileAtomic } from "./atomic.ts";
 import { bearerTokenMatches } from "./auth.ts";
@@ -13,7 +13,9 @@ import { md5Dir, md5File } from "./hash.ts";
 import { createRng } from "./rng.ts";
 import { parseOrThrow } from "./validate.ts";
 
-const temp = () => mkdtemp(join(tmpdir(), "core-"));
+const root = await mkdtemp(join(tmpdir(), "core-"));
+afterAll(() => rm(root, { recursive: true, force: true }));
+const temp = () => mkdtemp(join(root, "t-"));
 
 /** Polls `check` until it holds (failing after 5 s). */
 async function until(check: () => Promise<boolean>): Promise<void> {

@@ -1,14 +1,16 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { readManifest } from "@recsys/core";
 import { loadRecModel } from "@recsys/artifact";
 import { mainJobPaths, runMainJob } from "./main-job.ts";
 
 describe("main job (closed loop, real router and API processes on loopback)", () => {
   it("simulates, ingests, trains, serves live traffic and records an automatic release cycle", async () => {
-    const workDir = join(await mkdtemp(join(tmpdir(), "main-job-")), "run");
+    const root = await mkdtemp(join(tmpdir(), "main-job-"));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
+    const workDir = join(root, "run");
     const lines: string[] = [];
     const summary = await runMainJob(
       { workDir, users: 800, movies: 300, days: 10, seed: 3, durationS: 45, routerPort: 0, cycleS: 4, rps: 40, canaryMinRequests: 60 },
