@@ -12,9 +12,17 @@ describe("main job (closed loop, real router and API processes on loopback)", ()
     onTestFinished(() => rm(root, { recursive: true, force: true }));
     const workDir = join(root, "run");
     const lines: string[] = [];
+    // The run stops at its first release verdict, however long the machine takes to get there;
+    // --duration is only the backstop that ends a run which never decides (and fails below).
+    let verdict = (): void => {};
+    const firstVerdict = new Promise<void>((resolve) => (verdict = resolve));
     const summary = await runMainJob(
-      { workDir, users: 800, movies: 300, days: 10, seed: 3, durationS: 45, routerPort: 0, cycleS: 4, rps: 40, canaryMinRequests: 60 },
-      (l) => lines.push(l),
+      { workDir, users: 800, movies: 300, days: 10, seed: 3, durationS: 200, routerPort: 0, cycleS: 4, rps: 40, canaryMinRequests: 60 },
+      (l) => {
+        lines.push(l);
+        if (/^release \S+: (promoted|rolled-back) /.test(l)) verdict();
+      },
+      firstVerdict,
     );
     const paths = mainJobPaths(workDir);
     // The first model was trained on the ingested history and passed the gate.
@@ -36,5 +44,5 @@ describe("main job (closed loop, real router and API processes on loopback)", ()
     expect(summary.traffic.ok).toBeGreaterThan(200);
     expect(summary.traffic.failed / summary.traffic.sent).toBeLessThan(0.01);
     expect((await readManifest(paths.dataset(1))).counts.ratings).toBeGreaterThanOrEqual(manifest.counts.ratings!);
-  }, 150_000);
+  }, 300_000);
 });
