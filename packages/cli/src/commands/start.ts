@@ -6,7 +6,8 @@ import { intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
 export default defineCommand({
   name: "start",
   summary: "run the platform end to end on the embedded default (the README's main job)",
-  help: `[--duration SECONDS] [--work DIR] [--port P] [--users N] [--movies M] [--days D] [--seed S] [--json]
+  help: `[--duration SECONDS] [--work DIR] [--port P] [--replicas N] [--rps R] [--cycle S]
+       [--users N] [--movies M] [--days D] [--seed S] [--json]
 
 Simulates a streaming site, ingests its stream, trains behind the RMSE gate, starts the router
 and API replicas, then runs live: simulated users use the service through the router, and every
