@@ -18,9 +18,11 @@ describe("main job (closed loop, real router and API processes on loopback)", ()
     const firstVerdict = new Promise<void>((resolve) => (verdict = resolve));
     const summary = await runMainJob(
       { workDir, users: 800, movies: 300, days: 10, seed: 3, durationS: 200, routerPort: 0, cycleS: 4, rps: 40, canaryMinRequests: 60 },
-      (l) => {
-        lines.push(l);
-        if (/^release \S+: (promoted|rolled-back) /.test(l)) verdict();
+      {
+        event: (l) => {
+          lines.push(l);
+          if (/^release \S+: (promoted|rolled-back) /.test(l)) verdict();
+        },
       },
       firstVerdict,
     );
@@ -39,6 +41,12 @@ describe("main job (closed loop, real router and API processes on loopback)", ()
     const decided = history.filter((r: { verdict: string; evidence: unknown }) => (r.verdict === "promoted" || r.verdict === "rolled-back") && r.evidence !== null);
     expect(decided.length).toBeGreaterThan(0);
     for (const r of decided) expect(await readFile(join(paths.platform, "reports", `${r.releaseId}.html`), "utf8")).toContain("<svg");
+
+    // The canary's analysis lines went to the run log, with their time, and not to the events.
+    const runLog = await readFile(paths.runLog, "utf8");
+    expect(runLog).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z analysis after \d+ s: /m);
+    expect(runLog).toContain(lines.find((l) => l.startsWith("release "))!);
+    expect(lines.filter((l) => l.startsWith("analysis after"))).toEqual([]);
 
     // The live users were served, and their answers became data for the next model.
     expect(summary.traffic.ok).toBeGreaterThan(200);

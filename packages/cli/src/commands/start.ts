@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runMainJob } from "@recsys/platform";
+import { createTerminalOutput, runMainJob, type OutputStream } from "@recsys/platform";
 import { defineCommand } from "../command.ts";
 import { intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
 
@@ -7,12 +7,16 @@ export default defineCommand({
   name: "start",
   summary: "run the platform end to end on the embedded default (the README's main job)",
   help: `[--duration SECONDS] [--work DIR] [--port P] [--replicas N] [--rps R] [--cycle S]
-       [--users N] [--movies M] [--days D] [--seed S] [--json]
+       [--users N] [--movies M] [--days D] [--seed S] [--verbose] [--json]
 
 Simulates a streaming site, ingests its stream, trains behind the RMSE gate, starts the router
 and API replicas, then runs live: simulated users use the service through the router, and every
 cycle the platform re-ingests, retrains, gates and canary-deploys the new model, promoting or
-rolling back by the canary analysis. Ctrl-C stops everything cleanly.
+rolling back by the canary analysis. Ctrl-C stops everything cleanly. On a terminal a live view
+(releases and weights, requests/s, p99, success rate, the canary's progress, the last verdict)
+is redrawn in place below one line per event; elsewhere (CI logs) events only, plus the status
+line every 30 s. Every line, with the canary's full analysis lines, goes to
+WORK/platform/analysis.log.
   --duration S   stop after S seconds of live operation (exit 0); default: run until Ctrl-C
   --work DIR     where the run writes (default runs/latest)
   --port P       the router's port, where the service is reached (default 8082; 0 = any free port)
@@ -22,7 +26,8 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
   --users N      simulated users (default 5000)
   --movies M     simulated movies (default 2000)
   --days D       simulated days of history (default 30)
-  --seed S       random seed (default 42)`,
+  --seed S       random seed (default 42)
+  --verbose      also print the canary's full analysis line at each interval`,
   flags: {
     duration: { type: "string" },
     work: { type: "string" },
@@ -34,6 +39,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
     movies: { type: "string" },
     days: { type: "string" },
     seed: { type: "string" },
+    verbose: { type: "boolean" },
   },
   schema: z.object({
     duration: numberFlag(1, 7 * 86400).optional(),
@@ -46,6 +52,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
     movies: intFlag(25, 500_000).default(2000),
     days: intFlag(1, 3650).default(30),
     seed: seedFlag,
+    verbose: z.boolean().default(false),
     _: noPositionals,
   }),
   async run(o, io) {
@@ -54,7 +61,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
         workDir: o.work, users: o.users, movies: o.movies, days: o.days, seed: o.seed, durationS: o.duration,
         routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle,
       },
-      (line) => io.stderr.write(line + "\n"),
+      createTerminalOutput(io.stderr as OutputStream, { verbose: o.verbose }),
       io.waitForStop(),
     );
     const verdicts = summary.releases.map((r) => `${r.releaseId}: ${r.verdict}`).join(", ");
