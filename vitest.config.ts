@@ -8,5 +8,7 @@ export default defineConfig({
     // Two cores: the suites start real servers and processes, keep them from starving each other.
     maxWorkers: 2,
     reporters: ["default", "./vitest.summary-reporter.ts"],
+    // Fails the run when a test leaves files in the temp dir or processes running.
+    globalSetup: ["./vitest.cleanup-guard.ts"],
   },
 });

@@ -31,18 +31,22 @@ describe("runOpenLoop", () => {
   });
 
   it("charges a stall to every request that fell due during it, not only to those in flight", async () => {
-    // The server holds every answer for 200 ms in the middle of the run. A closed-loop client with
+    // The server holds every answer for 200 ms in the middle of the run (from the 80th request, so
+    // the stall lands inside the run however late the timers fire). A closed-loop client with
     // 4 connections would see 4 slow requests (1%); requests are due at 200/s whatever the
     // server does, so ~40 fell due in the stall and half of them waited over 100 ms.
     const held: ServerResponse[] = [];
     let holding = false;
-    const url = await listen((_path, res) => (holding ? held.push(res) : answer(res)));
-    const stall = setTimeout(() => {
-      holding = true;
-      setTimeout(() => { holding = false; for (const res of held.splice(0)) answer(res); }, 200);
-    }, 400);
+    let n = 0;
+    const url = await listen((_path, res) => {
+      if (++n === 80) {
+        holding = true;
+        setTimeout(() => { holding = false; for (const r of held.splice(0)) answer(r); }, 200);
+      }
+      if (holding) held.push(res);
+      else answer(res);
+    });
     const r = await runOpenLoop({ url, rate: 200, seconds: 1, warmupSeconds: 0, connections: 4, path: () => "/" });
-    clearTimeout(stall);
     expect(r.completed).toBe(200);
     expect(r.latencyMs.p90).toBeGreaterThan(50);
     expect(r.latencyMs.max).toBeGreaterThanOrEqual(190);

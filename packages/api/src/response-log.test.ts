@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { TELEMETRY_HEADER } from "@recsys/core";
 import { parseTelemetryLine } from "@recsys/ingest";
 import { tempDir } from "../test/helpers.ts";
@@ -61,7 +61,8 @@ describe("response log", () => {
     const dir = await tempDir();
     const log = await openResponseLog({ dir, flushMs: 10, maxBytes: 1 << 20 });
     log.append(record(DAY1, "x"));
-    await new Promise((r) => setTimeout(r, 100));
+    // Waits for the timer's write however late it runs; no close() or flush() triggers it.
+    await vi.waitUntil(() => log.written === 1, { timeout: 30_000 });
     expect(await lines(dir, "responses-20261201.csv")).toHaveLength(2);
     expect(log.written).toBe(1);
     await log.close();

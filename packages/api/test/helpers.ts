@@ -1,14 +1,19 @@
 import { once } from "node:events";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 import { createApiServer, resolveApiConfig, writeSyntheticRecModel, type ApiConfigInput, type ApiServer, type SyntheticModelOptions } from "../src/index.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
-export async function tempDir(prefix = "api-test-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+// One root per test file (this module is evaluated afresh for each), removed when the file is done.
+const root = await mkdtemp(join(tmpdir(), "api-test-"));
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+export async function tempDir(prefix = "t-"): Promise<string> {
+  return mkdtemp(join(root, prefix));
 }
 
 /** A fresh synthetic model directory (small: tests stay fast), in `parent` or a new temp dir. */

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { connect, type AddressInfo } from "node:net";
 import { cp, readFile, readdir, rename, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadRecModel, type RecModel } from "@recsys/artifact";
 import { TELEMETRY_HEADER } from "@recsys/core";
 import { createApiServer, recommend, resolveApiConfig, type ApiServer } from "../src/index.ts";
@@ -234,11 +234,13 @@ describe("models", () => {
     };
     const workers = Array.from({ length: 8 }, (_, w) => worker(w));
     const swaps: number[] = [];
+    // Each swap lands amid traffic: wait for 20 more answers before it, and after the last one.
+    const answersGo = async () => { const from = done; await vi.waitUntil(() => done >= from + 20 || failures.length > 0, { timeout: 30_000, interval: 5 }); };
     for (const dir of [dirB, badDir, dirA, dirB, dirA, dirB]) {
-      await new Promise((r) => setTimeout(r, 40));
+      await answersGo();
       swaps.push((await reload({ model: dir })).status);
     }
-    await new Promise((r) => setTimeout(r, 40));
+    await answersGo();
     stop = true;
     await Promise.all(workers);
     expect(swaps).toEqual([200, 422, 200, 200, 200, 200]);
@@ -261,18 +263,13 @@ describe("models", () => {
       // A bad replacement is refused; then a good one is picked up.
       await rm(dir, { recursive: true });
       await rename(dir + ".next", dir);
-      for (let i = 0; i < 100 && watched.reports.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await vi.waitUntil(() => watched.reports.length > 0, { timeout: 30_000, interval: 50 });
       expect(watched.reports[0]).toMatch(/refused.*RECSYS|refused.*truncated/);
       expect((await get(`${watched.url}/recommend/4`)).headers.get("x-model")).toBe(model.meta.modelHash);
       await rm(dir, { recursive: true });
       await cp(dirB, dir, { recursive: true });
       const target = (await loadRecModel(dirB)).meta.modelHash;
-      let seen = "";
-      for (let i = 0; i < 100 && seen !== target; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        seen = (await get(`${watched.url}/recommend/4`)).headers.get("x-model")!;
-      }
-      expect(seen).toBe(target);
+      await vi.waitUntil(async () => (await get(`${watched.url}/recommend/4`)).headers.get("x-model") === target, { timeout: 30_000, interval: 50 });
     } finally {
       await watched.api.close();
     }

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile, truncate, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadRecModel, predictRating, writeRecModel, type RecModelTensors } from "./rec-model.ts";
 import type { ModelMetaInput } from "./write.ts";
 
@@ -22,8 +22,11 @@ function tinyModel(passed = true): { info: ModelMetaInput; tensors: RecModelTens
   return { info, tensors };
 }
 
+const root = await mkdtemp(join(tmpdir(), "artifact-"));
+afterAll(() => rm(root, { recursive: true, force: true }));
+
 async function written(passed = true): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), "artifact-")), "model");
+  const dir = join(await mkdtemp(join(root, "m-")), "model");
   const { info, tensors } = tinyModel(passed);
   await writeRecModel(dir, info, tensors);
   return dir;

@@ -1,7 +1,7 @@
-import { copyFile, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { CANARY_ERROR, readEventLog, readTelemetryLogs } from "../src/index.ts";
 
 const fixture = (name: string) => join(import.meta.dirname, "fixtures", name);
@@ -56,6 +56,7 @@ describe("readTelemetryLogs", () => {
 
   it("reads the logs of every replica folder below a platform directory", async () => {
     const root = await mkdtemp(join(tmpdir(), "canary-replicas-"));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
     for (const [replica, file] of [["r1@1", "responses-20220208.csv"], ["r2@2", "responses-20220209.csv"]] as const) {
       await mkdir(join(root, replica));
       await copyFile(join(fixture("telemetry"), file), join(root, replica, file));

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { z } from "zod";
-import { InputError, parseOrThrow, type ExitName } from "@recsys/core";
+import { InputError, type ExitName } from "@recsys/core";
 
 /** What a command may touch besides its flags: passed in so tests run commands in-process. */
 export interface CommandIo {
@@ -48,18 +48,42 @@ export const COMMON_FLAGS: FlagSpec = {
 
 /**
  * Parses argv for one command: unknown flags and stray arguments are usage errors (exit 2),
- * then the command's zod schema checks values and fills defaults.
+ * then the command's zod schema checks values and fills defaults. Messages name the flag and
+ * point at --help; the CLI adds the `recsys <command>: ` prefix.
  */
 export function parseCommandArgs<S extends z.ZodType>(command: Command<S>, argv: string[]): { options: z.output<S>; json: boolean; help: boolean } {
+  const see = `(see 'recsys ${command.name} --help')`;
+  const config = { args: argv, options: { ...COMMON_FLAGS, ...command.flags }, allowPositionals: true };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_FLAGS, ...command.flags }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ ...config, strict: true });
   } catch (err) {
-    throw new InputError("RECSYS_USAGE", `${(err as Error).message.split("\n")[0]} (see 'recsys ${command.name} --help')`);
+    throw new InputError("RECSYS_USAGE", `${usageProblem(err as Error & { code?: string }, config)} ${see}`);
   }
   const { help, json, ...values } = parsed.values as Record<string, unknown>;
   if (help) return { options: undefined as z.output<S>, json: Boolean(json), help: true };
-  const input = { ...values, _: parsed.positionals };
-  const options = parseOrThrow(command.schema, input, `recsys ${command.name}`, "RECSYS_USAGE");
-  return { options, json: Boolean(json), help: false };
+  const result = command.schema.safeParse({ ...values, _: parsed.positionals });
+  if (!result.success) throw new InputError("RECSYS_USAGE", `${result.error.issues.map(flagIssue).join("; ")} ${see}`);
+  return { options: result.data, json: Boolean(json), help: false };
+}
+
+/**
+ * parseArgs' own message, except for an unknown option: Node's text for that runs on with advice
+ * about '--' and leaves a quote open, so the flag is named here from parseArgs' tokens instead.
+ */
+function usageProblem(err: Error & { code?: string }, config: ParseArgsConfig & { options: FlagSpec }): string {
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const unknown = parseArgs({ ...config, strict: false, tokens: true }).tokens
+      .find((t) => t.kind === "option" && !Object.hasOwn(config.options, t.name));
+    if (unknown?.kind === "option") return `unknown flag '${unknown.rawName}'`;
+  }
+  return err.message.split("\n")[0]!;
+}
+
+/** One zod issue as the user typed it: `--factors: must be a whole number`; a message that already names its flag stands alone. */
+function flagIssue(issue: { path: PropertyKey[]; message: string }): string {
+  if (issue.message.startsWith("-")) return issue.message;
+  const key = issue.path[0];
+  const where = key === undefined ? "" : key === "_" ? "arguments: " : `--${String(key)}: `;
+  return `${where}${issue.message}`;
 }

@@ -33,3 +33,27 @@ describe("recsys CLI shell", () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe("usage messages", () => {
+  it.each(Object.keys(COMMANDS))("%s names every flag it takes in its --help usage lines", async (name) => {
+    const command = await COMMANDS[name]!.load();
+    // The synopsis: the lines before the first blank one, where a user looks for what to type.
+    const usage = (await runCapture([name, "--help"])).stdout.split("\n\n")[0]!;
+    for (const flag of Object.keys(command.flags)) expect(usage).toMatch(new RegExp(`--${flag}\\b`));
+  });
+
+  it("says the command's name once, and names a wrong flag value by its flag", async () => {
+    const { code, stderr } = await runCapture(["train", "--data", "d", "--out", "m", "--factors", "abc"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^recsys train: --factors: must be a whole number \(see 'recsys train --help'\)\n$/);
+    expect((await runCapture(["train"])).stderr).toMatch(/^recsys train: --data DIR is required; --out MODEL_DIR is required /);
+  });
+
+  it("names an unknown flag in one line with balanced quotes", async () => {
+    for (const flag of ["--no-such-flag", "-x"]) {
+      const { code, stderr } = await runCapture(["start", flag]);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`recsys start: unknown flag '${flag}' (see 'recsys start --help')\n`);
+    }
+  });
+});

@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { writeDirAtomic, writeFileAtomic } from "./atomic.ts";
 import { bearerTokenMatches } from "./auth.ts";
@@ -13,16 +13,9 @@ import { md5Dir, md5File } from "./hash.ts";
 import { createRng } from "./rng.ts";
 import { parseOrThrow } from "./validate.ts";
 
-const temp = () => mkdtemp(join(tmpdir(), "core-"));
-
-/** Polls `check` until it holds (failing after 5 s). */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not met within 5 s");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const root = await mkdtemp(join(tmpdir(), "core-"));
+afterAll(() => rm(root, { recursive: true, force: true }));
+const temp = () => mkdtemp(join(root, "t-"));
 
 describe("seeded rng", () => {
   it("repeats for a seed and differs across seeds", () => {
@@ -159,7 +152,8 @@ describe("line log", () => {
     const line = (i: number) => `${String(i).padStart(8, "0")},${"x".repeat(90)}`;
     // About 1.5 MB: several chunks' worth.
     for (let i = 0; i < 15_000; i++) log.write(line(i));
-    await until(async () => (await stat(path).then((s) => s.size, () => 0)) > 1_000_000);
+    // Half the flush interval: time enough for a loaded machine, and the chunks cannot be the flush's.
+    await vi.waitUntil(async () => (await stat(path).then((s) => s.size, () => 0)) > 1_000_000, { timeout: 30_000, interval: 10 });
     await log.close();
     const lines = (await readFile(path, "utf8")).split("\n");
     expect(lines.pop()).toBe("");

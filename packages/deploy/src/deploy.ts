@@ -33,6 +33,11 @@ export const DeployOptionsSchema = z.strictObject({
   commit: z.string().min(1).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
   log: z.custom<(line: string) => void>((v) => typeof v === "function").optional(),
+  /**
+   * Gets every analysis of the canary and its one-line summary (which then does not go to `log`):
+   * for a live view of the canary's progress, with the full lines kept elsewhere.
+   */
+  onAnalysis: z.custom<(analysis: CanaryAnalysis, line: string) => void>((v) => typeof v === "function").optional(),
 });
 export type DeployOptions = z.input<typeof DeployOptionsSchema>;
 
@@ -139,7 +144,9 @@ async function watchCanary(s: Session, canary: string, stable: string, canaryAt:
     const replicas = s.state.replicas.filter((r) => r.releaseId === canary || r.releaseId === stable);
     const a = await analyzeWindow({ replicas, canary, stable, windowStartMs: canaryAt, windowEndMs: now, config: opts.canary, watchesPath: opts.watchesPath });
     const summary = `canary ${a.arms.canary.requests} requests, stable ${a.arms.stable.requests}`;
-    s.log(`analysis after ${Math.round((now - canaryAt) / 1000)} s: ${a.verdict} (${summary}${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""})`);
+    const line = `analysis after ${Math.round((now - canaryAt) / 1000)} s: ${a.verdict} (${summary}${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""})`;
+    if (opts.onAnalysis) opts.onAnalysis(a, line);
+    else s.log(line);
     const decision = decide(a, summary, now - canaryAt, opts);
     if (decision) {
       // The evidence as people read it: charts of latency, success and quality per release.

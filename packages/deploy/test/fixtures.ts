@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 import { createRng } from "@recsys/core";
 import { writeRecModel } from "@recsys/artifact";
 
@@ -34,8 +35,12 @@ export async function writeTestModel(dir: string, seed: number, passed = true): 
   return dir;
 }
 
+// One root per test file (this module is evaluated afresh for each), removed when the file is done.
+const root = await mkdtemp(join(tmpdir(), "deploy-"));
+afterAll(() => rm(root, { recursive: true, force: true }));
+
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `deploy-${prefix}-`));
+  return mkdtemp(join(root, `${prefix}-`));
 }
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));

@@ -41,10 +41,21 @@ describe("platform deploy (real processes)", () => {
 
   it("promotes a good model under steady load without a failed request", async () => {
     const load = steadyLoad(platform.routerUrl, 20, USERS);
-    const record = await platform.deploy(await writeTestModel(join(root, "m2"), 2));
+    const logged: string[] = [];
+    const analyses: Array<{ canary: string; requests: number; line: string }> = [];
+    const record = await platform.deploy(await writeTestModel(join(root, "m2"), 2), {
+      log: (line) => logged.push(line),
+      onAnalysis: (a, line) => analyses.push({ canary: a.canary, requests: a.arms.canary.requests, line }),
+    });
     const tally = await load.stop();
     expect(tally.failures).toEqual([]);
     expect(tally.ok).toBeGreaterThan(100);
+    // Each analysis reached onAnalysis with its line, and only there; the last one decided.
+    expect(analyses.length).toBeGreaterThan(0);
+    expect(analyses.every((a) => a.canary === record.releaseId && a.line.startsWith("analysis after "))).toBe(true);
+    expect(analyses.at(-1)!.requests).toBeGreaterThanOrEqual(40);
+    expect(logged.filter((l) => l.startsWith("analysis after"))).toEqual([]);
+    expect(logged).toContain(`release ${record.releaseId}: promoted (${record.reason})`);
     expect(record.verdict).toBe("promoted");
     expect(record.replicas).toHaveLength(2);
     expect(Object.keys(tally.byRelease).sort()).toEqual([record.previousReleaseId, record.releaseId].sort());

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { claimOutputDir, createLineLog, createProgress, EXIT, parseOrThrow, RecsysError, sleepUnless, type LineLog } from "@recsys/core";
@@ -8,7 +8,8 @@ import { formatQualitySummary, ingestEvents } from "@recsys/ingest";
 import { trainAndGate } from "@recsys/train";
 import { createProcessDriver, startPlatform, STATE_FILES, type Platform, type ReleaseRecord } from "@recsys/deploy";
 import { startTraffic, type Traffic } from "./traffic.ts";
-import { formatStatus } from "./status.ts";
+import { canaryProgress, type CanaryProgress } from "./status.ts";
+import type { MainJobOutput } from "./terminal.ts";
 
 export const MainJobOptionsSchema = z.object({
   /** Everything the run writes goes below this directory: stage outputs are replaced at each run, the release history accumulates. */
@@ -60,6 +61,8 @@ export function mainJobPaths(workDir: string) {
     platform: join(workDir, "platform"),
     /** The live users' watch and rate lines. */
     liveEvents: join(workDir, "live", "events.log"),
+    /** Every event line and every canary analysis line of the run, each with its time. */
+    runLog: join(workDir, "platform", "analysis.log"),
   };
 }
 
@@ -68,20 +71,43 @@ export function mainJobPaths(workDir: string) {
  * simulate a site, ingest its stream, train behind the gate, start the router and API replicas,
  * then run live: simulated users use the service, and every cycle the new events are ingested,
  * a model retrained and gated, and canary-deployed with automatic promote or rollback.
- * Stops after `durationS` or when `stop` resolves, everything shut down cleanly.
+ * Stops after `durationS` or when `stop` resolves, everything shut down cleanly. Reports to
+ * `output` (events, analysis lines, live figures); the run log keeps every line with its time.
  *
- *     const summary = await runMainJob({ workDir: "runs/demo", durationS: 90 }, console.error);
+ *     const summary = await runMainJob({ workDir: "runs/demo", durationS: 90 }, { event: console.error });
  */
-export async function runMainJob(options: MainJobOptions, print: (line: string) => void, stop: Promise<unknown> = new Promise(() => {})): Promise<MainJobSummary> {
+export async function runMainJob(options: MainJobOptions, output: MainJobOutput, stop: Promise<unknown> = new Promise(() => {})): Promise<MainJobSummary> {
   const opts = parseOrThrow(MainJobOptionsSchema, options, "main job options");
   const paths = mainJobPaths(opts.workDir);
   // Everything below a claimed run directory is the run's own: stage outputs replace what is
   // there (force), which also takes over the unmarked stage folders of a run made before markers.
   await claimOutputDir(opts.workDir, { kind: "run", force: opts.force });
+  await rm(paths.runLog, { force: true }); // this run's log, not the last run's with this one appended
+  const runLog = createLineLog({ path: paths.runLog, flushMs: 1000 });
+  const write = (line: string) => runLog.write(`${new Date().toISOString()} ${line}`);
+  const out: Reporter = {
+    event: (line) => { write(line); output.event(line); },
+    detail: (line) => { write(line); output.detail?.(line); },
+  };
+  try {
+    return await runStages(opts, paths, out, output, stop);
+  } finally {
+    await runLog.close();
+  }
+}
+
+/** Where the job's lines go: `event` for the ones that matter, `detail` for the rest. */
+interface Reporter {
+  event(line: string): void;
+  detail(line: string): void;
+}
+
+async function runStages(
+  opts: z.output<typeof MainJobOptionsSchema>, paths: ReturnType<typeof mainJobPaths>, out: Reporter,
+  output: MainJobOutput, stop: Promise<unknown>,
+): Promise<MainJobSummary> {
   const runStartedAt = Date.now();
-  // Once the status line runs, every other line first wipes it, so the two never share a row.
-  let clearStatus = (): void => {};
-  const log = (line: string): void => { clearStatus(); print(line); };
+  const log = out.event;
   // One signal for "the run is over": a stop request, or later the end of --duration.
   const run = new AbortController();
   void stop.then(() => run.abort());
@@ -94,7 +120,7 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
   const models: MainJobSummary["models"] = [];
   const summary: MainJobSummary = { workDir: opts.workDir, simulation, models, releases: [], traffic: { sent: 0, ok: 0, failed: 0 } };
   if (run.signal.aborted) return summary;
-  const first = await ingestAndTrain(world, paths, 0, opts, log, true);
+  const first = await ingestAndTrain(world, paths, 0, opts, out);
   models.push(first);
   if (run.signal.aborted) return summary;
 
@@ -105,18 +131,19 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
   // From here on, whatever happens, the router and every replica are stopped before returning.
   const liveLog = createLineLog({ path: paths.liveEvents, flushMs: 500 });
   let traffic: Traffic | null = null;
-  let status: ReturnType<typeof startStatusLine> | null = null;
+  let status: ReturnType<typeof startStatus> | null = null;
+  const canary: { progress: CanaryProgress | null } = { progress: null };
   try {
     const sampleUser = world.users[0]!.user_id;
     const sample = await (await fetch(`${platform.routerUrl}/recommend/${sampleUser}`, { signal: AbortSignal.timeout(5000) })).text();
     log(`platform: router ${platform.routerUrl} in front of ${opts.replicas} replicas; sample: GET ${platform.routerUrl}/recommend/${sampleUser} -> ${sample.slice(0, 120)}...`);
     traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
-    status = startStatusLine(platform, traffic, log);
-    clearStatus = status.clear;
+    if (output.status) status = startStatus(platform, traffic, canary, output.status);
     if (opts.durationS !== undefined) setTimeout(() => run.abort(), opts.durationS * 1000).unref();
-    await runCycles(world, paths, opts, platform, liveLog, run.signal, models, log);
+    await runCycles(world, paths, opts, platform, liveLog, run.signal, models, out, canary);
   } finally {
-    status?.stop();
+    await status?.stop();
+    output.close?.();
     await traffic?.stop();
     await liveLog.close();
     // The history file keeps earlier runs' releases too; the summary reports this run's.
@@ -131,27 +158,48 @@ export async function runMainJob(options: MainJobOptions, print: (line: string) 
   return summary;
 }
 
-/** Retrain-and-release cycles until `signal` aborts; a deploy in progress is rolled back then. */
+/** The brief's canary share: 20% to the new model, 80% to the stable replicas. */
+const CANARY_WEIGHT = 20;
+
+/**
+ * Retrain-and-release cycles until `signal` aborts; a deploy in progress is rolled back then.
+ * `canary.progress` follows the canary in flight, for the live view.
+ */
 async function runCycles(
   world: World, paths: ReturnType<typeof mainJobPaths>, opts: z.output<typeof MainJobOptionsSchema>,
   platform: Platform, liveLog: LineLog, signal: AbortSignal,
-  models: MainJobSummary["models"], log: (line: string) => void,
+  models: MainJobSummary["models"], out: Reporter, canary: { progress: CanaryProgress | null },
 ): Promise<void> {
   for (let cycle = 1; ; cycle++) {
     await sleepUnless(opts.cycleS * 1000, signal);
     if (signal.aborted) return;
     await liveLog.flush();
-    const trained = await ingestAndTrain(world, paths, cycle, opts, log, false);
+    const trained = await ingestAndTrain(world, paths, cycle, opts, out);
     models.push(trained);
     if (!trained.passed || signal.aborted) continue;
-    await platform.deploy(trained.dir, {
-      intervalMs: opts.analysisIntervalMs, watchesPath: paths.liveEvents, signal,
-      canary: { minRequests: opts.canaryMinRequests, minSamplesForQuality: opts.canaryMinRequests, followWindowMs: 30_000 },
-    });
+    out.event(`canary: model #${cycle} goes out to ${CANARY_WEIGHT}% of traffic`);
+    try {
+      // The deploy's own lines (its verdict line carries every check's clause) go to the run log;
+      // the terminal gets the verdict with its first reason, the one that decided.
+      const record = await platform.deploy(trained.dir, {
+        canaryWeight: CANARY_WEIGHT, intervalMs: opts.analysisIntervalMs, watchesPath: paths.liveEvents, signal, log: out.detail,
+        canary: { minRequests: opts.canaryMinRequests, minSamplesForQuality: opts.canaryMinRequests, followWindowMs: 30_000 },
+        onAnalysis: (a, line) => { canary.progress = canaryProgress(a); out.detail(line); },
+      });
+      out.event(`release ${record.releaseId}: ${record.verdict} (${record.reason.split("; ")[0]})`);
+    } finally {
+      canary.progress = null;
+    }
   }
 }
 
-async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPaths>, cycle: number, { seed, reg }: { seed: number; reg: number }, log: (line: string) => void, verbose: boolean) {
+/**
+ * Ingests history + live events into dataset `cycle` and trains on it. The first cycle shows
+ * its progress and data-quality summary; later ones run under the live view, so they only log.
+ */
+async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPaths>, cycle: number, { seed, reg }: { seed: number; reg: number }, out: Reporter) {
+  const first = cycle === 0;
+  const log = out.event;
   const dataset = paths.dataset(cycle);
   const inputs = [join(paths.world, SIM_FILES.events), paths.liveEvents, join(paths.platform, STATE_FILES.events)];
   const ingested = await ingestEvents({
@@ -159,10 +207,10 @@ async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPath
     usersFile: join(paths.world, SIM_FILES.users),
     moviesFile: join(paths.world, SIM_FILES.movies),
     outDir: dataset, force: true,
-    progress: createProgress(),
+    progress: first ? createProgress() : undefined,
   });
-  if (verbose) log(formatQualitySummary(ingested.quality).trimEnd());
-  log(`ingest #${cycle}: ${ingested.counts.ratings ?? 0} ratings, ${ingested.quality.lines.rejected} lines rejected -> ${dataset}`);
+  if (first) log(formatQualitySummary(ingested.quality).trimEnd());
+  (first ? out.event : out.detail)(`ingest #${cycle}: ${ingested.counts.ratings ?? 0} ratings, ${ingested.quality.lines.rejected} lines rejected -> ${dataset}`);
   try {
     const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed, reg, force: true });
     log(`train #${cycle}: held-out RMSE ${meta.gate.value.toFixed(4)} < ${meta.gate.threshold}: gate passed -> ${dir}`);
@@ -184,16 +232,24 @@ async function* concatFiles(files: string[]): AsyncGenerator<Buffer> {
   }
 }
 
-function startStatusLine(platform: Platform, traffic: Traffic, log: (line: string) => void) {
-  const progress = createProgress(process.stderr, 0);
-  const live = Boolean(process.stderr.isTTY) && !process.env.CI;
-  let ticks = 0;
-  const timer = setInterval(async () => {
+/** Hands the live figures to `show` once a second, and once more when stopped (the last verdict included). */
+function startStatus(platform: Platform, traffic: Traffic, canary: { progress: CanaryProgress | null }, show: NonNullable<MainJobOutput["status"]>) {
+  let stopped = false;
+  const read = async () => {
     const status = await platform.status().catch(() => null);
-    if (!status) return;
-    const line = formatStatus(status, traffic.stats());
-    if (live) progress.update(line);
-    else if (++ticks % 10 === 0) log(line);
+    return status && { platform: status, traffic: traffic.stats(), canary: canary.progress };
+  };
+  const timer = setInterval(async () => {
+    const view = await read();
+    // A tick that was still reading when the job stopped must not draw over the final frame.
+    if (view && !stopped) show(view);
   }, 1000);
-  return { clear: () => progress.clear(), stop: () => { clearInterval(timer); progress.done(); } };
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      const view = await read();
+      if (view) show(view);
+    },
+  };
 }

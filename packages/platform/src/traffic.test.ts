@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createWorld } from "@recsys/simulator";
 import { startTraffic } from "./traffic.ts";
 
@@ -18,7 +18,8 @@ describe("live traffic", () => {
     const lines: string[] = [];
     const eventLog = { write: (l: string) => { lines.push(l); } };
     const traffic = startTraffic({ routerUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, world, rps: 60, concurrency: 8, eventLog, seed: 1 });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Runs until the figures below have something to show, however slowly the machine serves.
+    await vi.waitUntil(() => traffic.stats(60_000).ok > 10 && traffic.stats(60_000).failed > 0 && lines.length > 0, { timeout: 30_000, interval: 20 });
     await traffic.stop();
     server.close();
 

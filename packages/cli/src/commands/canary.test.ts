@@ -107,4 +107,14 @@ describe("recsys canary analyze", () => {
     expect(t.err()).toMatch(/^recsys canary: /);
     expect(t.err().trim().split("\n")).toHaveLength(1);
   });
+
+  it("works on a simulated world as the top-level README's manual session runs it", async () => {
+    const dir = join(root, "readme-world");
+    expect(await runCli(["simulate", "--out", dir, "--users", "300", "--movies", "80", "--days", "3"], io().io)).toBe(0);
+    const t = io();
+    const report = join(root, "readme-canary.html");
+    expect(await runCli(["canary", "analyze", "--events", join(dir, "events.log"), "--canary", "recsys-legacy:8082", "--report", report], t.io)).toBe(0);
+    expect(t.out()).toMatch(/^verdict: (ROLLBACK|CONTINUE|PROMOTE)$/m);
+    expect(await readFile(report, "utf8")).toContain("<svg");
+  });
 });

@@ -25,8 +25,8 @@ function loadLine(name: string, s: LoadStats, what: string): string {
 export default defineCommand({
   name: "canary",
   summary: "compare a canary release with the stable ones: promote, continue or roll back, with evidence",
-  help: `analyze --events FILE [--telemetry F[,F...]] --canary RELEASE [--stable R1,R2] [--window SPEC]
-         [--config FILE] [--report OUT.html [--force]] [--json]
+  help: `analyze --events FILE [--telemetry F[,F...]] [--served-by F] --canary RELEASE [--stable R1,R2]
+         [--window SPEC] [--config FILE] [--report OUT.html [--force]] [--json]
 
   --events FILE      event stream: watch lines (quality), and request lines unless --telemetry is given
   --telemetry F      API response logs (TELEMETRY_HEADER CSV, or a directory of them): the requests,

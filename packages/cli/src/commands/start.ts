@@ -1,17 +1,22 @@
 import { z } from "zod";
-import { runMainJob } from "@recsys/platform";
+import { createTerminalOutput, runMainJob, type OutputStream } from "@recsys/platform";
 import { defineCommand } from "../command.ts";
 import { FORCE_FLAG, forceFlag, intFlag, noPositionals, numberFlag, seedFlag } from "../flags.ts";
 
 export default defineCommand({
   name: "start",
   summary: "run the platform end to end on the embedded default (the README's main job)",
-  help: `[--duration SECONDS] [--work DIR] [--port P] [--users N] [--movies M] [--days D] [--seed S] [--json]
+  help: `[--duration SECONDS] [--work DIR] [--port P] [--replicas N] [--rps R] [--cycle S]
+       [--users N] [--movies M] [--days D] [--seed S] [--verbose] [--json]
 
 Simulates a streaming site, ingests its stream, trains behind the RMSE gate, starts the router
 and API replicas, then runs live: simulated users use the service through the router, and every
 cycle the platform re-ingests, retrains, gates and canary-deploys the new model, promoting or
-rolling back by the canary analysis. Ctrl-C stops everything cleanly.
+rolling back by the canary analysis. Ctrl-C stops everything cleanly. On a terminal a live view
+(releases and weights, requests/s, p99, success rate, the canary's progress, the last verdict)
+is redrawn in place below one line per event; elsewhere (CI logs) events only, plus the status
+line every 30 s. Every line, with the canary's full analysis lines, goes to
+WORK/platform/analysis.log.
   --duration S   stop after S seconds of live operation (exit 0); default: run until Ctrl-C
   --work DIR     where the run writes (default runs/latest); reused only if an earlier run made it
   --force        take over a --work folder recsys did not make (never a device or a link)
@@ -22,7 +27,8 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
   --users N      simulated users (default 5000)
   --movies M     simulated movies (default 2000)
   --days D       simulated days of history (default 30)
-  --seed S       random seed (default 42)`,
+  --seed S       random seed (default 42)
+  --verbose      also print the canary's full analysis line at each interval`,
   exits: ["gateFailed"],
   flags: {
     duration: { type: "string" },
@@ -36,6 +42,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
     days: { type: "string" },
     seed: { type: "string" },
     ...FORCE_FLAG,
+    verbose: { type: "boolean" },
   },
   schema: z.object({
     duration: numberFlag(1, 7 * 86400).optional(),
@@ -49,6 +56,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
     days: intFlag(1, 3650).default(30),
     seed: seedFlag,
     force: forceFlag,
+    verbose: z.boolean().default(false),
     _: noPositionals,
   }),
   async run(o, io) {
@@ -57,7 +65,7 @@ rolling back by the canary analysis. Ctrl-C stops everything cleanly.
         workDir: o.work, force: o.force, users: o.users, movies: o.movies, days: o.days, seed: o.seed, durationS: o.duration,
         routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle,
       },
-      (line) => io.stderr.write(line + "\n"),
+      createTerminalOutput(io.stderr as OutputStream, { verbose: o.verbose }),
       io.waitForStop(),
     );
     const verdicts = summary.releases.map((r) => `${r.releaseId}: ${r.verdict}`).join(", ");
