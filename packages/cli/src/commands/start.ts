@@ -6,7 +6,7 @@ import { FORCE_FLAG, forceFlag, intFlag, noPositionals, numberFlag, seedFlag } f
 export default defineCommand({
   name: "start",
   summary: "run the platform end to end on the embedded default (the README's main job)",
-  help: `[--duration SECONDS] [--work DIR] [--port P] [--replicas N] [--rps R] [--cycle S]
+  help: `[--duration SECONDS] [--work DIR] [--force] [--port P] [--replicas N] [--rps R] [--cycle S]
        [--users N] [--movies M] [--days D] [--seed S] [--verbose] [--json]
 
 Simulates a streaming site, ingests its stream, trains behind the RMSE gate, starts the router
