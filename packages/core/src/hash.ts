@@ -32,9 +32,18 @@ export async function md5Dir(dir: string): Promise<{ md5: string; files: number 
   const entries = await Promise.all(
     files.map(async (f) => ({ md5: await md5File(f), relpath: relative(dir, f).split(sep).join("/") })),
   );
-  entries.sort((a, b) => byCodePoint(a.relpath, b.relpath));
-  const json = "[" + entries.map((e) => `{"md5": ${pythonJsonString(e.md5)}, "relpath": ${pythonJsonString(e.relpath)}}`).join(", ") + "]";
-  return { md5: createHash("md5").update(json).digest("hex") + ".dir", files: entries.length };
+  return { md5: createHash("md5").update(dirListing(entries)).digest("hex") + ".dir", files: entries.length };
+}
+
+/**
+ * The bytes DVC hashes for a directory and stores as its `.dir` object: the entries sorted by
+ * relpath (by code point), as Python's `json.dumps` writes them. Its md5 plus `.dir` is md5Dir's.
+ *
+ *     dirListing([{ md5: "d41d...", relpath: "a.txt" }]) // '[{"md5": "d41d...", "relpath": "a.txt"}]'
+ */
+export function dirListing(entries: ReadonlyArray<{ md5: string; relpath: string }>): string {
+  const sorted = [...entries].sort((a, b) => byCodePoint(a.relpath, b.relpath));
+  return "[" + sorted.map((e) => `{"md5": ${pythonJsonString(e.md5)}, "relpath": ${pythonJsonString(e.relpath)}}`).join(", ") + "]";
 }
 
 /**

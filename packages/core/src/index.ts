@@ -5,7 +5,7 @@ export { createRng, hashString } from "./rng.ts";
 export type { Rng } from "./rng.ts";
 export { createProgress } from "./progress.ts";
 export type { Progress } from "./progress.ts";
-export { md5File, md5Dir } from "./hash.ts";
+export { md5File, md5Dir, dirListing } from "./hash.ts";
 export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine, encodeRequestLine, requestLineBound, putEventTime } from "./event-format.ts";
 export { putText, putInt, putBytes } from "./byte-writer.ts";
 export {
