@@ -20,5 +20,5 @@ export type { LineLog, LineLogOptions } from "./line-log.ts";
 export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";
 export { bearerTokenMatches } from "./auth.ts";
 export { sleep, sleepUnless } from "./sleep.ts";
-export { csvField, readCsvLines } from "./csv-lines.ts";
+export { csvField, readCsvLines, splitCsvLine } from "./csv-lines.ts";
 export { MAX_USER_ID, parseUserId, userIdFromSegment } from "./user-id.ts";

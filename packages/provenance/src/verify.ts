@@ -41,9 +41,7 @@ export async function verifyModel(set: FileSet, expectedHash: string): Promise<L
  *     await verifyData(await dirFileSet("data/prepared"), "a41f...") // { ok: true, details: { counts } }
  */
 export async function verifyData(set: FileSet, expectedHash: string): Promise<Link> {
-  const entries: Array<{ md5: string; relpath: string }> = [];
-  for (const [relpath, path] of set.files) if (relpath !== DATASET_FILES.manifest) entries.push({ md5: await md5File(path), relpath });
-  const found = createHash("md5").update(dirListing(entries)).digest("hex");
+  const { hash: found, entries } = await dataHashOf(set);
   const manifestPath = set.files.get(DATASET_FILES.manifest);
   const manifest = manifestPath
     ? ManifestSchema.safeParse(await readFile(manifestPath, "utf8").then((t) => JSON.parse(t) as unknown, () => null)).data ?? null
@@ -57,6 +55,13 @@ export async function verifyData(set: FileSet, expectedHash: string): Promise<Li
   const counts = manifest ? Object.entries(manifest.counts).map(([k, n]) => `${n} ${k}`).join(", ") : "no manifest";
   const range = manifest?.timeRange.first ? `; ${manifest.timeRange.first} .. ${manifest.timeRange.last}` : "";
   return okLink("data", `${found.slice(0, 12)} ${counts}${range}`, set.where, { hash: found, ...details });
+}
+
+/** A dataset's dataHash from its bytes, with the md5 of each data file. */
+export async function dataHashOf(set: FileSet): Promise<{ hash: string; entries: Array<{ md5: string; relpath: string }> }> {
+  const entries: Array<{ md5: string; relpath: string }> = [];
+  for (const [relpath, path] of set.files) if (relpath !== DATASET_FILES.manifest) entries.push({ md5: await md5File(path), relpath });
+  return { hash: createHash("md5").update(dirListing(entries)).digest("hex"), entries };
 }
 
 async function sha256File(path: string): Promise<string> {

@@ -1,0 +1,63 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { MODEL_META_FILE, ModelMetaSchema } from "@recsys/artifact";
+import { InputError, RecsysError } from "@recsys/core";
+import { STATE_FILES, readReleases, type ReleaseRecord } from "@recsys/deploy";
+import { badProvenanceInput } from "./errors.ts";
+import { dirFileSet, isDir } from "./file-set.ts";
+import type { Store } from "./store.ts";
+import { dataHashOf, verifyData, verifyModel } from "./verify.ts";
+
+/**
+ * Checks, before a deploy starts, that `dataDir` is the dataset the model was trained on (its
+ * re-computed dataHash is the one in model.json), so the store never files a dataset under
+ * another's name. Returns the dataHash.
+ *
+ *     await checkTrainingData("models/m2", "data/prepared") // "a41f..."
+ */
+export async function checkTrainingData(modelDir: string, dataDir: string): Promise<string> {
+  const meta = ModelMetaSchema.safeParse(await readFile(join(modelDir, MODEL_META_FILE), "utf8").then((t) => JSON.parse(t) as unknown, () => null));
+  if (!meta.success) throw badProvenanceInput(modelDir, `no valid ${MODEL_META_FILE}`);
+  if (!(await isDir(dataDir))) throw badProvenanceInput(`--data ${dataDir}`, "no such dataset directory");
+  const link = await verifyData(await dirFileSet(dataDir), meta.data.dataHash);
+  if (!link.ok) throw new InputError("PROVENANCE_BAD_INPUT", `--data ${dataDir}: not the dataset model ${modelDir} was trained on (its data hash is ${link.found}, the model's ${link.expected}); pass the directory given to 'recsys train --data'`);
+  return meta.data.dataHash;
+}
+
+export interface ArchiveResult { releaseId: string; model: string | null; data: string | null }
+
+/**
+ * Puts what the releases in `STATE/releases.jsonl` used into the store, so traces and verifies
+ * outlive the run directories: each model whose directory still exists and still verifies, and
+ * `dataDir` for the releases trained on it. Idempotent (stored models are skipped by their ref);
+ * a model directory that changed since its release is an error, never filed under its hash.
+ *
+ *     await archiveReleases("runs/platform", createStore("runs/platform/cache"), { dataDir: "data/prepared" });
+ */
+export async function archiveReleases(stateDir: string, store: Store, options: { dataDir?: string } = {}): Promise<ArchiveResult[]> {
+  const out: ArchiveResult[] = [];
+  const dataHash = options.dataDir ? (await dataHashOf(await dirFileSet(options.dataDir))).hash : null;
+  for (const record of await readReleases(join(stateDir, STATE_FILES.releases))) {
+    out.push({ releaseId: record.releaseId, model: await archiveModel(store, record), data: record.dataHash === dataHash ? await archiveData(store, record, options.dataDir!) : null });
+  }
+  return out;
+}
+
+async function archiveModel(store: Store, record: ReleaseRecord): Promise<string | null> {
+  const known = await store.ref("models", record.modelHash);
+  if (known && (await store.has(known.key))) return known.key;
+  if (!(await isDir(record.modelDir))) return null;
+  const link = await verifyModel(await dirFileSet(record.modelDir), record.modelHash);
+  if (!link.ok) throw new RecsysError("PROVENANCE_MODEL_CHANGED", `${record.modelDir}: ${link.problem} since release ${record.releaseId} (expected ${link.expected}, found ${link.found}); not stored`);
+  const key = await store.put(record.modelDir);
+  await store.setRef("models", record.modelHash, { key, source: resolve(record.modelDir) });
+  return key;
+}
+
+async function archiveData(store: Store, record: ReleaseRecord, dataDir: string): Promise<string> {
+  const known = await store.ref("data", record.dataHash);
+  if (known && (await store.has(known.key))) return known.key;
+  const key = await store.put(dataDir);
+  await store.setRef("data", record.dataHash, { key, source: resolve(dataDir) });
+  return key;
+}
