@@ -123,3 +123,39 @@ describe("recsys provenance", () => {
     expect(trace.stdout).toMatch(/expected [0-9a-f]{64}\n.*found +[0-9a-f]{64}/);
   }, 30_000);
 });
+
+describe("recsys deploy --data keeps a release's model and data for provenance", () => {
+  it("a platform started by deploy --init answers through its router; the answer traces from the store after the run directories are gone", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "prov-deploy-"));
+    const stateDir = join(dir, "state"), data = join(dir, "data"), model = join(dir, "model");
+    await writeModel(model, await writeDataset(data));
+    const token = process.env.RECSYS_ADMIN_TOKEN;
+    process.env.RECSYS_ADMIN_TOKEN = "test-token-0123456789";
+    try {
+      const wrong = await runCapture(["deploy", "--init", "--model", model, "--data", modelDir, "--state", stateDir]);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/--data .*not the dataset/);
+      const up = await runCapture(["deploy", "--init", "--model", model, "--data", data, "--state", stateDir, "--replicas", "1", "--router-port", "0", "--json"]);
+      expect(up.code, up.stderr).toBe(0);
+      let requestId: string | null = null;
+      try {
+        const res = await fetch(`${JSON.parse(up.stdout).router.url}/recommend/6`);
+        expect(res.status).toBe(200);
+        requestId = res.headers.get("x-request-id");
+        await res.text();
+      } finally {
+        expect((await runCapture(["deploy", "--down", "--state", stateDir])).code).toBe(0);
+      }
+      await rm(model, { recursive: true });
+      await rm(data, { recursive: true });
+      const trace = await runCapture(["provenance", "trace", requestId!, "--state", stateDir, "--json"]);
+      expect(trace.code, trace.stdout).toBe(0);
+      const links = JSON.parse(trace.stdout).links as Array<{ name: string; source: string }>;
+      expect(links.filter((l) => l.source.startsWith("store:")).map((l) => l.name)).toEqual(["model", "data"]);
+    } finally {
+      if (token === undefined) delete process.env.RECSYS_ADMIN_TOKEN;
+      else process.env.RECSYS_ADMIN_TOKEN = token;
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MODEL_META_FILE, ModelMetaSchema } from "@recsys/artifact";
-import { InputError, RecsysError } from "@recsys/core";
 import { STATE_FILES, readReleases, type ReleaseRecord } from "@recsys/deploy";
 import { badProvenanceInput } from "./errors.ts";
 import { dirFileSet, isDir } from "./file-set.ts";
@@ -20,17 +19,25 @@ export async function checkTrainingData(modelDir: string, dataDir: string): Prom
   if (!meta.success) throw badProvenanceInput(modelDir, `no valid ${MODEL_META_FILE}`);
   if (!(await isDir(dataDir))) throw badProvenanceInput(`--data ${dataDir}`, "no such dataset directory");
   const link = await verifyData(await dirFileSet(dataDir), meta.data.dataHash);
-  if (!link.ok) throw new InputError("PROVENANCE_BAD_INPUT", `--data ${dataDir}: not the dataset model ${modelDir} was trained on (its data hash is ${link.found}, the model's ${link.expected}); pass the directory given to 'recsys train --data'`);
+  if (!link.ok) throw badProvenanceInput(`--data ${dataDir}`, `not the dataset model ${modelDir} was trained on (data hash ${link.found}, the model's ${link.expected}); pass the directory given to 'recsys train --data'`);
   return meta.data.dataHash;
 }
 
-export interface ArchiveResult { releaseId: string; model: string | null; data: string | null }
+export interface ArchiveResult {
+  releaseId: string;
+  /** The store key of the release's model and data, or null when they could not be stored. */
+  model: string | null;
+  data: string | null;
+  /** Why the model was not stored: its directory is gone, or holds other bytes now. */
+  skipped?: string;
+}
 
 /**
  * Puts what the releases in `STATE/releases.jsonl` used into the store, so traces and verifies
  * outlive the run directories: each model whose directory still exists and still verifies, and
- * `dataDir` for the releases trained on it. Idempotent (stored models are skipped by their ref);
- * a model directory that changed since its release is an error, never filed under its hash.
+ * `dataDir` for the releases trained on it. Idempotent (stored models are skipped by their ref).
+ * A model directory that is gone or holds other bytes now (`models/current` replaced) is skipped
+ * with the reason, never filed under the old release's hash.
  *
  *     await archiveReleases("runs/platform", createStore("runs/platform/cache"), { dataDir: "data/prepared" });
  */
@@ -38,20 +45,22 @@ export async function archiveReleases(stateDir: string, store: Store, options: {
   const out: ArchiveResult[] = [];
   const dataHash = options.dataDir ? (await dataHashOf(await dirFileSet(options.dataDir))).hash : null;
   for (const record of await readReleases(join(stateDir, STATE_FILES.releases))) {
-    out.push({ releaseId: record.releaseId, model: await archiveModel(store, record), data: record.dataHash === dataHash ? await archiveData(store, record, options.dataDir!) : null });
+    const model = await archiveModel(store, record);
+    const data = record.dataHash === dataHash ? await archiveData(store, record, options.dataDir!) : (await store.ref("data", record.dataHash))?.key ?? null;
+    out.push({ releaseId: record.releaseId, data, ...model });
   }
   return out;
 }
 
-async function archiveModel(store: Store, record: ReleaseRecord): Promise<string | null> {
+async function archiveModel(store: Store, record: ReleaseRecord): Promise<{ model: string | null; skipped?: string }> {
   const known = await store.ref("models", record.modelHash);
-  if (known && (await store.has(known.key))) return known.key;
-  if (!(await isDir(record.modelDir))) return null;
+  if (known && (await store.has(known.key))) return { model: known.key };
+  if (!(await isDir(record.modelDir))) return { model: null, skipped: `${record.modelDir} is gone` };
   const link = await verifyModel(await dirFileSet(record.modelDir), record.modelHash);
-  if (!link.ok) throw new RecsysError("PROVENANCE_MODEL_CHANGED", `${record.modelDir}: ${link.problem} since release ${record.releaseId} (expected ${link.expected}, found ${link.found}); not stored`);
+  if (!link.ok) return { model: null, skipped: `${record.modelDir}: ${link.problem} since the release (expected ${link.expected}, found ${link.found})` };
   const key = await store.put(record.modelDir);
   await store.setRef("models", record.modelHash, { key, source: resolve(record.modelDir) });
-  return key;
+  return { model: key };
 }
 
 async function archiveData(store: Store, record: ReleaseRecord, dataDir: string): Promise<string> {
