@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiServer, resolveApiConfig, writeSyntheticRecModel } from "@recsys/api";
 import { computeModelHash, type ModelMeta } from "@recsys/artifact";
-import { md5Dir } from "@recsys/core";
+import { md5Dir, md5File } from "@recsys/core";
 import { appendRelease, gitCommit } from "@recsys/deploy";
 import { archiveReleases, createStore, type ArchiveResult } from "@recsys/provenance";
 import { runCapture } from "./run-cli.ts";
@@ -22,7 +22,8 @@ async function writeDataset(dir: string): Promise<string> {
   await writeFile(join(dir, "ratings.csv"), ["user_id,movie_id,rating,time", ...ratings].join("\n") + "\n");
   await writeFile(join(dir, "users.jsonl"), Array.from({ length: 10 }, (_, u) => JSON.stringify({ user_id: 2 * u })).join("\n") + "\n");
   const dataHash = (await md5Dir(dir)).md5.replace(/\.dir$/, "");
-  const manifest = { schemaVersion: 1, source: "test", counts: { ratings: 40, users: 10 }, timeRange: { first: "2026-11-01T10:00:00.000000", last: "2026-11-09T10:00:00.000000" }, files: {}, dataHash };
+  const files = { "ratings.csv": await md5File(join(dir, "ratings.csv")), "users.jsonl": await md5File(join(dir, "users.jsonl")) };
+  const manifest = { schemaVersion: 1, source: "test", counts: { ratings: 40, users: 10 }, timeRange: { first: "2026-11-01T10:00:00.000000", last: "2026-11-09T10:00:00.000000" }, files, dataHash };
   await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest) + "\n");
   return dataHash;
 }
@@ -116,7 +117,7 @@ describe("recsys provenance", () => {
     const { code, stdout } = await runCapture(["provenance", "verify", "r1", "--state", state]);
     expect(code).toBe(6);
     expect(stdout).toMatch(/BROKEN model +tensor item_bias \(item_bias\.f32\) changed/);
-    expect(stdout).toMatch(/BROKEN data +data hash re-computed/);
+    expect(stdout).toMatch(/BROKEN data +ratings\.csv changed since ingestion/);
     expect(stdout).toContain("chain broken at: model, data");
     const trace = await runCapture(["provenance", "trace", answers[0]!.requestId, "--state", state]);
     expect(trace.code).toBe(6);
