@@ -4,6 +4,7 @@ import { MODEL_META_FILE, ModelMetaSchema } from "@recsys/artifact";
 import { STATE_FILES, readReleases, type ReleaseRecord } from "@recsys/deploy";
 import { badProvenanceInput } from "./errors.ts";
 import { dirFileSet, isDir } from "./file-set.ts";
+import { parseJson } from "./json.ts";
 import type { Store } from "./store.ts";
 import { dataHashOf, verifyData, verifyModel } from "./verify.ts";
 
@@ -15,7 +16,7 @@ import { dataHashOf, verifyData, verifyModel } from "./verify.ts";
  *     await checkTrainingData("models/m2", "data/prepared") // "a41f..."
  */
 export async function checkTrainingData(modelDir: string, dataDir: string): Promise<string> {
-  const meta = ModelMetaSchema.safeParse(await readFile(join(modelDir, MODEL_META_FILE), "utf8").then((t) => JSON.parse(t) as unknown, () => null));
+  const meta = ModelMetaSchema.safeParse(await readFile(join(modelDir, MODEL_META_FILE), "utf8").then(parseJson, () => null));
   if (!meta.success) throw badProvenanceInput(modelDir, `no valid ${MODEL_META_FILE}`);
   if (!(await isDir(dataDir))) throw badProvenanceInput(`--data ${dataDir}`, "no such dataset directory");
   const link = await verifyData(await dirFileSet(dataDir), meta.data.dataHash);

@@ -70,7 +70,7 @@ export async function findResponse(files: readonly string[], query: ResponseQuer
   const chosen = all.find((r) => r.status === 200) ?? all.at(-1);
   if (!chosen) {
     const what = "requestId" in query ? `request id ${query.requestId}` : `a response to user ${query.userId} at or before that time`;
-    throw notFound(`${what} is in none of ${files.length} response log files`, "check the id, or add --telemetry DIR for the replicas' log directories");
+    throw notFound(`${what} is not in the response logs`, "check the id, or add --telemetry DIR for the replicas' log directories");
   }
   return { chosen, all };
 }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { dirListing, md5File, writeDirAtomic, writeFileAtomic } from "@recsys/core";
 import { badProvenanceInput, corruptStore } from "./errors.ts";
 import { walk } from "./file-set.ts";
+import { parseJson } from "./json.ts";
 
 /** One file of a stored directory, as DVC lists it in the `.dir` object. */
 export interface DirEntry { md5: string; relpath: string }
@@ -150,12 +151,4 @@ export function createStore(root: string): Store {
       return parsed.data;
     },
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { brokenLink, okLink, type Link } from "./link.ts";
+import { candidateFiles } from "./response-index.ts";
 import { commitLink } from "./commit.ts";
 import { locate } from "./file-set.ts";
 import { releaseLink, type ServedBy } from "./release.ts";
@@ -32,7 +34,9 @@ export interface Trace {
  *     process.stdout.write(formatLinks(t.links));
  */
 export async function traceResponse(files: readonly string[], query: ResponseQuery, sources: ChainSources): Promise<Trace> {
-  const { chosen, all } = await findResponse(files, query);
+  // An id the index rules out of a file is not looked for there: a lookup reads one or two files, not all.
+  const candidates = "requestId" in query ? await candidateFiles(join(sources.store.root, "index", "responses.json"), files, query.requestId) : files;
+  const { chosen, all } = await findResponse(candidates, query);
   const links = [responseLink(chosen), ...(await servedChain(chosen, sources))];
   return { response: chosen, otherAttempts: all.filter((r) => r !== chosen), links, ok: links.every((l) => l.ok) };
 }

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { computeModelHash, MODEL_META_FILE, ModelMetaSchema } from "@recsys/artifact";
 import { DATASET_FILES, ManifestSchema, dirListing, md5File } from "@recsys/core";
 import type { FileSet } from "./file-set.ts";
+import { parseJson } from "./json.ts";
 import { brokenLink, okLink, type Link } from "./link.ts";
 
 /**
@@ -16,7 +17,7 @@ import { brokenLink, okLink, type Link } from "./link.ts";
 export async function verifyModel(set: FileSet, expectedHash: string): Promise<Link> {
   const metaPath = set.files.get(MODEL_META_FILE);
   if (!metaPath) return brokenLink("model", `${MODEL_META_FILE} is missing`, set.where, { expected: expectedHash });
-  const json = await readFile(metaPath, "utf8").then((t) => JSON.parse(t) as unknown, () => null);
+  const json = await readFile(metaPath, "utf8").then(parseJson, () => null);
   const parsed = ModelMetaSchema.safeParse(json);
   if (!parsed.success) return brokenLink("model", `${MODEL_META_FILE} is not a valid model description`, set.where, { expected: expectedHash });
   const { modelHash: _recorded, ...rest } = parsed.data;
@@ -44,7 +45,7 @@ export async function verifyData(set: FileSet, expectedHash: string): Promise<Li
   const { hash: found, entries } = await dataHashOf(set);
   const manifestPath = set.files.get(DATASET_FILES.manifest);
   const manifest = manifestPath
-    ? ManifestSchema.safeParse(await readFile(manifestPath, "utf8").then((t) => JSON.parse(t) as unknown, () => null)).data ?? null
+    ? ManifestSchema.safeParse(await readFile(manifestPath, "utf8").then(parseJson, () => null)).data ?? null
     : null;
   const details = manifest ? { counts: manifest.counts, timeRange: manifest.timeRange, source: manifest.source } : {};
   if (found !== expectedHash) {
