@@ -17,3 +17,5 @@ export { releaseLink } from "./release.ts";
 export type { ServedBy } from "./release.ts";
 export { archiveReleases, checkTrainingData } from "./archive.ts";
 export type { ArchiveResult } from "./archive.ts";
+export { candidateSegments } from "./response-index.ts";
+export type { Segment } from "./response-index.ts";

@@ -11,24 +11,36 @@ import { parseJson } from "./json.ts";
  */
 const OWN_ID = /^([0-9a-f]{8})-([0-9a-z]{1,12})$/;
 
-const EntrySchema = z.object({
-  /** Bytes read so far, up to the last complete line: logs only grow, the tail is read next time. */
-  indexedBytes: z.number().int().nonnegative(),
+/** A block of about this many bytes of a log file is the unit a lookup reads. */
+const BLOCK_BYTES = 1 << 20;
+
+const BlockSchema = z.object({
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
   ranges: z.record(z.string(), z.tuple([z.number(), z.number()])),
   foreign: z.boolean(),
 });
-const IndexSchema = z.object({ version: z.literal(1), files: z.record(z.string(), EntrySchema) });
+const EntrySchema = z.object({
+  /** Bytes read so far, up to the last complete line: logs only grow, the tail is read next time. */
+  indexedBytes: z.number().int().nonnegative(),
+  blocks: z.array(BlockSchema),
+});
+const IndexSchema = z.object({ version: z.literal(2), files: z.record(z.string(), EntrySchema) });
 type Entry = z.infer<typeof EntrySchema>;
+type Block = z.infer<typeof BlockSchema>;
+
+/** A byte range of a response log that may hold the id looked for. */
+export interface Segment { file: string; start: number; end: number }
 
 /**
- * The response files that can hold `requestId`, from an index at `indexPath` brought up to date
- * first (only bytes appended since the last lookup are read; a file that shrank was rotated
- * away or replaced and is read again). The first lookup reads everything once; later ones read
- * only the files the id's prefix and counter point to.
+ * The parts of the response files that can hold `requestId`, from an index at `indexPath`
+ * brought up to date first (only bytes appended since the last lookup are read; a file that
+ * shrank was replaced and is read again). Per block of about 1 MiB the index keeps each
+ * prefix's counter range, so a lookup reads a few MiB whatever the size of the logs.
  *
- *     const files = await candidateFiles("runs/platform/cache/index/responses.json", all, "7234a07d-1f");
+ *     const segments = await candidateSegments("runs/platform/cache/index/responses.json", files, "7234a07d-1f");
  */
-export async function candidateFiles(indexPath: string, files: readonly string[], requestId: string): Promise<string[]> {
+export async function candidateSegments(indexPath: string, files: readonly string[], requestId: string): Promise<Segment[]> {
   const text = await readFile(indexPath, "utf8").catch(() => null);
   const old = text ? IndexSchema.safeParse(parseJson(text)).data?.files ?? {} : {};
   const next: Record<string, Entry> = {};
@@ -36,44 +48,67 @@ export async function candidateFiles(indexPath: string, files: readonly string[]
   for (const file of files) {
     const size = (await stat(file)).size;
     const known = old[file];
-    const base = known && known.indexedBytes <= size ? known : { indexedBytes: 0, ranges: {}, foreign: false };
+    const base = known && known.indexedBytes <= size ? known : { indexedBytes: 0, blocks: [] };
     next[file] = base.indexedBytes === size ? base : await extend(file, base, size);
     changed ||= next[file] !== known;
   }
   // Best effort: an auditor may trace from a state directory they cannot write; the lookup still works.
-  if (changed || Object.keys(old).length !== files.length) await writeFileAtomic(indexPath, JSON.stringify({ version: 1, files: next })).catch(() => undefined);
+  if (changed || Object.keys(old).length !== files.length) await writeFileAtomic(indexPath, JSON.stringify({ version: 2, files: next })).catch(() => undefined);
   const own = OWN_ID.exec(requestId);
-  return files.filter((f) => {
-    const e = next[f]!;
-    if (e.foreign) return true;
-    const range = own ? e.ranges[own[1]!] : undefined;
-    const n = own ? parseInt(own[2]!, 36) : NaN;
-    return range !== undefined && n >= range[0] && n <= range[1];
-  });
+  const n = own ? parseInt(own[2]!, 36) : NaN;
+  const holds = (b: Block) => b.foreign || (own !== null && b.ranges[own[1]!] !== undefined && n >= b.ranges[own[1]!]![0] && n <= b.ranges[own[1]!]![1]);
+  const out: Segment[] = [];
+  for (const file of files) {
+    for (const b of next[file]!.blocks.filter(holds)) {
+      const last = out.at(-1);
+      if (last && last.file === file && last.end === b.start) last.end = b.end;
+      else out.push({ file, start: b.start, end: b.end });
+    }
+  }
+  return out;
 }
 
-/** Reads `file` from `entry.indexedBytes` to `size` and folds each complete line's id into a copy of the entry. */
+/**
+ * Reads `file` from the start of its last, unfinished block to `size` and cuts complete lines
+ * into blocks of about BLOCK_BYTES, each with its prefixes' counter ranges.
+ */
 async function extend(file: string, entry: Entry, size: number): Promise<Entry> {
+  const kept = entry.blocks.slice();
+  const reopen = kept.length && kept.at(-1)!.end - kept.at(-1)!.start < BLOCK_BYTES ? kept.pop()!.start : entry.indexedBytes;
   const fh = await open(file, "r");
-  const bytes = Buffer.allocUnsafe(size - entry.indexedBytes);
+  const bytes = Buffer.allocUnsafe(size - reopen);
   try {
-    await fh.read(bytes, 0, bytes.length, entry.indexedBytes);
+    await fh.read(bytes, 0, bytes.length, reopen);
   } finally {
     await fh.close();
   }
-  const ranges: Entry["ranges"] = Object.fromEntries(Object.entries(entry.ranges).map(([p, r]) => [p, [r[0], r[1]]]));
-  let foreign = entry.foreign, start = 0;
+  let block: Block = { start: reopen, end: reopen, ranges: {}, foreign: false };
+  let start = 0;
   for (let nl = bytes.indexOf(10); nl !== -1; start = nl + 1, nl = bytes.indexOf(10, start)) {
-    const c1 = bytes.indexOf(44, start);
-    const c2 = c1 === -1 || c1 > nl ? -1 : bytes.indexOf(44, c1 + 1);
-    if (c2 === -1 || c2 > nl) continue; // the header, or a line too short to hold an id
-    const id = bytes.toString("latin1", c1 + 1, c2);
-    if (id === "request_id") continue;
-    const own = OWN_ID.exec(id);
-    if (!own) { foreign = true; continue; }
-    const n = parseInt(own[2]!, 36), r = ranges[own[1]!];
-    if (!r) ranges[own[1]!] = [n, n];
-    else { r[0] = Math.min(r[0], n); r[1] = Math.max(r[1], n); }
+    addLine(block, bytes, start, nl);
+    block.end = reopen + nl + 1;
+    if (block.end - block.start >= BLOCK_BYTES) {
+      kept.push(block);
+      block = { start: block.end, end: block.end, ranges: {}, foreign: false };
+    }
   }
-  return { indexedBytes: entry.indexedBytes + start, ranges, foreign };
+  if (block.end > block.start) kept.push(block);
+  return { indexedBytes: reopen + start, blocks: kept };
+}
+
+/** Folds the request id of the line bytes[start, nl) into the block's ranges. */
+function addLine(block: Block, bytes: Buffer, start: number, nl: number): void {
+  const c1 = bytes.indexOf(44, start);
+  const c2 = c1 === -1 || c1 > nl ? -1 : bytes.indexOf(44, c1 + 1);
+  if (c2 === -1 || c2 > nl) return; // a line too short to hold an id
+  const id = bytes.toString("latin1", c1 + 1, c2);
+  if (id === "request_id") return; // the header
+  const own = OWN_ID.exec(id);
+  if (!own) {
+    block.foreign = true;
+    return;
+  }
+  const n = parseInt(own[2]!, 36), r = block.ranges[own[1]!];
+  if (!r) block.ranges[own[1]!] = [n, n];
+  else { r[0] = Math.min(r[0], n); r[1] = Math.max(r[1], n); }
 }

@@ -1,13 +1,15 @@
-import { readdir, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TELEMETRY_HEADER, parseEventTime, readCsvLines, splitCsvLine, type TelemetryFields } from "@recsys/core";
 import { STATE_FILES } from "@recsys/deploy";
 import { badProvenanceInput, notFound } from "./errors.ts";
+import type { Segment } from "./response-index.ts";
 
 /** One line of an API response log, read back with where it was found. */
 export interface ResponseLine extends Omit<TelemetryFields, "exploreSlots"> {
   file: string;
-  line: number;
+  /** Where in `file`: `path:line` when the file was read whole, `path@byte` when a lookup seeked. */
+  where: string;
   time: string;
   userId: string;
   /** The returned ids, best first (empty unless status 200). */
@@ -65,8 +67,9 @@ export function parseAtTime(text: string): number {
  *
  *     await findResponse(["runs/platform/replicas/r1@4001"], { requestId: "7234a07d-1" })
  */
-export async function findResponse(files: readonly string[], query: ResponseQuery): Promise<{ chosen: ResponseLine; all: ResponseLine[] }> {
-  const all = "requestId" in query ? await byRequestId(files, query.requestId) : await byUserAt(files, query.userId, query.atUs);
+export async function findResponse(files: ReadonlyArray<string | Segment>, query: ResponseQuery): Promise<{ chosen: ResponseLine; all: ResponseLine[] }> {
+  const segments = files.map((f) => (typeof f === "string" ? { file: f, start: 0, end: Infinity } : f));
+  const all = "requestId" in query ? await byRequestId(segments, query.requestId) : await byUserAt([...new Set(segments.map((s) => s.file))], query.userId, query.atUs);
   const chosen = all.find((r) => r.status === 200) ?? all.at(-1);
   if (!chosen) {
     const what = "requestId" in query ? `request id ${query.requestId}` : `a response to user ${query.userId} at or before that time`;
@@ -75,22 +78,34 @@ export async function findResponse(files: readonly string[], query: ResponseQuer
   return { chosen, all };
 }
 
-async function byRequestId(files: readonly string[], requestId: string): Promise<ResponseLine[]> {
-  // Seek by bytes: the id sits between the first two commas of its line, so `,id,` finds it
-  // without decoding or splitting the millions of other lines.
+async function byRequestId(segments: readonly Segment[], requestId: string): Promise<ResponseLine[]> {
+  // Search bytes: the id sits between the first two commas of its line, so `,id,` finds it
+  // without decoding or splitting the other lines. Segments start and end on line boundaries.
   const needle = Buffer.from(`,${requestId},`);
   const found: ResponseLine[] = [];
-  for (const file of files) {
-    const bytes = await readFile(file);
+  for (const seg of segments) {
+    const bytes = await readRange(seg);
     for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + 1)) {
       const start = bytes.lastIndexOf(10, at) + 1;
       const end = bytes.indexOf(10, at);
       const text = bytes.subarray(start, end === -1 ? bytes.length : end).toString("utf8");
-      const line = toResponse(splitCsvLine(text.replace(/\r$/, "")), file, countLines(bytes, start) + 1);
+      const line = toResponse(splitCsvLine(text.replace(/\r$/, "")), seg.file, `${seg.file}@${seg.start + start}`);
       if (line?.requestId === requestId) found.push(line);
     }
   }
   return found;
+}
+
+async function readRange(seg: Segment): Promise<Buffer> {
+  if (seg.start === 0 && seg.end === Infinity) return readFile(seg.file);
+  const fh = await open(seg.file, "r");
+  try {
+    const bytes = Buffer.allocUnsafe(seg.end - seg.start);
+    const { bytesRead } = await fh.read(bytes, 0, bytes.length, seg.start);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 async function byUserAt(files: readonly string[], userId: string, atUs: number): Promise<ResponseLine[]> {
@@ -100,29 +115,23 @@ async function byUserAt(files: readonly string[], userId: string, atUs: number):
       if (fields[2] !== userId) return;
       const us = parseEventTime(fields[0]!);
       if (us > atUs || us < bestUs) return;
-      const line = toResponse(fields, file, lineNo);
+      const line = toResponse(fields, file, `${file}:${lineNo}`);
       if (line) { best = line; bestUs = us; }
     }, "PROVENANCE_BAD_INPUT");
   }
   return best ? [best] : [];
 }
 
-function toResponse(f: string[], file: string, line: number): ResponseLine | null {
+function toResponse(f: string[], file: string, where: string): ResponseLine | null {
   if (f.length !== TELEMETRY_HEADER.length) return null;
   const [time, requestId, userId, status, latency, release, commit, modelHash, dataHash, result, explore] = f as [string, ...string[]];
   const ok = status === "200";
   return {
-    file, line, time: time, requestId: requestId!, userId: userId!, status: Number(status), latencyMs: Number(latency),
+    file, where, time, requestId: requestId!, userId: userId!, status: Number(status), latencyMs: Number(latency),
     release: release!, commit: commit!, modelHash: modelHash!, dataHash: dataHash!, result: result!,
     ids: ok && result ? result.split("|") : [],
     exploreSlots: explore ? explore.split("|").map(Number) : [],
   };
-}
-
-function countLines(bytes: Buffer, end: number): number {
-  let n = 0;
-  for (let at = bytes.indexOf(10); at !== -1 && at < end; at = bytes.indexOf(10, at + 1)) n++;
-  return n;
 }
 
 function byDayAndPart(a: string, b: string): number {

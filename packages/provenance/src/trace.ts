@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { brokenLink, okLink, type Link } from "./link.ts";
-import { candidateFiles } from "./response-index.ts";
+import { candidateSegments } from "./response-index.ts";
 import { commitLink } from "./commit.ts";
 import { locate } from "./file-set.ts";
 import { releaseLink, type ServedBy } from "./release.ts";
@@ -35,7 +35,7 @@ export interface Trace {
  */
 export async function traceResponse(files: readonly string[], query: ResponseQuery, sources: ChainSources): Promise<Trace> {
   // An id the index rules out of a file is not looked for there: a lookup reads one or two files, not all.
-  const candidates = "requestId" in query ? await candidateFiles(join(sources.store.root, "index", "responses.json"), files, query.requestId) : files;
+  const candidates = "requestId" in query ? await candidateSegments(join(sources.store.root, "index", "responses.json"), files, query.requestId) : files;
   const { chosen, all } = await findResponse(candidates, query);
   const links = [responseLink(chosen), ...(await servedChain(chosen, sources))];
   return { response: chosen, otherAttempts: all.filter((r) => r !== chosen), links, ok: links.every((l) => l.ok) };
@@ -63,5 +63,5 @@ function responseLink(r: ResponseLine): Link {
   const explore = new Set(r.exploreSlots);
   const ids = r.ids.map((id, i) => (explore.has(i) ? `${id}*` : id)).join(",");
   const what = r.status === 200 ? `${r.ids.length} ids (* = exploration): ${ids}` : `status ${r.status}: ${r.result}`;
-  return okLink("response", `${r.time} user ${r.userId} request ${r.requestId}, ${r.latencyMs} ms, release ${r.release}; ${what}`, `${r.file}:${r.line}`, { ...r });
+  return okLink("response", `${r.time} user ${r.userId} request ${r.requestId}, ${r.latencyMs} ms, release ${r.release}; ${what}`, r.where, { ...r });
 }

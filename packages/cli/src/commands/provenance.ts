@@ -68,7 +68,7 @@ or dataset found nowhere, a commit rewritten away: printed with expected vs foun
     const files = await responseFiles(o.telemetry.length ? o.telemetry : await replicaTelemetryDirs(o.state));
     const query = arg !== undefined ? { requestId: arg } : { userId: o.user!, atUs: parseAtTime(o.at!) };
     const trace = await traceResponse(files, query, sources);
-    const retries = trace.otherAttempts.map((r) => `also logged: ${r.file}:${r.line} status ${r.status} (release ${r.release})\n`).join("");
+    const retries = trace.otherAttempts.map((r) => `also logged: ${r.where} status ${r.status} (release ${r.release})\n`).join("");
     return { summary: trace as unknown as Record<string, unknown>, text: formatLinks(trace.links) + retries, exitCode: trace.ok ? 0 : EXIT_BROKEN_CHAIN };
   },
 });
