@@ -6,7 +6,7 @@ import { createApiServer, resolveApiConfig, writeSyntheticRecModel } from "@recs
 import { computeModelHash, type ModelMeta } from "@recsys/artifact";
 import { md5Dir, md5File } from "@recsys/core";
 import { appendRelease, gitCommit } from "@recsys/deploy";
-import { archiveReleases, createStore, type ArchiveResult } from "@recsys/provenance";
+import { archiveReleases, createStore, keepReleases, type ArchiveResult } from "@recsys/provenance";
 import { runCapture } from "./run-cli.ts";
 
 // One platform's worth of records, built for real: a dataset, a model trained "on" it (its
@@ -89,6 +89,12 @@ describe("recsys provenance", () => {
       expect(code).toBe(2);
       expect(stderr.trim().split("\n")).toHaveLength(1);
     }
+  });
+
+  it("tells a deploy without --data that its training data is not kept, and keeps the model", async () => {
+    const other = createStore(join(base, "other-store"));
+    expect(await keepReleases(state, other)).toEqual(["release r1's training data not in the provenance store (pass --data DIR)"]);
+    expect(await other.has((await md5Dir(modelDir)).md5)).toBe(true);
   });
 
   it("still traces and verifies from the store once the model and data directories are gone", async () => {

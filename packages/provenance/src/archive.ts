@@ -53,6 +53,26 @@ export async function archiveReleases(stateDir: string, store: Store, options: {
   return out;
 }
 
+/**
+ * What a deploy calls once its release is recorded: archives, and returns what a user should be
+ * told about the newest release (its model or data not stored, and why) as lines. A store that
+ * cannot be written is one of those lines, not an exception: the release happened regardless.
+ *
+ *     for (const line of await keepReleases("runs/platform", store, { dataDir })) console.error(line);
+ */
+export async function keepReleases(stateDir: string, store: Store, options: { dataDir?: string } = {}): Promise<string[]> {
+  let last: ArchiveResult | undefined;
+  try {
+    last = (await archiveReleases(stateDir, store, options)).at(-1);
+  } catch (err) {
+    return [`provenance store ${store.root} not updated: ${(err as Error).message}`];
+  }
+  const lines: string[] = [];
+  if (last?.skipped) lines.push(`release ${last.releaseId}'s model not in the provenance store: ${last.skipped}`);
+  if (last && !last.data) lines.push(`release ${last.releaseId}'s training data not in the provenance store (pass --data DIR)`);
+  return lines;
+}
+
 async function archiveModel(store: Store, record: ReleaseRecord): Promise<{ model: string | null; skipped?: string }> {
   const known = await store.ref("models", record.modelHash);
   if (known && (await store.has(known.key))) return { model: known.key };

@@ -15,7 +15,7 @@ export type { ReleaseCheck } from "./verify-release.ts";
 export { commitLink } from "./commit.ts";
 export { releaseLink } from "./release.ts";
 export type { ServedBy } from "./release.ts";
-export { archiveReleases, checkTrainingData } from "./archive.ts";
+export { archiveReleases, checkTrainingData, keepReleases } from "./archive.ts";
 export type { ArchiveResult } from "./archive.ts";
 export { candidateSegments } from "./response-index.ts";
 export type { Segment } from "./response-index.ts";

@@ -45,20 +45,24 @@ export async function candidateSegments(indexPath: string, files: readonly strin
   const old = text ? IndexSchema.safeParse(parseJson(text)).data?.files ?? {} : {};
   const next: Record<string, Entry> = {};
   let changed = false;
+  const present: string[] = [];
   for (const file of files) {
-    const size = (await stat(file)).size;
+    // A file rotated away since it was listed has nothing left to find.
+    const size = await stat(file).then((st) => st.size, () => null);
+    if (size === null) continue;
+    present.push(file);
     const known = old[file];
     const base = known && known.indexedBytes <= size ? known : { indexedBytes: 0, blocks: [] };
     next[file] = base.indexedBytes === size ? base : await extend(file, base, size);
     changed ||= next[file] !== known;
   }
   // Best effort: an auditor may trace from a state directory they cannot write; the lookup still works.
-  if (changed || Object.keys(old).length !== files.length) await writeFileAtomic(indexPath, JSON.stringify({ version: 2, files: next })).catch(() => undefined);
+  if (changed || Object.keys(old).length !== present.length) await writeFileAtomic(indexPath, JSON.stringify({ version: 2, files: next })).catch(() => undefined);
   const own = OWN_ID.exec(requestId);
   const n = own ? parseInt(own[2]!, 36) : NaN;
   const holds = (b: Block) => b.foreign || (own !== null && b.ranges[own[1]!] !== undefined && n >= b.ranges[own[1]!]![0] && n <= b.ranges[own[1]!]![1]);
   const out: Segment[] = [];
-  for (const file of files) {
+  for (const file of present) {
     for (const b of next[file]!.blocks.filter(holds)) {
       const last = out.at(-1);
       if (last && last.file === file && last.end === b.start) last.end = b.end;

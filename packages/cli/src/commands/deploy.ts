@@ -2,7 +2,7 @@ import { z } from "zod";
 import { loadCanaryConfig } from "@recsys/canary";
 import { join } from "node:path";
 import { DRIVERS, deployToRunningPlatform, initPlatform, stopStandalonePlatform } from "@recsys/deploy";
-import { archiveReleases, checkTrainingData, createStore } from "@recsys/provenance";
+import { checkTrainingData, createStore, keepReleases } from "@recsys/provenance";
 import { defineCommand } from "../command.ts";
 import { intFlag, noPositionals, numberFlag } from "../flags.ts";
 
@@ -89,9 +89,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     if (o.data) await checkTrainingData(o.model!, o.data);
     // Once a release is recorded its model and data go into the store, so a trace outlives them.
     const archive = async () => {
-      const last = (await archiveReleases(o.state, createStore(o.store ?? join(o.state, "cache")), { dataDir: o.data })).at(-1);
-      if (last?.skipped) io.stderr.write(`deploy: release ${last.releaseId}'s model not in the provenance store: ${last.skipped}\n`);
-      if (last && !last.data) io.stderr.write(`deploy: release ${last.releaseId}'s training data not in the provenance store (pass --data DIR)\n`);
+      for (const line of await keepReleases(o.state, createStore(o.store ?? join(o.state, "cache")), { dataDir: o.data })) io.stderr.write(`deploy: ${line}\n`);
     };
     if (o.init) {
       const state = await initPlatform({ modelDir: o.model!, stateDir: o.state, replicas: o.replicas, routerPort: o["router-port"], adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env });
