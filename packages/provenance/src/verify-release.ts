@@ -21,7 +21,7 @@ export async function verifyReleases(release: string, sources: ChainSources): Pr
   const chosen = release === "all" ? [...byId.values()] : byId.has(release) ? [byId.get(release)!] : [];
   if (chosen.length === 0) {
     const where = join(sources.stateDir, STATE_FILES.releases);
-    throw notFound(release === "all" ? `no releases in ${where}` : `release ${release} is not in ${where}`, "check the id, or pass --state DIR");
+    throw release === "all" ? notFound(`no releases in ${where}`, "pass the platform's --state DIR") : notFound(`release ${release} is not in ${where}`, "check the id, or pass --state DIR");
   }
   const out: ReleaseCheck[] = [];
   for (const r of chosen) {
