@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiServer, resolveApiConfig, writeSyntheticRecModel } from "@recsys/api";
 import { computeModelHash, type ModelMeta } from "@recsys/artifact";
-import { md5Dir, md5File } from "@recsys/core";
+import { md5Dir, md5File, sleep } from "@recsys/core";
 import { appendRelease, gitCommit } from "@recsys/deploy";
 import { archiveReleases, createStore, keepReleases, type ArchiveResult } from "@recsys/provenance";
 import { runCapture } from "./run-cli.ts";
@@ -53,6 +53,7 @@ beforeAll(async () => {
   for (const user of [4, 7, 4]) {
     const res = await fetch(`${url}/recommend/${user}`);
     answers.push({ requestId: res.headers.get("x-request-id")!, body: await res.text(), user });
+    await sleep(5); // log times are in ms: keep the user's two answers apart for --at
   }
   await api.close();
   // What `recsys deploy --data DIR` does once the release is recorded.
@@ -81,6 +82,10 @@ describe("recsys provenance", () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`request ${answers[2]!.requestId}`);
     expect(stdout).toContain("chain verified");
+    // At the time of the user's first answer, the first one was in force, not the later one.
+    const first = JSON.parse((await runCapture(["provenance", "trace", answers[0]!.requestId, "--state", state, "--json"])).stdout);
+    const then = await runCapture(["provenance", "trace", "--user", "4", "--at", first.response.time, "--state", state, "--json"]);
+    expect(JSON.parse(then.stdout).response.requestId).toBe(answers[0]!.requestId);
   });
 
   it("exits 2 with one line for an unknown request id or a missing telemetry directory", async () => {
