@@ -51,6 +51,8 @@ const WALK: Array<[string, string[], number]> = [
   ["no platform", ["deploy", "--model", model, "--state", join(root, "state")], EXIT.badInput],
   ["gate-failed model", ["deploy", "--model", join(root, "bad.failed"), "--state", join(root, "state")], EXIT.gateFailed],
   ["work dir refused", ["start", "--work", foreign, "--port", "0"], EXIT.badInput],
+  ["input missing", ["provenance", "trace", "r-1", "--telemetry", missing], EXIT.badInput],
+  ["unknown release", ["provenance", "verify", "nope", "--state", join(root, "state")], EXIT.badInput],
 ];
 
 describe("the exit-code table, command by command", () => {

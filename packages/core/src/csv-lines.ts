@@ -27,7 +27,7 @@ export async function readCsvLines(path: string, header: readonly string[], onRo
       return;
     }
     if (line === "") return;
-    const fields = line.includes('"') ? splitQuoted(line) : line.split(",");
+    const fields = splitCsvLine(line);
     if (fields.length !== header.length) throw new InputError(code, `${path}:${lineNo}: expected ${header.length} fields, found ${fields.length}`);
     onRow(fields, lineNo);
   };
@@ -43,6 +43,16 @@ export async function readCsvLines(path: string, header: readonly string[], onRo
   rest += decoder.end();
   if (rest !== "") take(rest);
   if (lineNo === 0) throw new InputError(code, `${path}: empty file (no header)`);
+}
+
+/**
+ * One CSV line (without its newline) as fields, as {@link readCsvLines} splits them: a plain
+ * `split(",")` unless the line holds a quote. For readers that find a line by seeking.
+ *
+ *     splitCsvLine('a,"b,c",d') // ["a", "b,c", "d"]
+ */
+export function splitCsvLine(line: string): string[] {
+  return line.includes('"') ? splitQuoted(line) : line.split(",");
 }
 
 function splitQuoted(line: string): string[] {

@@ -7,7 +7,7 @@
  * caused by what the user gave; 3 a model failed the quality gate; 4 a fairness requirement
  * failed; 5 a release was rolled back; 130 interrupted (SIGINT/SIGTERM).
  */
-export const EXIT = { ok: 0, bug: 1, badInput: 2, gateFailed: 3, fairnessFailed: 4, rolledBack: 5, interrupted: 130 } as const;
+export const EXIT = { ok: 0, bug: 1, badInput: 2, gateFailed: 3, fairnessFailed: 4, rolledBack: 5, brokenChain: 6, interrupted: 130 } as const;
 export type ExitName = keyof typeof EXIT;
 
 /** What each exit code means, for --help and the README. */
@@ -18,6 +18,7 @@ export const EXIT_MEANING: Record<ExitName, string> = {
   gateFailed: "the model failed the quality gate",
   fairnessFailed: "a fairness requirement failed",
   rolledBack: "the release was rolled back",
+  brokenChain: "a provenance link no longer verifies (a hash, a file or a commit changed or is gone)",
   interrupted: "interrupted (SIGINT/SIGTERM): temporaries removed, earlier outputs intact",
 };
 

@@ -11,13 +11,17 @@ export async function md5File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/**
+ * The data files below `dir` (recursively, regular files only), without recsys's ownership
+ * marker: exactly the files md5Dir hashes, for callers that store or re-check them one by one.
+ */
+export async function listDataFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     // The ownership marker is not data; the repo's .dvcignore keeps DVC's hash the same.
     if (entry.name === OUTPUT_MARKER) continue;
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(full)));
+    if (entry.isDirectory()) out.push(...(await listDataFiles(full)));
     else if (entry.isFile()) out.push(full);
   }
   return out;
@@ -31,13 +35,22 @@ async function listFiles(dir: string): Promise<string[]> {
  *     await md5Dir("data/prepared") // => "3f1e...a9.dir"
  */
 export async function md5Dir(dir: string): Promise<{ md5: string; files: number }> {
-  const files = await listFiles(dir);
+  const files = await listDataFiles(dir);
   const entries = await Promise.all(
     files.map(async (f) => ({ md5: await md5File(f), relpath: relative(dir, f).split(sep).join("/") })),
   );
-  entries.sort((a, b) => byCodePoint(a.relpath, b.relpath));
-  const json = "[" + entries.map((e) => `{"md5": ${pythonJsonString(e.md5)}, "relpath": ${pythonJsonString(e.relpath)}}`).join(", ") + "]";
-  return { md5: createHash("md5").update(json).digest("hex") + ".dir", files: entries.length };
+  return { md5: createHash("md5").update(dirListing(entries)).digest("hex") + ".dir", files: entries.length };
+}
+
+/**
+ * The bytes DVC hashes for a directory and stores as its `.dir` object: the entries sorted by
+ * relpath (by code point), as Python's `json.dumps` writes them. Its md5 plus `.dir` is md5Dir's.
+ *
+ *     dirListing([{ md5: "d41d...", relpath: "a.txt" }]) // '[{"md5": "d41d...", "relpath": "a.txt"}]'
+ */
+export function dirListing(entries: ReadonlyArray<{ md5: string; relpath: string }>): string {
+  const sorted = [...entries].sort((a, b) => byCodePoint(a.relpath, b.relpath));
+  return "[" + sorted.map((e) => `{"md5": ${pythonJsonString(e.md5)}, "relpath": ${pythonJsonString(e.relpath)}}`).join(", ") + "]";
 }
 
 /**

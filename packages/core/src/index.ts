@@ -10,7 +10,7 @@ export { createRng, hashString } from "./rng.ts";
 export type { Rng } from "./rng.ts";
 export { createProgress } from "./progress.ts";
 export type { Progress } from "./progress.ts";
-export { md5File, md5Dir } from "./hash.ts";
+export { md5File, md5Dir, listDataFiles, dirListing } from "./hash.ts";
 export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine, encodeRequestLine, requestLineBound, putEventTime } from "./event-format.ts";
 export { putText, putInt, putBytes } from "./byte-writer.ts";
 export {
@@ -25,5 +25,5 @@ export type { LineLog, LineLogOptions } from "./line-log.ts";
 export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";
 export { bearerTokenMatches } from "./auth.ts";
 export { sleep, sleepUnless } from "./sleep.ts";
-export { csvField, readCsvLines } from "./csv-lines.ts";
+export { csvField, readCsvLines, splitCsvLine } from "./csv-lines.ts";
 export { MAX_USER_ID, parseUserId, userIdFromSegment } from "./user-id.ts";

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { loadCanaryConfig } from "@recsys/canary";
+import { join } from "node:path";
 import { DRIVERS, deployToRunningPlatform, initPlatform, releaseExitCode, stopStandalonePlatform } from "@recsys/deploy";
+import { checkTrainingData, createStore, keepReleases } from "@recsys/provenance";
 import { defineCommand } from "../command.ts";
 import { intFlag, noPositionals, numberFlag } from "../flags.ts";
 
@@ -9,8 +11,8 @@ export default defineCommand({
   summary: "canary-deploy a model to the running platform: analyse, then promote or roll back",
   help: `--model DIR [--driver process] [--state DIR] [--router URL] [--interval S] [--max-wait S]
        [--on-max-wait rollback|promote] [--canary-weight N] [--drain MS] [--canary-config FILE]
-       [--watches FILE] [--json]
-   or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P]
+       [--watches FILE] [--data DIR] [--store DIR] [--json]
+   or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P] [--data DIR] [--store DIR]
    or: deploy --down [--state DIR]
 
 Refuses a model that failed the training gate (exit 3) or a corrupt one (exit 2) before anything
@@ -31,6 +33,10 @@ it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 5 whe
   --drain MS             time an old replica keeps finishing requests before SIGTERM (default 500)
   --canary-config FILE   canary thresholds (JSON, any subset; schema in packages/canary)
   --watches FILE         event stream with watch lines, for the quality test
+  --data DIR             the dataset the model was trained on (checked against its dataHash
+                         before anything starts); kept in the store for 'recsys provenance'
+  --store DIR            provenance store the release's model (and --data) are put into once
+                         the release is recorded (default STATE/cache)
   --init                 start a platform instead: N stable replicas of DIR (default 2) and a
                          router on port P (default 8082), as detached processes; then exit
   --down                 stop the platform started by --init (router first, then the replicas)
@@ -48,6 +54,8 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: { type: "string" },
     "canary-config": { type: "string" },
     watches: { type: "string" },
+    data: { type: "string" },
+    store: { type: "string" },
     init: { type: "boolean" },
     down: { type: "boolean" },
     replicas: { type: "string" },
@@ -65,6 +73,8 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: intFlag(0, 60_000).default(500),
     "canary-config": z.string().min(1).optional(),
     watches: z.string().min(1).optional(),
+    data: z.string().min(1).optional(),
+    store: z.string().min(1).optional(),
     init: z.boolean().default(false),
     down: z.boolean().default(false),
     replicas: intFlag(1, 16).default(2),
@@ -77,8 +87,14 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
       const stopped = await stopStandalonePlatform(o.state);
       return { summary: { stopped }, text: `stopped ${stopped.join(", ")}` };
     }
+    if (o.data) await checkTrainingData(o.model!, o.data);
+    // Once a release is recorded its model and data go into the store, so a trace outlives them.
+    const archive = async () => {
+      for (const line of await keepReleases(o.state, createStore(o.store ?? join(o.state, "cache")), { dataDir: o.data })) io.stderr.write(`deploy: ${line}\n`);
+    };
     if (o.init) {
       const state = await initPlatform({ modelDir: o.model!, stateDir: o.state, replicas: o.replicas, routerPort: o["router-port"], adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env });
+      await archive();
       return {
         summary: state as unknown as Record<string, unknown>,
         text: `platform up: router ${state.router.url} (pid ${state.router.pid}), release ${state.stable.releaseId} on ${state.replicas.map((r) => r.url).join(", ")}; state in ${o.state}`,
@@ -93,6 +109,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
       canary: o["canary-config"] ? await loadCanaryConfig(o["canary-config"]) : undefined,
       signal: abort.signal, log: (line) => io.stderr.write(`deploy: ${line}\n`),
     });
+    await archive();
     return {
       summary: record as unknown as Record<string, unknown>,
       text: `release ${record.releaseId} ${record.verdict}: ${record.reason}\nrecorded in ${o.state}/releases.jsonl (model ${record.modelId}, commit ${record.commit.slice(0, 12)})`,

@@ -1,0 +1,57 @@
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { TELEMETRY_HEADER } from "@recsys/core";
+import { candidateSegments } from "./response-index.ts";
+import { findResponse } from "./responses.ts";
+
+const temps: string[] = [];
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const line = (id: string) => `2026-12-01T05:26:00.291000,${id},2,200,0.412,r7,c0ffee,m1,d1,movie+1+1999|movie+2+2001,1\n`;
+const ids = (prefix: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(`${prefix}-${(from + i).toString(36)}`)).join("");
+
+describe("response index", () => {
+  it("points an API request id at the files whose prefix and counter range hold it, and keeps up as logs grow", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "prov-index-"));
+    temps.push(dir);
+    const header = TELEMETRY_HEADER.join(",") + "\n";
+    const a = join(dir, "responses-20261201.csv"), b = join(dir, "responses-20261201-1.csv"), c = join(dir, "responses-20261202.csv");
+    await writeFile(a, header + ids("aaaaaaaa", 1, 500));
+    await writeFile(b, header + ids("aaaaaaaa", 501, 900) + ids("bbbbbbbb", 1, 10));
+    await writeFile(c, header + ids("bbbbbbbb", 11, 20));
+    const index = join(dir, "index", "responses.json");
+    const files = [a, b, c];
+    const candidateFiles = async (id: string) => (await candidateSegments(index, files, id)).map((seg) => seg.file);
+    expect(await candidateFiles("aaaaaaaa-" + (700).toString(36))).toEqual([b]);
+    expect(await candidateFiles("bbbbbbbb-f")).toEqual([c]);
+    expect(await candidateFiles("cccccccc-1")).toEqual([]);
+    // Appended lines (a partial last line included) are read on the next lookup.
+    await appendFile(c, ids("bbbbbbbb", 21, 30) + "2026-12-02T00:00:00.000000,bbbbbbbb-1f");
+    expect(await candidateFiles("bbbbbbbb-" + (25).toString(36))).toEqual([c]);
+    // An id a client sent (not the API's own form) marks its file: it is always searched.
+    await appendFile(c, ",2,200,0.4,r7,c,m,d,x,\n" + line("client-token.42"));
+    expect(await candidateFiles("client-token.42")).toEqual([c]);
+    // A file that shrank (replaced) is read again from the start.
+    await writeFile(a, header + ids("dddddddd", 1, 3));
+    expect(await candidateFiles("dddddddd-2")).toEqual([a, c]);
+    expect(await candidateFiles("aaaaaaaa-1")).toEqual([c]);
+  });
+
+  it("reads about one MiB of a large log to find an id, wherever it is", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "prov-index-"));
+    temps.push(dir);
+    const file = join(dir, "responses-20261201.csv");
+    await writeFile(file, TELEMETRY_HEADER.join(",") + "\n" + ids("aaaaaaaa", 1, 40_000));
+    const id = "aaaaaaaa-" + (31_337).toString(36);
+    const segments = await candidateSegments(join(dir, "index.json"), [file], id);
+    expect(segments).toHaveLength(1);
+    expect(segments[0]!.end - segments[0]!.start).toBeLessThanOrEqual((1 << 20) + 200);
+    const { chosen } = await findResponse(segments, { requestId: id });
+    expect(chosen.requestId).toBe(id);
+    expect(chosen.where).toMatch(/responses-20261201\.csv@\d+$/);
+  });
+});

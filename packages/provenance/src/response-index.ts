@@ -1,0 +1,118 @@
+import { open, readFile, stat } from "node:fs/promises";
+import { z } from "zod";
+import { writeFileAtomic } from "@recsys/core";
+import { parseJson } from "./json.ts";
+
+/**
+ * The API's own request ids are `<8 hex process prefix>-<base-36 counter>`, and one process
+ * writes one log directory with a growing counter: per file, the counter range of each prefix
+ * says whether an id can be there at all. Ids a client sent (any other token) are flagged per
+ * file instead, so a lookup never misses them.
+ */
+const OWN_ID = /^([0-9a-f]{8})-([0-9a-z]{1,12})$/;
+
+/** A block of about this many bytes of a log file is the unit a lookup reads. */
+const BLOCK_BYTES = 1 << 20;
+
+const BlockSchema = z.object({
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  ranges: z.record(z.string(), z.tuple([z.number(), z.number()])),
+  foreign: z.boolean(),
+});
+const EntrySchema = z.object({
+  /** Bytes read so far, up to the last complete line: logs only grow, the tail is read next time. */
+  indexedBytes: z.number().int().nonnegative(),
+  blocks: z.array(BlockSchema),
+});
+const IndexSchema = z.object({ version: z.literal(2), files: z.record(z.string(), EntrySchema) });
+type Entry = z.infer<typeof EntrySchema>;
+type Block = z.infer<typeof BlockSchema>;
+
+/** A byte range of a response log that may hold the id looked for. */
+export interface Segment { file: string; start: number; end: number }
+
+/**
+ * The parts of the response files that can hold `requestId`, from an index at `indexPath`
+ * brought up to date first (only bytes appended since the last lookup are read; a file that
+ * shrank was replaced and is read again). Per block of about 1 MiB the index keeps each
+ * prefix's counter range, so a lookup reads a few MiB whatever the size of the logs.
+ *
+ *     const segments = await candidateSegments("runs/platform/cache/index/responses.json", files, "7234a07d-1f");
+ */
+export async function candidateSegments(indexPath: string, files: readonly string[], requestId: string): Promise<Segment[]> {
+  const text = await readFile(indexPath, "utf8").catch(() => null);
+  const old = text ? IndexSchema.safeParse(parseJson(text)).data?.files ?? {} : {};
+  const next: Record<string, Entry> = {};
+  let changed = false;
+  const present: string[] = [];
+  for (const file of files) {
+    // A file rotated away since it was listed has nothing left to find.
+    const size = await stat(file).then((st) => st.size, () => null);
+    if (size === null) continue;
+    present.push(file);
+    const known = old[file];
+    const base = known && known.indexedBytes <= size ? known : { indexedBytes: 0, blocks: [] };
+    next[file] = base.indexedBytes === size ? base : await extend(file, base, size);
+    changed ||= next[file] !== known;
+  }
+  // Best effort: an auditor may trace from a state directory they cannot write; the lookup still works.
+  if (changed || Object.keys(old).length !== present.length) await writeFileAtomic(indexPath, JSON.stringify({ version: 2, files: next })).catch(() => undefined);
+  const own = OWN_ID.exec(requestId);
+  const n = own ? parseInt(own[2]!, 36) : NaN;
+  const holds = (b: Block) => b.foreign || (own !== null && b.ranges[own[1]!] !== undefined && n >= b.ranges[own[1]!]![0] && n <= b.ranges[own[1]!]![1]);
+  const out: Segment[] = [];
+  for (const file of present) {
+    for (const b of next[file]!.blocks.filter(holds)) {
+      const last = out.at(-1);
+      if (last && last.file === file && last.end === b.start) last.end = b.end;
+      else out.push({ file, start: b.start, end: b.end });
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads `file` from the start of its last, unfinished block to `size` and cuts complete lines
+ * into blocks of about BLOCK_BYTES, each with its prefixes' counter ranges.
+ */
+async function extend(file: string, entry: Entry, size: number): Promise<Entry> {
+  const kept = entry.blocks.slice();
+  const reopen = kept.length && kept.at(-1)!.end - kept.at(-1)!.start < BLOCK_BYTES ? kept.pop()!.start : entry.indexedBytes;
+  const fh = await open(file, "r");
+  const bytes = Buffer.allocUnsafe(size - reopen);
+  try {
+    await fh.read(bytes, 0, bytes.length, reopen);
+  } finally {
+    await fh.close();
+  }
+  let block: Block = { start: reopen, end: reopen, ranges: {}, foreign: false };
+  let start = 0;
+  for (let nl = bytes.indexOf(10); nl !== -1; start = nl + 1, nl = bytes.indexOf(10, start)) {
+    addLine(block, bytes, start, nl);
+    block.end = reopen + nl + 1;
+    if (block.end - block.start >= BLOCK_BYTES) {
+      kept.push(block);
+      block = { start: block.end, end: block.end, ranges: {}, foreign: false };
+    }
+  }
+  if (block.end > block.start) kept.push(block);
+  return { indexedBytes: reopen + start, blocks: kept };
+}
+
+/** Folds the request id of the line bytes[start, nl) into the block's ranges. */
+function addLine(block: Block, bytes: Buffer, start: number, nl: number): void {
+  const c1 = bytes.indexOf(44, start);
+  const c2 = c1 === -1 || c1 > nl ? -1 : bytes.indexOf(44, c1 + 1);
+  if (c2 === -1 || c2 > nl) return; // a line too short to hold an id
+  const id = bytes.toString("latin1", c1 + 1, c2);
+  if (id === "request_id") return; // the header
+  const own = OWN_ID.exec(id);
+  if (!own) {
+    block.foreign = true;
+    return;
+  }
+  const n = parseInt(own[2]!, 36), r = block.ranges[own[1]!];
+  if (!r) block.ranges[own[1]!] = [n, n];
+  else { r[0] = Math.min(r[0], n); r[1] = Math.max(r[1], n); }
+}

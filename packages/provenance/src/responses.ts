@@ -1,0 +1,140 @@
+import { open, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { TELEMETRY_HEADER, parseEventTime, readCsvLines, splitCsvLine, type TelemetryFields } from "@recsys/core";
+import { STATE_FILES } from "@recsys/deploy";
+import { badProvenanceInput, notFound } from "./errors.ts";
+import type { Segment } from "./response-index.ts";
+
+/** One line of an API response log, read back with where it was found. */
+export interface ResponseLine extends Omit<TelemetryFields, "exploreSlots"> {
+  file: string;
+  /** Where in `file`: `path:line` when the file was read whole, `path@byte` when a lookup seeked. */
+  where: string;
+  time: string;
+  userId: string;
+  /** The returned ids, best first (empty unless status 200). */
+  ids: string[];
+  /** 0-based positions of `ids` that were exploration. */
+  exploreSlots: number[];
+}
+
+export type ResponseQuery = { requestId: string } | { userId: string; atUs: number };
+
+const FILE_PATTERN = /^responses-(\d{8})(?:-(\d+))?\.csv$/;
+
+/**
+ * The response logs in the given telemetry directories (one per replica), oldest first within
+ * each. A directory that does not exist is the user's mistake: exit 2 naming it.
+ */
+export async function responseFiles(dirs: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => null);
+    if (names === null) throw badProvenanceInput(dir, "no such telemetry directory (pass the replicas' --log-dir with --telemetry DIR)");
+    out.push(...names.filter((n) => FILE_PATTERN.test(n)).sort(byDayAndPart).map((n) => join(dir, n)));
+  }
+  return out;
+}
+
+/** Every replica's telemetry directory under a platform's state directory (`STATE/replicas/<id>/`). */
+export async function replicaTelemetryDirs(stateDir: string): Promise<string[]> {
+  const root = join(stateDir, STATE_FILES.replicas);
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(root, e.name)).sort();
+  if (dirs.length === 0) throw badProvenanceInput(root, "no replica telemetry here; pass --telemetry DIR (the replicas' --log-dir) or --state DIR");
+  return dirs;
+}
+
+/**
+ * A `--at` time as microseconds: zone-less ISO 8601 is UTC, as in the logs; an explicit `Z` or
+ * offset is honoured.
+ *
+ *     parseAtTime("1970-01-01T00:00:01") // 1000000, as is parseAtTime("1970-01-01T01:00:01+01:00")
+ */
+export function parseAtTime(text: string): number {
+  const local = parseEventTime(text.length === 16 ? `${text}:00` : text);
+  if (Number.isFinite(local)) return local;
+  const ms = /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) throw badProvenanceInput(`--at ${text}`, "not an ISO 8601 time (e.g. 2026-12-01T14:03:00, UTC unless it has Z or an offset)");
+  return ms * 1000;
+}
+
+/**
+ * Finds the response a query names, scanning the logs linearly. By request id: every line with
+ * that id (a router retry can log one id on two replicas) and the one the user got, a 200 if
+ * any. By user and time: the latest response to that user at or before the time, the answer in
+ * force then. Nothing found is exit 2 with the query in the message.
+ *
+ *     await findResponse(["runs/platform/replicas/r1@4001"], { requestId: "7234a07d-1" })
+ */
+export async function findResponse(files: ReadonlyArray<string | Segment>, query: ResponseQuery): Promise<{ chosen: ResponseLine; all: ResponseLine[] }> {
+  const segments = files.map((f) => (typeof f === "string" ? { file: f, start: 0, end: Infinity } : f));
+  const all = "requestId" in query ? await byRequestId(segments, query.requestId) : await byUserAt([...new Set(segments.map((s) => s.file))], query.userId, query.atUs);
+  const chosen = all.find((r) => r.status === 200) ?? all.at(-1);
+  if (!chosen) {
+    const what = "requestId" in query ? `request id ${query.requestId}` : `a response to user ${query.userId} at or before that time`;
+    throw notFound(`${what} is not in the response logs`, "check the id, or add --telemetry DIR for the replicas' log directories");
+  }
+  return { chosen, all };
+}
+
+async function byRequestId(segments: readonly Segment[], requestId: string): Promise<ResponseLine[]> {
+  // Search bytes: the id sits between the first two commas of its line, so `,id,` finds it
+  // without decoding or splitting the other lines. Segments start and end on line boundaries.
+  const needle = Buffer.from(`,${requestId},`);
+  const found: ResponseLine[] = [];
+  for (const seg of segments) {
+    const bytes = await readRange(seg);
+    for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + 1)) {
+      const start = bytes.lastIndexOf(10, at) + 1;
+      const end = bytes.indexOf(10, at);
+      const text = bytes.subarray(start, end === -1 ? bytes.length : end).toString("utf8");
+      const line = toResponse(splitCsvLine(text.replace(/\r$/, "")), seg.file, `${seg.file}@${seg.start + start}`);
+      if (line?.requestId === requestId) found.push(line);
+    }
+  }
+  return found;
+}
+
+async function readRange(seg: Segment): Promise<Buffer> {
+  if (seg.start === 0 && seg.end === Infinity) return readFile(seg.file);
+  const fh = await open(seg.file, "r");
+  try {
+    const bytes = Buffer.allocUnsafe(seg.end - seg.start);
+    const { bytesRead } = await fh.read(bytes, 0, bytes.length, seg.start);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function byUserAt(files: readonly string[], userId: string, atUs: number): Promise<ResponseLine[]> {
+  let best: ResponseLine | null = null, bestUs = -Infinity;
+  for (const file of files) {
+    await readCsvLines(file, TELEMETRY_HEADER, (fields, lineNo) => {
+      if (fields[2] !== userId) return;
+      const us = parseEventTime(fields[0]!);
+      if (us > atUs || us < bestUs) return;
+      const line = toResponse(fields, file, `${file}:${lineNo}`);
+      if (line) { best = line; bestUs = us; }
+    }, "PROVENANCE_BAD_INPUT");
+  }
+  return best ? [best] : [];
+}
+
+function toResponse(f: string[], file: string, where: string): ResponseLine | null {
+  if (f.length !== TELEMETRY_HEADER.length) return null;
+  const [time, requestId, userId, status, latency, release, commit, modelHash, dataHash, result, explore] = f as [string, ...string[]];
+  const ok = status === "200";
+  return {
+    file, where, time, requestId: requestId!, userId: userId!, status: Number(status), latencyMs: Number(latency),
+    release: release!, commit: commit!, modelHash: modelHash!, dataHash: dataHash!, result: result!,
+    ids: ok && result ? result.split("|") : [],
+    exploreSlots: explore ? explore.split("|").map(Number) : [],
+  };
+}
+
+function byDayAndPart(a: string, b: string): number {
+  const x = FILE_PATTERN.exec(a)!, y = FILE_PATTERN.exec(b)!;
+  return x[1]!.localeCompare(y[1]!) || Number(x[2] ?? 0) - Number(y[2] ?? 0);
+}
