@@ -1,0 +1,11 @@
+import { InputError } from "@recsys/core";
+
+/** A model, dataset or hold-out that cannot be analysed together (exit 2, with the fix). */
+export function badInput(message: string): InputError {
+  return new InputError("RECSYS_FAIRNESS_BAD_INPUT", message);
+}
+
+/** --out names something that is not an earlier fairness report (exit 2): nothing is replaced. */
+export function outRefused(message: string): InputError {
+  return new InputError("RECSYS_FAIRNESS_OUT_REFUSED", message);
+}

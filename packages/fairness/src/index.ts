@@ -1,0 +1,18 @@
+export { FairnessConfigSchema, FAIRNESS_DEFAULTS, MOVIELENS_AGE_BANDS, METRICS, loadFairnessConfig } from "./config.ts";
+export type { FairnessConfig, FairnessConfigInput, MetricName, Requirement } from "./config.ts";
+export { groupUsers, groupLabels } from "./groups.ts";
+export type { GroupAssignment } from "./groups.ts";
+export { datasetBalance } from "./balance.ts";
+export type { GroupBalance, ItemBalance } from "./balance.ts";
+export { perUserQuality, unmaskHeldOut } from "./quality.ts";
+export type { UserQuality } from "./quality.ts";
+export { groupValues, disparity, quantile, bootstrap, permutationPValue, testDisparity } from "./stats.ts";
+export type { MetricColumns, Disparity, DisparityTest } from "./stats.ts";
+export { attributeQuality } from "./analysis.ts";
+export type { AttributeQuality, GroupMetric, MetricDisparity, StratumDisparity } from "./analysis.ts";
+export { checkRequirements } from "./check.ts";
+export type { RequirementResult } from "./check.ts";
+export { loadFairnessInputs } from "./load.ts";
+export type { FairnessInputs } from "./load.ts";
+export { buildFairnessReport, REPORT_KIND } from "./report.ts";
+export type { FairnessReport, ReportInput } from "./report.ts";
