@@ -10,5 +10,6 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   serve: { summary: "serve recommendations over HTTP from a model artifact (hot swap, telemetry log, metrics)", load: async () => (await import("./commands/serve.ts")).default as Command },
   route: { summary: "canary router: sticky weighted split over releases, health checks, retries, admin API", load: async () => (await import("./commands/route.ts")).default as Command },
   deploy: { summary: "canary-deploy a model to the running platform: analyse, then promote or roll back", load: async () => (await import("./commands/deploy.ts")).default as Command },
+  fairness: { summary: "fairness report: dataset balance and quality per group, disparities with CIs and p-values (--check exits 4)", load: async () => (await import("./commands/fairness.ts")).default as Command },
   canary: { summary: "compare a canary release with the stable ones: promote, continue or roll back, with evidence", load: async () => (await import("./commands/canary.ts")).default as Command },
 };

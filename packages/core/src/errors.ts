@@ -2,7 +2,8 @@
  * Errors that reach a user carry a stable `code` and the exit code the CLI maps them to.
  * Messages name the input that is wrong and what to do next; the CLI never prints a stack.
  */
-export const EXIT = { ok: 0, badInput: 2, gateFailed: 3, failure: 1 } as const;
+/** 4: a fairness requirement failed (`recsys fairness report --check`), so CI and deploy can gate on it. */
+export const EXIT = { ok: 0, badInput: 2, gateFailed: 3, fairnessFailed: 4, failure: 1 } as const;
 
 export class RecsysError extends Error {
   readonly code: string;

@@ -16,3 +16,7 @@ export { loadFairnessInputs } from "./load.ts";
 export type { FairnessInputs } from "./load.ts";
 export { buildFairnessReport, REPORT_KIND } from "./report.ts";
 export type { FairnessReport, ReportInput } from "./report.ts";
+export { writeFairnessReport, MARKER_FILE, REPORT_FILES } from "./write.ts";
+export { reportHtml } from "./html.ts";
+export { formatFairnessText } from "./format.ts";
+export { simulatedWorlds } from "./simulated-worlds.ts";

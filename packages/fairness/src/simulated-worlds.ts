@@ -6,12 +6,12 @@ import { ingestEvents } from "@recsys/ingest";
 import { trainAndGate } from "@recsys/train";
 
 /**
- * A small simulated site, ingested and trained, in two versions: "fair" relabels every user's
+ * For tests and demos: a small simulated site, ingested and trained, in two versions: "fair" relabels every user's
  * gender by a hash of the id (so gender carries no taste and no quality difference), "planted"
  * does the same and replaces the stars of every F user with uniform noise, a quality disparity
  * no model can learn away.
  */
-export async function simulatedWorlds(root: string, seed = 5) {
+export async function simulatedWorlds(root: string, seed = 5): Promise<{ fair: { data: string; model: string }; planted: { data: string; model: string } }> {
   const sim = join(root, "sim");
   await writeSimulation(createWorld({ users: 700, movies: 250, seed }), { outDir: sim, days: 30, seed });
   const users = (await readFile(join(sim, SIM_FILES.users), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { user_id: number; gender?: string });
