@@ -34,7 +34,7 @@ function interactionKeys(data: TrainingData): Set<number> {
 }
 
 /**
- * Item-side balance and, per group of each attribute, users, ratings, watches, watch minutes,
+ * Item-side balance (and `inTail`, the long-tail flag per movie row) and, per group of each attribute, users, ratings, watches, watch minutes,
  * the activity distribution and the long-tail share of what the group consumed.
  *
  *     const { items, groups } = datasetBalance(data, groupUsers(data.users, config), 0.2);
@@ -86,5 +86,5 @@ export function datasetBalance(data: TrainingData, assignment: Map<string, Map<n
       };
     }));
   }
-  return { items, groups };
+  return { items, groups, inTail };
 }

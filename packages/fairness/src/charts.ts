@@ -38,7 +38,10 @@ function popularitySpec(report: FairnessReport): ChartSpec {
 
 /** A metric per group with its bootstrap 95% CI and the overall value as a reference line. */
 function qualitySpec(report: FairnessReport, q: AttributeQuality, metric: MetricName): ChartSpec {
-  const values = q.groups.filter((g) => g.metrics[metric].ci).map((g) => ({ group: g.group, value: g.metrics[metric].value, lo: g.metrics[metric].ci![0], hi: g.metrics[metric].ci![1] }));
+  const values = q.groups.flatMap((g) => {
+    const v = g.metrics[metric];
+    return v?.ci ? [{ group: g.group, value: v.value, lo: v.ci[0], hi: v.ci[1] }] : [];
+  });
   const x = { field: "group", type: "nominal" as const, sort: values.map((v) => v.group), title: null, axis: { labelAngle: -40 } };
   return {
     title: `${metric} by ${q.attribute} (judged groups, 95% bootstrap CI; line = all users)`, width: WIDTH, height: 200,
@@ -77,6 +80,7 @@ export async function reportCharts(report: FairnessReport) {
     balance: Object.fromEntries(await Promise.all(attrs.map(async (a) => [a, await render(balanceSpec(report, a))] as const))),
     quality: Object.fromEntries(await Promise.all(report.quality.map(async (q) => [q.attribute, [
       await render(qualitySpec(report, q, "ndcg")), await render(qualitySpec(report, q, "rmse")), await render(strataSpec(q, "ndcg")), await render(strataSpec(q, "rmse")),
+      await render(qualitySpec(report, q, "calibration")), await render(qualitySpec(report, q, "tailExposure")),
     ].filter((s) => s !== "")] as const))),
   };
 }

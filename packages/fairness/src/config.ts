@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { readJsonFile } from "@recsys/core";
 
-/** Metrics measured per group; rmse and mae on held-out ratings, the rest on top-N lists. */
-export const METRICS = ["rmse", "mae", "ndcg", "precision", "recall"] as const;
+/** Quality per group: rmse and mae on held-out ratings, the rest on top-N lists against held-out ratings. */
+export const QUALITY_METRICS = ["rmse", "mae", "ndcg", "precision", "recall"] as const;
+/** What is served per group: genre miscalibration (Steck's KL) and the long-tail share of the list. */
+export const EXPOSURE_METRICS = ["calibration", "tailExposure"] as const;
+export const METRICS = [...QUALITY_METRICS, ...EXPOSURE_METRICS] as const;
 export type MetricName = (typeof METRICS)[number];
 
 /** MovieLens-1M's age bands (its README); core's serving bands merge 45-49 and 50-55. */

@@ -20,6 +20,7 @@ export function formatFairnessText(r: FairnessReport): string {
     `model ${r.model.modelHash.slice(0, 12)} (${r.model.engine}) on ${r.data.dir}: ${r.data.users} users, ${r.data.ratings} ratings, ${r.data.watches} watches`,
     `held out: ${r.heldOut.source}: ${r.heldOut.ratings} ratings of ${r.heldOut.users} known users (${r.heldOut.unknownUserRatings} of unknown users not judged)`,
     `overall: ${METRICS.map((m) => `${m} ${num(r.overall[m])}`).join("  ")}`,
+    `served lists: coverage ${pct(r.exposure.overall.coverage)} of the catalogue, Gini of exposure ${num(r.exposure.overall.gini, 3)}`,
     `items: long-tail share ${pct(r.balance.items.longTailShare)} of ${r.balance.items.interactions} interactions (tail = all but the top ${pct(r.balance.items.headShare)} of ${r.balance.items.movies} movies)`,
   ];
   if (r.statement) return [...lines, r.statement].join("\n");

@@ -28,17 +28,18 @@ function balanceTable(r: FairnessReport, attr: string): string {
   ]));
 }
 
-function qualityTables(r: FairnessReport, q: AttributeQuality): string {
-  const perGroup = table(["group", ...METRICS.map((m) => `${m} (users) [95% CI]`)], q.groups.map((g) => [
-    g.group, ...METRICS.map((m) => `${num(g.metrics[m].value)} (${g.metrics[m].users})${g.metrics[m].ci ? ` ${ci(g.metrics[m].ci)}` : " not judged"}`),
+function qualityTables(q: AttributeQuality): string {
+  const metrics = METRICS.filter((m) => q.disparities[m] !== undefined);
+  const perGroup = table(["group", ...metrics.map((m) => `${m} (users) [95% CI]`)], q.groups.map((g) => [
+    g.group, ...metrics.map((m) => { const v = g.metrics[m]!; return `${num(v.value)} (${v.users})${v.ci ? ` ${ci(v.ci)}` : " not judged"}`; }),
   ]));
-  const disparities = table(["metric", "highest vs lowest", "difference [95% CI]", "ratio [95% CI]", "p (permutation)", "not judged (< min size)"], METRICS.map((m) => {
-    const d = q.disparities[m];
-    return d ? [m, `${d.highest} vs ${d.lowest}`, `${num(d.difference)} ${ci(d.differenceCi)}`, `${num(d.ratio, 3)} ${ci(d.ratioCi, 3)}`, pval(d.pValue), q.notJudged[m].join(", ") || "-"]
-      : [m, "fewer than two judged groups", "", "", "", q.notJudged[m].join(", ") || "-"];
+  const disparities = table(["metric", "highest vs lowest", "difference [95% CI]", "ratio [95% CI]", "p (permutation)", "not judged (< min size)"], metrics.map((m) => {
+    const d = q.disparities[m], small = q.notJudged[m]!.join(", ") || "-";
+    return d ? [m, `${d.highest} vs ${d.lowest}`, `${num(d.difference)} ${ci(d.differenceCi)}`, `${num(d.ratio, 3)} ${ci(d.ratioCi, 3)}`, pval(d.pValue), small]
+      : [m, "fewer than two judged groups", "", "", "", small];
   }));
-  const strata = table(["profile stratum", "users", ...METRICS.map((m) => `${m}: difference (p)`)], q.strata.map((s) => [
-    s.label, String(s.users), ...METRICS.map((m) => { const d = s.metrics[m]; return d ? `${num(d.difference)} (p ${pval(d.pValue)})` : "n/a"; }),
+  const strata = table(["profile stratum", "users", ...metrics.map((m) => `${m}: difference (p)`)], q.strata.map((s) => [
+    s.label, String(s.users), ...metrics.map((m) => { const d = s.metrics[m]; return d ? `${num(d.difference)} (p ${pval(d.pValue)})` : "n/a"; }),
   ]));
   return `<h4>Per group</h4>${perGroup}<h4>Disparity between groups</h4>${disparities}<h4>Within activity strata (profile size = training ratings)</h4>${strata}`;
 }
@@ -66,8 +67,10 @@ export async function reportHtml(r: FairnessReport): Promise<string> {
     `<h2>Dataset balance</h2><h3>Items</h3><p>${items.movies} movies, ${items.interactions} interactions (distinct user-movie pairs rated or watched); the long tail (all but the top ${pct(items.headShare)}, ${items.headMovies} movies) holds ${pct(items.longTailShare)} of them.</p>`,
     figures([charts.popularity]),
     ...r.quality.map((q) => `<h3>By ${esc(q.attribute)}</h3>${balanceTable(r, q.attribute)}${figures([charts.balance[q.attribute]!])}`),
-    r.statement ? "" : `<h2>Quality per group</h2><p>RMSE and MAE on held-out ratings; nDCG, precision and recall at ${r.config.topN} (relevant = rated &gt;= ${r.config.relevantAt}), over users with a relevant held-out movie. Difference = highest - lowest group, ratio = lowest / highest (Fairlearn's MetricFrame); CIs resample users within groups; p-values shuffle group labels.</p>`,
-    ...r.quality.map((q) => `<h3>By ${esc(q.attribute)}</h3>${qualityTables(r, q)}${figures(charts.quality[q.attribute] ?? [])}`),
+    `<h2>What is served</h2><p>Every known user's list from the API's own ranking (seen movies excluded, no exploration): catalogue coverage = distinct movies in the lists / catalogue; Gini of exposure over the catalogue (0 = every movie shown equally).</p>`,
+    table(["group", "users", "coverage", "Gini"], [r.exposure.overall, ...r.quality.flatMap((q) => (r.exposure.groups[q.attribute] ?? []).map((g) => ({ ...g, group: `${q.attribute}: ${g.group}` })))].map((g) => [g.group, String(g.users), pct(g.coverage), num(g.gini, 3)])),
+    r.statement ? "" : `<h2>Quality and exposure per group</h2><p>RMSE and MAE on held-out ratings; nDCG, precision and recall at ${r.config.topN} (relevant = rated &gt;= ${r.config.relevantAt}), over users with a relevant held-out movie; calibration = KL divergence between the genres of a user's history and of their served list (Steck 2018; 0 = calibrated); tailExposure = share of the served list from the long tail. Difference = highest - lowest group, ratio = lowest / highest (Fairlearn's MetricFrame); CIs resample users within groups; p-values shuffle group labels.</p>`,
+    ...r.quality.map((q) => `<h3>By ${esc(q.attribute)}</h3>${qualityTables(q)}${figures(charts.quality[q.attribute] ?? [])}`),
   ];
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Fairness report ${esc(r.model.modelHash.slice(0, 12))}</title><style>${STYLE}</style></head>\n<body>\n${body.join("\n")}\n</body></html>\n`;
 }

@@ -6,6 +6,8 @@ import { unmaskHeldOut } from "./quality.ts";
 export interface FairnessInputs {
   /** The model as ranking metrics must see it (held-out movies not masked as seen). */
   model: RecModel;
+  /** The model as the API serves it (every movie of --data masked as seen). */
+  served: RecModel;
   data: TrainingData;
   /** Held-out ratings in the model's row space (UNKNOWN for users or movies it lacks). */
   heldOut: RatingSet;
@@ -30,7 +32,7 @@ export async function loadFairnessInputs(modelDir: string, dataDir: string, hold
   if (holdoutDir) {
     const heldOut = await loadRatingsAgainst(holdoutDir, modelIndex.users, modelIndex.movies);
     if (heldOut.length === 0) throw badInput(`--holdout ${holdoutDir}: no ratings to evaluate (pass a dataset with ratings)`);
-    return { model, data, heldOut, heldOutSource: `--holdout ${holdoutDir}`, profile: countByUser(data.ratings, data.userIds) };
+    return { model, served: model, data, heldOut, heldOutSource: `--holdout ${holdoutDir}`, profile: countByUser(data.ratings, data.userIds) };
   }
   const hp = model.meta.hyperParams;
   if (model.meta.dataHash !== data.manifest.dataHash) {
@@ -42,7 +44,7 @@ export async function loadFairnessInputs(modelDir: string, dataDir: string, hold
   const { train, test } = splitRatings(data.ratings, data.userIds.length, { mode: hp.split as SplitMode, fraction: Number(hp.holdoutFraction), seed: Number(hp.seed) });
   // Same dataset, so the dataset's rows are the model's rows; the held-out set maps through ids to be safe.
   const heldOut = remap(test, data, modelIndex);
-  return { model: unmaskHeldOut(model, heldOut), data, heldOut, heldOutSource: `the model's ${hp.split} split of --data (${hp.holdoutFraction} held out, seed ${hp.seed})`, profile: countByUser(train, data.userIds) };
+  return { model: unmaskHeldOut(model, heldOut), served: model, data, heldOut, heldOutSource: `the model's ${hp.split} split of --data (${hp.holdoutFraction} held out, seed ${hp.seed})`, profile: countByUser(train, data.userIds) };
 }
 
 function countByUser(s: RatingSet, userIds: readonly number[]): Map<number, number> {

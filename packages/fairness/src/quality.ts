@@ -1,13 +1,13 @@
 import type { RecModel } from "@recsys/artifact";
 import { evaluateRatings, UNKNOWN, type EvaluationOptions, type RatingSet } from "@recsys/train";
-import type { MetricName } from "./config.ts";
+import type { QUALITY_METRICS } from "./config.ts";
 import type { MetricColumns } from "./stats.ts";
 
 /** Per-user quality on held-out ratings, one row per known user with held-out ratings. */
 export interface UserQuality {
   /** External user id of each row. */
   userIds: number[];
-  columns: Record<MetricName, MetricColumns>;
+  columns: Record<(typeof QUALITY_METRICS)[number], MetricColumns>;
   /** Held-out ratings whose user the model does not know (cold start, not judged here). */
   unknownUserRatings: number;
 }
@@ -34,7 +34,7 @@ export function perUserQuality(model: RecModel, heldOut: RatingSet, options: Eva
   const users = [...rowsOf.keys()].sort((a, b) => a - b);
   const n = users.length;
   const col = (finish: (x: number) => number): MetricColumns => ({ num: new Float64Array(n), den: new Float64Array(n), finish });
-  const columns: Record<MetricName, MetricColumns> = { rmse: col(Math.sqrt), mae: col(identity), ndcg: col(identity), precision: col(identity), recall: col(identity) };
+  const columns: UserQuality["columns"] = { rmse: col(Math.sqrt), mae: col(identity), ndcg: col(identity), precision: col(identity), recall: col(identity) };
   users.forEach((u, row) => {
     const e = evaluateRatings(model, pick(heldOut, rowsOf.get(u)!), options);
     columns.rmse.num[row] = e.rmse * e.rmse * e.ratings; columns.rmse.den[row] = e.ratings;

@@ -83,25 +83,33 @@ export function bootstrap(m: MetricColumns, members: readonly ArrayLike<number>[
 /**
  * Permutation test: group labels are shuffled among the pooled users (sizes kept) and the
  * difference recomputed; p = (1 + shuffles at least as extreme) / (1 + shuffles), never 0.
+ * Only the smaller groups' places are drawn (a partial Fisher-Yates); the largest group gets the
+ * rest, its sums by subtraction: a few times faster when one group dominates.
  */
 export function permutationPValue(m: MetricColumns, members: readonly ArrayLike<number>[], observed: number, permutations: number, rng: Rng): number {
-  const pool = Uint32Array.from(members.flatMap((rows) => Array.from(rows)));
-  const sizes = members.map((rows) => rows.length);
+  const bySize = [...members].sort((a, b) => a.length - b.length);
+  const pool = Uint32Array.from(bySize.flatMap((rows) => Array.from(rows)));
+  const sizes = bySize.map((rows) => rows.length);
+  const drawn = pool.length - sizes.at(-1)!;
+  let totalNum = 0, totalDen = 0;
+  for (const r of pool) { totalNum += m.num[r]!; totalDen += m.den[r]!; }
+  const value = (num: number, den: number) => (den > 0 ? m.finish(num / den) : NaN);
   let extreme = 0;
   for (let p = 0; p < permutations; p++) {
-    for (let j = pool.length - 1; j > 0; j--) {
-      const k = rng.int(j + 1);
+    for (let j = 0; j < drawn; j++) {
+      const k = j + rng.int(pool.length - j);
       const t = pool[j]!; pool[j] = pool[k]!; pool[k] = t;
     }
-    let at = 0;
-    const values = sizes.map((n) => {
+    let at = 0, restNum = totalNum, restDen = totalDen;
+    const values = sizes.slice(0, -1).map((n) => {
       let num = 0, den = 0;
       for (let j = at; j < at + n; j++) { num += m.num[pool[j]!]!; den += m.den[pool[j]!]!; }
-      at += n;
-      return den > 0 ? m.finish(num / den) : NaN;
+      at += n; restNum -= num; restDen -= den;
+      return value(num, den);
     });
+    values.push(value(restNum, restDen));
     // A tiny tolerance so ties in floating point count as "at least as large".
-    if (disparity(values).difference >= observed - 1e-12) extreme++;
+    if (disparity(values).difference >= observed - 1e-9) extreme++;
   }
   return (1 + extreme) / (1 + permutations);
 }

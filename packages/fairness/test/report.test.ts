@@ -47,10 +47,21 @@ describe("fairness report on a simulated world", () => {
     expect(reports.fair!.passed).toBe(true);
   });
 
+  it("measures what is served per group: calibration, long-tail exposure, coverage, Gini", () => {
+    const r = reports.fair!;
+    expect(r.overall.calibration).toBeGreaterThan(0);
+    expect(r.overall.tailExposure).toBeGreaterThanOrEqual(0);
+    expect(r.overall.tailExposure).toBeLessThanOrEqual(1);
+    expect(r.exposure.overall.coverage).toBeGreaterThan(0);
+    expect(r.exposure.overall.gini).toBeGreaterThan(0);
+    expect(r.exposure.groups.gender!.map((g) => g.group)).toEqual(["F", "M"]);
+    expect(gender(r).disparities.calibration!.judged).toEqual(["F", "M"]);
+  });
+
   it("names small groups and does not judge them; CIs contain the point estimates", () => {
     const occupation = reports.fair!.quality.find((q) => q.attribute === "occupation")!;
-    expect(occupation.notJudged.rmse.length).toBeGreaterThan(0);
-    for (const g of occupation.groups.filter((x) => occupation.notJudged.rmse.includes(x.group))) expect(g.metrics.rmse.ci).toBeNull();
+    expect(occupation.notJudged.rmse!.length).toBeGreaterThan(0);
+    for (const g of occupation.groups.filter((x) => occupation.notJudged.rmse!.includes(x.group))) expect(g.metrics.rmse!.ci).toBeNull();
     for (const r of [reports.fair!, reports.planted!]) {
       for (const q of r.quality) {
         for (const d of Object.values(q.disparities)) {
