@@ -9,8 +9,11 @@ import { reportHtml } from "./html.ts";
 export const MARKER_FILE = ".recsys-fairness-report";
 export const REPORT_FILES = { json: "report.json", html: "report.html", marker: MARKER_FILE } as const;
 
-/** Refuses an --out that exists and is neither empty nor an earlier fairness report. */
-async function checkReplaceable(outDir: string): Promise<void> {
+/**
+ * Refuses an --out that exists and is neither empty nor an earlier fairness report. Called again
+ * by writeFairnessReport; the CLI calls it first so a bad --out fails before minutes of work.
+ */
+export async function checkReplaceable(outDir: string): Promise<void> {
   const info = await stat(outDir).catch(() => null);
   if (!info) return;
   if (!info.isDirectory()) throw outRefused(`--out ${outDir}: is a file, not a report directory; choose another path`);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { createProgress, EXIT } from "@recsys/core";
-import { buildFairnessReport, formatFairnessText, loadFairnessConfig, writeFairnessReport } from "@recsys/fairness";
+import { buildFairnessReport, checkReplaceable, formatFairnessText, loadFairnessConfig, writeFairnessReport } from "@recsys/fairness";
 import { defineCommand } from "../command.ts";
 import { seedFlag } from "../flags.ts";
 
@@ -40,6 +40,7 @@ Exit 0, or 4 with --check when a requirement fails; 2 on bad input.`,
   }),
   async run(o) {
     const config = await loadFairnessConfig(o.config);
+    await checkReplaceable(o.out);
     const progress = createProgress();
     const report = await buildFairnessReport({ modelDir: o.model, dataDir: o.data, holdoutDir: o.holdout, config, seed: o.seed, onProgress: (t) => progress.update(`fairness: ${t}`) });
     progress.update("fairness: writing the report");
