@@ -88,6 +88,15 @@ describe("fairness report on a simulated world", () => {
     await expect(writeFairnessReport(foreign, reports.fair!)).rejects.toMatchObject({ code: "RECSYS_FAIRNESS_OUT_REFUSED", exitCode: 2 });
   });
 
+  it("takes held-out ratings from --holdout instead of the model's split", async () => {
+    const r = await buildFairnessReport({ modelDir: worlds.fair.model, dataDir: worlds.fair.data, holdoutDir: worlds.planted.data, config, seed: 7 });
+    expect(r.heldOut.source).toBe(`--holdout ${worlds.planted.data}`);
+    expect(r.heldOut.ratings).toBe(reports.planted!.data.ratings);
+    // The planted world's F stars are noise: judged against them, the fair model fails for F.
+    expect(gender(r).disparities.rmse!.highest).toBe("F");
+    expect(gender(r).disparities.rmse!.pValue).toBeLessThan(0.05);
+  });
+
   it("states plainly when the dataset has no demographics and keeps the item side", async () => {
     const bare = join(root, "bare-data");
     await cp(worlds.fair.data, bare, { recursive: true });

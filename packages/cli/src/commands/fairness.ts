@@ -11,8 +11,9 @@ export default defineCommand({
 
 Groups users by gender, age band, age x gender and every other categorical field of DIR's
 users.jsonl (occupation); reports dataset balance per group and on the item side, RMSE/MAE and
-nDCG/precision/recall@20 per group, the disparity between groups (difference and ratio, bootstrap
-95% CI resampling users, permutation p-value), the same within profile-size strata, and the
+nDCG/precision/recall@20 per group, what the API serves each group (genre calibration, long-tail
+exposure, coverage, Gini), the disparity between groups (difference and ratio, bootstrap 95% CI
+resampling users, permutation p-value), the same within profile-size strata, and the
 requirements' verdicts. Writes OUT/report.json and OUT/report.html (self-contained, opens offline).
   --model MODEL    artifact from 'recsys train'
   --data DIR       the dataset: users, ratings, watches (and, without --holdout, the one the model trained on)
