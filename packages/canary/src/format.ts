@@ -1,6 +1,10 @@
 import type { CanaryAnalysis } from "./analyze.ts";
 import type { ReleaseStats } from "./release-stats.ts";
 
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export const pct = (x: number | null, digits = 2): string => (x === null ? "n/a" : `${(x * 100).toFixed(digits)}%`);
 export const ms = (x: number | null): string => (x === null ? "n/a" : `${Math.round(x)} ms`);
 /** UTC time without fractional seconds: `2022-02-08 18:06:56Z`. */

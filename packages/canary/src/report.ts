@@ -1,49 +1,9 @@
 import { outputToken, writeFileAtomic, type OutputClaim } from "@recsys/core";
 import type { CanaryAnalysis } from "./analyze.ts";
-import { escapeXml, intervalChart, lineChart, type Series } from "./svg.ts";
-import { isoTime, ms, pct, releaseRows, TABLE_HEADER, tableCells } from "./format.ts";
+import { canaryCharts } from "./charts.ts";
+import { escapeXml, isoTime, ms, pct, releaseRows, TABLE_HEADER, tableCells } from "./format.ts";
 
-const CANARY_COLOR = "#e8590c";
-const STABLE_COLORS = ["#1c7ed6", "#2f9e44", "#7048e8", "#0c8599", "#868e96", "#5c940d"];
-const POOLED_COLOR = "#343a40";
 const VERDICT_COLOR = { promote: "#2b8a3e", continue: "#e67700", rollback: "#c92a2a" } as const;
-
-function colors(a: CanaryAnalysis): Map<string, string> {
-  return new Map([[a.canary, CANARY_COLOR], ...a.stable.map((s, i) => [s, STABLE_COLORS[i % STABLE_COLORS.length]!] as const)]);
-}
-
-function clock(bucketMs: number): (t: number) => string {
-  // Sub-minute buckets need seconds on the axis; day-sized ones need the date.
-  return bucketMs < 60_000 ? (t) => isoTime(t).slice(11, 19) : bucketMs >= 86_400_000 ? (t) => isoTime(t).slice(5, 10) : (t) => isoTime(t).slice(11, 16);
-}
-
-function charts(a: CanaryAnalysis): string {
-  const ts = a.timeSeries;
-  const color = colors(a);
-  const axis = {
-    xs: ts.bucketStartsMs.map((t) => t + ts.bucketMs / 2),
-    xDomain: [ts.bucketStartsMs[0]!, ts.bucketStartsMs.at(-1)! + ts.bucketMs] as [number, number],
-    xTicks: ts.bucketStartsMs,
-    formatX: clock(ts.bucketMs),
-  };
-  const series = (pick: (s: CanaryAnalysis["timeSeries"]["perRelease"][string]) => (number | null)[]): Series[] =>
-    Object.entries(ts.perRelease).map(([name, s]) => ({ name, color: color.get(name)!, values: pick(s) }));
-  const bucket = `per ${ts.bucketMs >= 60_000 ? `${ts.bucketMs / 60_000} min` : `${ts.bucketMs / 1000} s`}, UTC`;
-  const latency = lineChart({
-    title: `Latency p99 (${bucket})`, ...axis, series: series((s) => s.p99), formatY: (v) => `${v} ms`,
-    reference: { y: a.config.maxP99Ms, label: `limit ${a.config.maxP99Ms} ms` }, include: [0],
-  });
-  const success = lineChart({
-    title: `Success rate (${bucket})`, ...axis, series: series((s) => s.successRate), formatY: (v) => pct(v, 2),
-    reference: { y: a.config.minSuccessRate, label: `limit ${pct(a.config.minSuccessRate, 1)}` }, include: [1],
-  });
-  const points = releaseRows(a).map((r) => ({
-    label: r.label, color: color.get(r.label.replace(/ \(canary\)$/, "")) ?? POOLED_COLOR,
-    value: r.stats.followRate, ci: r.stats.followCi, note: `n = ${r.stats.followEligible}`,
-  }));
-  const quality = intervalChart(`Follow rate within ${a.config.followWindowMs / 60_000} min, 95% CI (Wilson)`, points, (v) => pct(v, 1));
-  return [latency, success, quality].map((svg) => `<figure>${svg}</figure>`).join("\n");
-}
 
 function table(rows: string[][], header: string[]): string {
   const th = header.map((h) => `<th>${escapeXml(h)}</th>`).join("");
@@ -74,7 +34,7 @@ td.pass{color:#2b8a3e;font-weight:600}td.fail{color:#c92a2a;font-weight:700}td.i
  * The analysis as one self-contained HTML page: verdict, evidence, tables and inline SVG
  * charts (latency p99 and success over time per release, follow rate with 95 % CIs).
  */
-export function renderCanaryReport(a: CanaryAnalysis): string {
+export async function renderCanaryReport(a: CanaryAnalysis): Promise<string> {
   const tests = table(testRows(a), ["check", "status", "canary evidence", "rule", "samples / needed"])
     .replace(/<td>(pass|fail|insufficient)<\/td>/g, '<td class="$1">$1</td>');
   return `<!doctype html>
@@ -88,7 +48,7 @@ export function renderCanaryReport(a: CanaryAnalysis): string {
 <h2>Checks</h2>${tests}
 <h2>Per release</h2>${table(releaseRows(a).map((r) => [r.label, ...tableCells(r.stats)]), TABLE_HEADER)}
 <h2>Charts</h2><div class="charts">
-${charts(a)}
+${(await canaryCharts(a)).map((svg) => `<figure>${svg}</figure>`).join("\n")}
 </div>
 </body></html>
 `;
@@ -99,5 +59,5 @@ ${charts(a)}
  * report (or, with `output.force`, a foreign file), never one of `output.inputs`, a folder or a device.
  */
 export async function writeCanaryReport(path: string, a: CanaryAnalysis, output: Omit<OutputClaim, "kind"> = {}): Promise<void> {
-  await writeFileAtomic(path, renderCanaryReport(a), { kind: "report", ...output });
+  await writeFileAtomic(path, await renderCanaryReport(a), { kind: "report", ...output });
 }

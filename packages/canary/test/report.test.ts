@@ -9,9 +9,10 @@ const t = syntheticTraffic([{ id: "c<1>", share: 0.2, errorRate: 0.05 }, { id: "
 const a = analyzeCanary({ requests: t.requests, watches: t.watches, canary: "c<1>", windowStartMs: t.startMs, windowEndMs: t.endMs });
 
 describe("reports", () => {
-  it("renders one self-contained page: three inline charts, verdict, escaped names", () => {
-    const html = renderCanaryReport(a);
+  it("renders one self-contained page: three inline charts, verdict, escaped names", async () => {
+    const html = await renderCanaryReport(a);
     expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toContain("log scale");
     expect(html).toContain("ROLLBACK");
     expect(html).toContain("c&#60;1&#62;");
     expect(html).not.toContain("c<1>");

@@ -52,6 +52,8 @@ const WALK: Array<[string, string[], number]> = [
   ["gate-failed model", ["deploy", "--model", join(root, "bad.failed"), "--state", join(root, "state")], EXIT.gateFailed],
   ["work dir refused", ["start", "--work", foreign, "--port", "0"], EXIT.badInput],
   ["input missing", ["provenance", "trace", "r-1", "--telemetry", missing], EXIT.badInput],
+  ["input missing", ["fairness", "report", "--model", missing, "--data", data, "--out", join(root, "fair")], EXIT.badInput],
+  ["output refused", ["fairness", "report", "--model", model, "--data", data, "--out", foreign], EXIT.badInput],
   ["unknown release", ["provenance", "verify", "nope", "--state", join(root, "state")], EXIT.badInput],
 ];
 

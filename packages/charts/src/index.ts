@@ -1,0 +1,2 @@
+export { renderChart } from "./render.ts";
+export type { ChartSpec } from "./render.ts";

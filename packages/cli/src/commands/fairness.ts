@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { createProgress, EXIT } from "@recsys/core";
+import { buildFairnessReport, checkReplaceable, formatFairnessText, loadFairnessConfig, writeFairnessReport } from "@recsys/fairness";
+import { defineCommand } from "../command.ts";
+import { FORCE_FLAG, FORCE_HELP, forceFlag, seedFlag } from "../flags.ts";
+
+export default defineCommand({
+  name: "fairness",
+  summary: "fairness report: dataset balance and quality per group, disparities with CIs and p-values (--check exits 4)",
+  help: `report --model MODEL --data DIR [--holdout DIR] --out DIR [--force] [--config FILE] [--check] [--seed S] [--json]
+
+Groups users by gender, age band, age x gender and every other categorical field of DIR's
+users.jsonl (occupation); reports dataset balance per group and on the item side, RMSE/MAE and
+nDCG/precision/recall@20 per group, what the API serves each group (genre calibration, long-tail
+exposure, coverage, Gini), the disparity between groups (difference and ratio, bootstrap 95% CI
+resampling users, permutation p-value), the same within profile-size strata, and the
+requirements' verdicts. Writes OUT/report.json and OUT/report.html (self-contained, opens offline).
+  --model MODEL    artifact from 'recsys train'
+  --data DIR       the dataset: users, ratings, watches (and, without --holdout, the one the model trained on)
+  --holdout DIR    held-out ratings; default: the model's own split of --data, reproduced from the artifact
+  --out DIR        report directory, replaced atomically; only an earlier report is replaced
+${FORCE_HELP}
+  --config FILE    JSON: ageBands, minGroupSize, bootstrap, permutations, alpha, topN, relevantAt,
+                   activityStrata, headShare, requirements [{attribute, metric, maxDifference?, minRatio?}]
+  --check          exit 4 when a requirement fails (a significant disparity beyond its threshold)
+  --seed S         bootstrap and permutation seed (default 42): same seed, same bytes`,
+  exits: ["fairnessFailed"],
+  flags: {
+    model: { type: "string" }, data: { type: "string" }, holdout: { type: "string" }, out: { type: "string" },
+    config: { type: "string" }, check: { type: "boolean" }, seed: { type: "string" }, ...FORCE_FLAG,
+  },
+  schema: z.object({
+    _: z.tuple([z.literal("report", { error: "expected the sub-command: recsys fairness report ..." })], { error: "expected exactly one sub-command: report" }),
+    model: z.string({ error: "--model MODEL is required" }).min(1, "--model needs a path"),
+    data: z.string({ error: "--data DIR is required" }).min(1, "--data needs a path"),
+    holdout: z.string().min(1, "--holdout needs a path").optional(),
+    out: z.string({ error: "--out DIR is required" }).min(1, "--out needs a path"),
+    config: z.string().min(1, "--config needs a path").optional(),
+    check: z.boolean().default(false),
+    seed: seedFlag,
+    force: forceFlag,
+  }),
+  async run(o) {
+    const config = await loadFairnessConfig(o.config);
+    const output = { inputs: [o.model, o.data, o.holdout, o.config], force: o.force };
+    await checkReplaceable(o.out, output);
+    const progress = createProgress();
+    const report = await buildFairnessReport({ modelDir: o.model, dataDir: o.data, holdoutDir: o.holdout, config, seed: o.seed, onProgress: (t) => progress.update(`fairness: ${t}`) });
+    progress.update("fairness: writing the report");
+    await writeFairnessReport(o.out, report, output);
+    progress.clear();
+    const failed = report.requirements.filter((r) => r.status === "fail");
+    return {
+      summary: { out: o.out, passed: report.passed, failed: failed.map((r) => `${r.attribute}/${r.metric}`), overall: report.overall, requirements: report.requirements, demographics: report.demographics, heldOut: report.heldOut, model: report.model.modelHash },
+      text: `${formatFairnessText(report)}\nreport: ${o.out}/report.html`,
+      exitCode: o.check && failed.length > 0 ? EXIT.fairnessFailed : EXIT.ok,
+    };
+  },
+});
