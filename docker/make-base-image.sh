@@ -4,14 +4,16 @@
 # Users with a registry never need this (the Dockerfile's default base is node:20-bookworm-slim).
 #
 #   docker/make-base-image.sh node  [TAG]   node, bash, coreutils, git, tar, rsync  (recsys-base:node20-offline)
+#   docker/make-base-image.sh ci    [TAG]   node's image plus npm/npx, for CI jobs  (recsys-ci:node20-offline)
 #   docker/make-base-image.sh nginx [TAG]   Debian's nginx with its config dirs     (recsys-nginx:offline)
 set -euo pipefail
 
 kind=${1:-node}
 case "$kind" in
   node)  tag=${2:-recsys-base:node20-offline} ;;
+  ci)    tag=${2:-recsys-ci:node20-offline} ;;
   nginx) tag=${2:-recsys-nginx:offline} ;;
-  *) echo "make-base-image: unknown kind '$kind'; use 'node' or 'nginx'" >&2; exit 2 ;;
+  *) echo "make-base-image: unknown kind '$kind'; use 'node', 'ci' or 'nginx'" >&2; exit 2 ;;
 esac
 
 need() { command -v "$1" >/dev/null || { echo "make-base-image: '$1' not found on this host; $2" >&2; exit 2; }; }
@@ -47,7 +49,7 @@ common="bash sh cat chmod chown mkdir cp mv rm ln ls test env sleep id head tail
 for p in $common; do put_program "$p"; done
 
 case "$kind" in
-  node)
+  node|ci)
     for p in node git tar gzip rsync; do put_program "$p"; done
     # git runs helpers from its exec dir (git-remote-*, etc.); the core ones are enough.
     gitexec=$(git --exec-path); mkdir -p "$rootfs$gitexec"
@@ -55,6 +57,17 @@ case "$kind" in
     printf 'recsys:x:10001:10001:recsys:/home/recsys:/bin/bash\n' >> "$rootfs/etc/passwd"
     printf 'recsys:x:10001:\n' >> "$rootfs/etc/group"
     mkdir -p "$rootfs/home/recsys"; chown 10001:10001 "$rootfs/home/recsys"
+    if [ "$kind" = ci ]; then
+      # CI jobs call `npx -y pnpm@...`: npm is a directory of JavaScript beside node.
+      npm_dir=$(dirname "$(dirname "$(readlink -f "$(type -P npm)")")")
+      mkdir -p "$rootfs$npm_dir"; cp -a "$npm_dir/." "$rootfs$npm_dir/"
+      ln -sf "$npm_dir/bin/npm-cli.js" "$rootfs/usr/bin/npm"; ln -sf "$npm_dir/bin/npx-cli.js" "$rootfs/usr/bin/npx"
+      # pnpm 10+ ships as a single executable that also wants librt, libdl and libpthread.
+      for lib in librt.so.1 libdl.so.2 libpthread.so.0 libm.so.6 libgcc_s.so.1; do
+        path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|64bit/ { print $NF; exit }')
+        [ -n "$path" ] && [ ! -e "$rootfs$path" ] && put "$path"
+      done
+    fi
     ;;
   nginx)
     need nginx "apt-get install -y nginx"
