@@ -45,7 +45,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' > "$rootfs/etc/group"
 printf 'hosts: files dns\n' > "$rootfs/etc/nsswitch.conf"
 for f in /etc/ssl/certs/ca-certificates.crt; do [ -e "$f" ] && put "$f"; done
 
-common="bash sh cat chmod chown mkdir cp mv rm ln ls test env sleep id head tail sort wc tr date touch dirname basename readlink grep sed"
+common="bash sh uname cat chmod chown mkdir cp mv rm ln ls test env sleep id head tail sort wc tr date touch dirname basename readlink grep sed"
 for p in $common; do put_program "$p"; done
 
 case "$kind" in
