@@ -15,11 +15,18 @@ export const DEPLOY_ERRORS = {
   router: "DEPLOY_ROUTER",
   /** Another deploy holds the platform's lock: exit 2. */
   busy: "DEPLOY_BUSY",
+  /** No Docker engine answers, or it refused a request (the docker driver): exit 2. */
+  docker: "DEPLOY_DOCKER",
 } as const;
 
 /** A deploy option, flag or state file that cannot be used as given: exit 2. */
 export function badDeployInput(where: string, why: string): InputError {
   return new InputError(DEPLOY_ERRORS.badInput, `${where}: ${why}`);
+}
+
+/** The docker driver cannot reach the engine or the image: the user starts dockerd or builds it. */
+export function dockerUnavailable(what: string, why: string): InputError {
+  return new InputError(DEPLOY_ERRORS.docker, `${what}: ${why}`);
 }
 
 /** Nothing to deploy to. */

@@ -22,3 +22,5 @@ export { initPlatform, stopStandalonePlatform } from "./standalone.ts";
 export type { InitPlatformOptions } from "./standalone.ts";
 export type { RunningDeployOptions, DriverName } from "./running.ts";
 export { DEPLOY_ERRORS, ReplicaStartError, RouterAdminError } from "./errors.ts";
+export { createDockerDriver, DOCKER_LABELS } from "./docker-driver.ts";
+export type { DockerDriverOptions } from "./docker-driver.ts";

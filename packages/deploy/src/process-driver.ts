@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { join, resolve } from "node:path";
 import { ReplicaStartError, badDeployInput } from "./errors.ts";
-import { freePort } from "./free-port.ts";
+import { freePort, startOnFreePort } from "./free-port.ts";
 import { DEFAULT_CLI, spawnCli, stopProcess, workspaceOf } from "./spawn.ts";
 import type { Replica, ReplicaDriver, ReplicaSpec, StopOptions } from "./driver.ts";
 
@@ -73,13 +73,7 @@ export function createProcessDriver(options: ProcessDriverOptions): ReplicaDrive
 
   return {
     name: "process",
-    async start(spec) {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const result = await startOnce(spec);
-        if (result !== "port-taken") return result;
-      }
-      throw new ReplicaStartError(spec.releaseId, "three free ports were taken before the replica could bind");
-    },
+    start: (spec) => startOnFreePort(spec.releaseId, () => startOnce(spec)),
     async stop(replica: Replica, stopOptions: StopOptions = {}) {
       const pid = Number(replica.handle);
       if (!Number.isInteger(pid) || pid <= 0) throw badDeployInput(`replica ${replica.id}`, `handle '${replica.handle}' is not a pid`);

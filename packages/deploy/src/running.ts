@@ -2,14 +2,15 @@ import { join, resolve } from "node:path";
 import { deployModel, type DeployOptions } from "./deploy.ts";
 import { badDeployInput, noPlatform } from "./errors.ts";
 import { checkDeployable } from "./model-check.ts";
+import { createDockerDriver } from "./docker-driver.ts";
 import { createProcessDriver } from "./process-driver.ts";
 import type { ReleaseRecord } from "./releases.ts";
 import { createRouterAdmin } from "./router-admin.ts";
 import { STATE_FILES, readPlatformState } from "./state.ts";
 import type { ReplicaDriver } from "./driver.ts";
 
-/** The drivers `recsys deploy --driver` knows (docker comes with a later issue). */
-export const DRIVERS = ["process"] as const;
+/** The drivers `recsys deploy --driver` knows. */
+export const DRIVERS = ["process", "docker"] as const;
 export type DriverName = (typeof DRIVERS)[number];
 
 export interface RunningDeployOptions extends Omit<DeployOptions, "env"> {
@@ -41,7 +42,17 @@ export async function deployToRunningPlatform(options: RunningDeployOptions): Pr
   if (!adminToken) throw badDeployInput("RECSYS_ADMIN_TOKEN", "not set: the router's admin token is needed to move traffic");
   const drivers: Record<DriverName, () => ReplicaDriver> = {
     process: () => createProcessDriver({ logDir: join(stateDir, STATE_FILES.replicas), detached: true, env }),
+    // Containers outlive this process by nature; RECSYS_IMAGE picks the image (docker/build-image.sh).
+    docker: () => createDockerDriver({ image: env.RECSYS_IMAGE ?? "recsys:latest", logDir: join(stateDir, STATE_FILES.replicas), env: replicaEnv(env) }),
   };
   const router = createRouterAdmin(routerUrl ?? state.router.adminUrl, adminToken);
   return deployModel({ driver: drivers[driverName](), router, stateDir, env }, modelDir, deployOptions);
+}
+
+/**
+ * What a container gets of the deploying process's environment: the RECSYS_ settings only
+ * (the host's PATH, HOME and the like would break the image's own).
+ */
+function replicaEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("RECSYS_") && k !== "RECSYS_IMAGE"));
 }

@@ -9,7 +9,7 @@ import { intFlag, noPositionals, numberFlag } from "../flags.ts";
 export default defineCommand({
   name: "deploy",
   summary: "canary-deploy a model to the running platform: analyse, then promote or roll back",
-  help: `--model DIR [--driver process] [--state DIR] [--router URL] [--interval S] [--max-wait S]
+  help: `--model DIR [--driver process|docker] [--state DIR] [--router URL] [--interval S] [--max-wait S]
        [--on-max-wait rollback|promote] [--canary-weight N] [--drain MS] [--canary-config FILE]
        [--watches FILE] [--data DIR] [--store DIR] [--json]
    or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P] [--data DIR] [--store DIR]
@@ -22,7 +22,7 @@ until the verdict is promote or rollback. Promote replaces the stable replicas o
 (each old one drains before it stops); rollback sets the canary weight to 0 at once and stops
 it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 5 when rolled back.
   --model DIR            model artifact directory
-  --driver NAME          where replicas run: process (default; docker comes later)
+  --driver NAME          where replicas run: process (default) or docker (image RECSYS_IMAGE, default recsys:latest)
   --state DIR            platform state directory: state.json, releases.jsonl (default runs/platform)
   --router URL           the router's admin URL (default: the one in STATE/state.json; the
                          admin API listens apart from the public port, on 127.0.0.1:8092)
