@@ -8,11 +8,11 @@ if [ -n "${RECSYS_EVENTS:-}" ]; then
   events=$RECSYS_EVENTS
   side=""
 else
-  recsys simulate --out "$world" --users "${RECSYS_SIM_USERS:-600}" --movies "${RECSYS_SIM_MOVIES:-300}" \
-    --days "${RECSYS_SIM_DAYS:-14}" --seed "${RECSYS_SEED:-42}"
+  recsys simulate --out "$world" --users "${RECSYS_SIM_USERS:-1500}" --movies "${RECSYS_SIM_MOVIES:-400}" \
+    --days "${RECSYS_SIM_DAYS:-30}" --seed "${RECSYS_SEED:-42}"
   events=$world/events.log
   side="--users $world/users.jsonl --movies $world/movies.jsonl"
 fi
 # shellcheck disable=SC2086 # $side is two flag pairs or nothing
 recsys ingest --events "$events" $side --out /data/dataset
-recsys train --data /data/dataset --out /models/current --seed "${RECSYS_SEED:-42}" --gate-rmse "${RECSYS_GATE_RMSE:-1.0}" --json
+recsys train --data /data/dataset --out /models/current --seed "${RECSYS_SEED:-42}" --reg "${RECSYS_REG:-0.3}" --gate-rmse "${RECSYS_GATE_RMSE:-1.0}" --json
