@@ -1,9 +1,9 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
+import { closeServer, createHardenedServer } from "@recsys/core";
 import type { ApiConfig } from "./config.ts";
 import { cannotListen, logDirUnusable, portInUse } from "./errors.ts";
-import { createHardenedServer } from "./http-listener.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { createModelHolder, type ServingState } from "./model-holder.ts";
 import { checkModelsRoot } from "./models-root.ts";
@@ -54,7 +54,7 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
   const { app, recommendEndpoint } = createApp({ config, holder, metrics, log: () => log, now, closing: () => closing, report });
 
   async function bind(): Promise<Server> {
-    const s = createHardenedServer(config, (req, res) => {
+    const s = createHardenedServer({ ...config, takesBodies: true }, (req, res) => {
       (req as TimedRequest).startedAt = performance.now();
       if (!recommendEndpoint.tryFastPath(req, res)) app(req, res);
     });
@@ -63,17 +63,6 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
       s.listen(config.port, config.host, resolve);
     });
     return s;
-  }
-
-  async function stopServer(s: Server): Promise<void> {
-    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-    // Idle keep-alive sockets close now; busy ones after their response (Connection: close).
-    s.closeIdleConnections();
-    const sweep = setInterval(() => s.closeIdleConnections(), 50);
-    const deadline = setTimeout(() => s.closeAllConnections(), config.drainTimeoutMs);
-    await closed;
-    clearInterval(sweep);
-    clearTimeout(deadline);
   }
 
   return {
@@ -105,7 +94,7 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
       if (closing) return;
       closing = true;
       holder.close();
-      if (server?.listening) await stopServer(server);
+      if (server?.listening) await closeServer(server, config.drainTimeoutMs);
       await log?.close();
     },
     reload: (dir) => holder.load(dir),

@@ -27,3 +27,5 @@ export { bearerTokenMatches } from "./auth.ts";
 export { sleep, sleepUnless } from "./sleep.ts";
 export { csvField, readCsvLines, splitCsvLine } from "./csv-lines.ts";
 export { MAX_USER_ID, parseUserId, userIdFromSegment } from "./user-id.ts";
+export { createHardenedServer, closeServer } from "./http-server.ts";
+export type { HttpLimits } from "./http-server.ts";

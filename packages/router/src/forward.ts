@@ -40,10 +40,11 @@ export interface ForwardRequest {
   path: string;
   /** The client's end-to-end header fields to pass on, flat `[name, value, ...]`. */
   headers: string[];
-  /** The canonical id of `/recommend/<id>`, or null for any other GET (served by the stable release). */
+  /**
+   * The canonical id of `/recommend/<id>`, or null for any other GET (served by the stable
+   * release). A GET with a user goes to the stream's event log; a HEAD shows no list, so it does not.
+   */
   userId: string | null;
-  /** Whether the answer goes to the stream's event log (a GET /recommend; HEAD shows no list). */
-  logged: boolean;
 }
 
 /** Where the answer goes: the client's connection (through Node's server). */
@@ -87,7 +88,7 @@ interface Exchange extends Target {
  * the router can log ids and decide on a retry before the client sees a byte.
  *
  *     const forward = createForwarder(deps);
- *     forward({ method: "GET", path: "/recommend/42", headers: [], userId: "42", logged: true }, reply);
+ *     forward({ method: "GET", path: "/recommend/42", headers: [], userId: "42" }, reply);
  */
 export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, reply: Reply) => void {
   /** One try at one upstream (one small object per try). */
@@ -224,7 +225,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     const latencyMs = performance.now() - ex.startedAt;
     const series = release === FALLBACK ? deps.metrics.forRelease(FALLBACK) : ex.servedBy.series;
     series.record(latencyMs / 1000, status >= 500);
-    if (!ex.request.logged) return;
+    if (ex.request.method !== "GET") return;
     deps.onServed({
       timeMs: deps.nowMs(),
       userId,

@@ -1,11 +1,11 @@
 import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
-import { createLineLog, encodeRequestLine, putEventTime, putInt, putText, requestLineBound, type LineLog } from "@recsys/core";
+import { closeServer, createHardenedServer, createLineLog, encodeRequestLine, putEventTime, putInt, putText, requestLineBound, type LineLog } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
 import { parseRouterConfig, type RouterConfigInput } from "./config.ts";
 import { RouterError } from "./errors.ts";
 import { createForwarder, type Reply, type Served } from "./forward.ts";
 import { endToEnd } from "./header-fields.ts";
-import { closeServer, createHardenedServer, listenOn, sendText, urlFor } from "./http-server.ts";
+import { listenOn, routerLimits, sendText, urlFor } from "./http-server.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { createPopularList } from "./popular.ts";
 import { routeRequest } from "./request-target.ts";
@@ -156,12 +156,12 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
       return sendText(res, up ? 200 : 503, up ? "ready" : "no healthy upstream");
     }
     // A GET carries no body; one that has one is refused rather than forwarded without it.
-    if (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0" || req.headers["transfer-encoding"] !== undefined) {
+    if (announcesBody(req)) {
       return refuse(req, res, 400, "a GET request carries no body");
     }
     const method = req.method === "HEAD" ? "HEAD" : "GET";
     const userId = route.kind === "recommend" ? route.userId : null;
-    forward({ method, path: route.upstreamPath, headers: endToEnd(req.rawHeaders), userId, logged: userId !== null && method === "GET" }, replyTo(res));
+    forward({ method, path: route.upstreamPath, headers: endToEnd(req.rawHeaders), userId }, replyTo(res));
   };
 
   const admin = createAdminHandler(router, config.adminToken);
@@ -176,8 +176,8 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     refuse(req, res, 404, "no such endpoint (admin listener: /admin/*, /metrics)");
   };
 
-  const publicServer = createHardenedServer(config.clientTimeouts, serve, { takesBodies: false });
-  const adminServer = createHardenedServer(config.clientTimeouts, serveAdmin, { takesBodies: true });
+  const publicServer = createHardenedServer(routerLimits(config.clientTimeouts, false), serve);
+  const adminServer = createHardenedServer(routerLimits(config.clientTimeouts, true), serveAdmin);
 
   let stopChecks: (() => void) | null = null;
   const listen = async (port: number, host: string): Promise<RouterAddress> => {
@@ -238,7 +238,13 @@ function replyTo(res: ServerResponse): Reply {
 
 /** A refusal of the router's own; the connection closes when the request may still have a body on the way. */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
-  if (req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined) res.shouldKeepAlive = false;
+  if (announcesBody(req)) res.shouldKeepAlive = false;
   req.resume();
   sendText(res, status, reason);
+}
+
+/** Whether a request says a body follows (a non-zero Content-Length, or any Transfer-Encoding). */
+function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
 }
