@@ -36,11 +36,14 @@ export async function writeTestModel(dir: string, seed: number, passed = true): 
 }
 
 // One root per test file (this module is evaluated afresh for each), removed when the file is done.
-const root = await mkdtemp(join(tmpdir(), "deploy-"));
-afterAll(() => rm(root, { recursive: true, force: true }));
+// Made on first use: a file whose tests are all skipped (no Docker engine) runs no hooks, so a root
+// made at load time would be left behind.
+let root: Promise<string> | null = null;
+afterAll(async () => { if (root) await rm(await root, { recursive: true, force: true }); });
 
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(root, `${prefix}-`));
+  root ??= mkdtemp(join(tmpdir(), "deploy-"));
+  return mkdtemp(join(await root, `${prefix}-`));
 }
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
