@@ -15,6 +15,7 @@ export const API_ENV = {
   exploreShare: "RECSYS_EXPLORE",
   adminToken: "RECSYS_ADMIN_TOKEN",
   cacheSize: "RECSYS_CACHE_SIZE",
+  manifestMd5: "RECSYS_MANIFEST_MD5",
 } as const;
 
 /** A number, or its decimal text (environment variables are strings). */
@@ -34,6 +35,8 @@ export const ApiConfigSchema = z.strictObject({
   release: z.string().regex(/^[\w.:+-]{1,100}$/, "release ids are 1-100 characters of letters, digits and ._:+-").default("dev"),
   commit: z.string().regex(/^[\w.-]{1,100}$/, "a git commit id or 'unknown'").default("unknown"),
   logDir: z.string().min(1).default("logs/api"),
+  /** md5 of the release manifest deploy wrote for this release (shown by /version); null outside a deploy. */
+  manifestMd5: z.string().regex(/^[0-9a-f]{32}$/, "an md5 (32 hex digits)").nullable().default(null),
   /** Share of the result slots filled by exploration (0.1 of 20 = 2 slots). */
   exploreShare: fromString(z.number().min(0).max(0.5)).default(0),
   /** Bearer token for POST /admin/reload; without one the endpoint always answers 401. */

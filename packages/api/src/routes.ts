@@ -32,7 +32,7 @@ export function createApp(ctx: AppContext): { app: Express; recommendEndpoint: R
     const state = holder.current();
     const meta = state?.model.meta;
     const body = {
-      release: config.release, commit: config.commit,
+      release: config.release, manifestMd5: config.manifestMd5, commit: config.commit,
       modelId: state?.modelId ?? null, modelHash: meta?.modelHash ?? null, dataHash: meta?.dataHash ?? null,
       engine: meta?.engine ?? null, metrics: meta?.metrics ?? null, loadedAt: state?.loadedAt ?? null,
     };

@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiServer, resolveApiConfig, writeSyntheticRecModel } from "@recsys/api";
 import { computeModelHash, type ModelMeta } from "@recsys/artifact";
 import { md5Dir, md5File, sleep } from "@recsys/core";
-import { appendRelease, gitCommit } from "@recsys/deploy";
+import { appendRelease, checkDeployable, releaseGit, writeManifest } from "@recsys/deploy";
 import { archiveReleases, createStore, keepReleases, type ArchiveResult } from "@recsys/provenance";
 import { runCapture } from "./run-cli.ts";
 
 // One platform's worth of records, built for real: a dataset, a model trained "on" it (its
 // dataHash), a release in releases.jsonl, and answers served over HTTP by an API on loopback
 // that logged them. The commit is this repository's HEAD.
-let base: string, state: string, dataDir: string, modelDir: string, commit: string;
+let base: string, state: string, dataDir: string, modelDir: string, commit: string, manifestFile: string;
 let stored: ArchiveResult[];
 const answers: Array<{ requestId: string; body: string; user: number }> = [];
 
@@ -41,12 +41,17 @@ beforeAll(async () => {
   state = join(base, "state");
   dataDir = join(base, "data");
   modelDir = join(base, "model");
-  commit = await gitCommit(process.cwd());
   const meta = await writeModel(modelDir, await writeDataset(dataDir));
+  // The manifest as deploy writes it (this checkout may be dirty while it is worked on).
+  const git = await releaseGit(process.cwd(), { RECSYS_ALLOW_DIRTY: "1" }, {});
+  commit = git.commit;
+  const manifest = await writeManifest(state, { releaseId: "r1", model: await checkDeployable(modelDir), git, env: { USER: "ada" } });
+  manifestFile = manifest.path;
   const now = new Date().toISOString();
   await appendRelease(join(state, "releases.jsonl"), {
     releaseId: "r1", verdict: "initial", reason: "platform started", modelId: meta.modelHash.slice(0, 12), modelHash: meta.modelHash, modelDir,
     dataHash: meta.dataHash, commit, previousReleaseId: null, startedAt: now, canaryAt: null, decidedAt: null, finishedAt: now, evidence: null, replicas: ["r1@1"],
+    manifestMd5: manifest.md5,
   });
   const api = createApiServer(resolveApiConfig({ modelDir, port: 0, release: "r1", commit, logDir: join(state, "replicas", "r1@1"), logFlushMs: 20, exploreShare: 0.1 }));
   const { url } = await api.listen();
@@ -71,10 +76,12 @@ describe("recsys provenance", () => {
     const trace = JSON.parse(stdout);
     expect(trace.response.ids.join(",")).toBe(answers[1]!.body);
     expect(trace.response.exploreSlots).toHaveLength(2);
-    expect(trace.links.map((l: { name: string; ok: boolean }) => `${l.name}:${l.ok}`)).toEqual(["response:true", "release:true", "model:true", "data:true", "commit:true"]);
-    expect(trace.links[3].source).toBe(dataDir);
-    expect(trace.links[3].details.counts).toEqual({ ratings: 40, users: 10 });
-    expect(trace.links[4].details.hash).toBe(commit);
+    expect(trace.links.map((l: { name: string; ok: boolean }) => `${l.name}:${l.ok}`)).toEqual(["response:true", "release:true", "manifest:true", "model:true", "data:true", "commit:true"]);
+    expect(trace.links[2].source).toBe(manifestFile);
+    expect(trace.links[2].details).toMatchObject({ releaseId: "r1", deployedBy: "ada", fairness: null, params: { seed: 3 } });
+    expect(trace.links[4].source).toBe(dataDir);
+    expect(trace.links[4].details.counts).toEqual({ ratings: 40, users: 10 });
+    expect(trace.links[5].details.hash).toBe(commit);
   }, 30_000);
 
   it("picks the answer in force for --user --at, and prints the chain as text", async () => {
@@ -106,16 +113,20 @@ describe("recsys provenance", () => {
     expect(stored).toEqual([{ releaseId: "r1", model: (await md5Dir(modelDir)).md5, data: (await md5Dir(dataDir)).md5 }]);
     await rm(modelDir, { recursive: true });
     await rm(dataDir, { recursive: true });
+    const manifestBytes = await readFile(manifestFile);
+    await rm(manifestFile);
     const trace = await runCapture(["provenance", "trace", answers[0]!.requestId, "--state", state, "--json"]);
     expect(trace.code).toBe(0);
     const links = JSON.parse(trace.stdout).links;
-    expect(links[2].source).toMatch(/^store:[0-9a-f]{32}\.dir$/);
-    expect(links[3].source).toMatch(/^store:/);
+    expect(links[2].source).toMatch(/^store:[0-9a-f]{32}$/);
+    expect(links[3].source).toMatch(/^store:[0-9a-f]{32}\.dir$/);
+    expect(links[4].source).toMatch(/^store:/);
     expect((await runCapture(["provenance", "verify", "--all", "--state", state])).code).toBe(0);
     // Put the directories back from the store for the tamper tests below.
     const store = createStore(join(state, "cache"));
     await store.restore(stored[0]!.model!, modelDir, "model");
     await store.restore(stored[0]!.data!, dataDir, "dataset");
+    await writeFile(manifestFile, manifestBytes);
   }, 30_000);
 
   it("reports a tampered model file and an edited ratings file as broken links, exit 6", async () => {
@@ -130,6 +141,10 @@ describe("recsys provenance", () => {
     expect(stdout).toMatch(/BROKEN model +tensor item_bias \(item_bias\.f32\) changed/);
     expect(stdout).toMatch(/BROKEN data +ratings\.csv changed since ingestion/);
     expect(stdout).toContain("chain broken at: model, data");
+    // An edited manifest (a param rewritten after the fact) no longer has the md5 the release recorded.
+    await writeFile(manifestFile, (await readFile(manifestFile, "utf8")).replace('"seed": 3', '"seed": 4'));
+    const again = await runCapture(["provenance", "verify", "r1", "--state", state]);
+    expect(again.stdout).toMatch(/BROKEN manifest +manifest changed since the release/);
     const trace = await runCapture(["provenance", "trace", answers[0]!.requestId, "--state", state]);
     expect(trace.code).toBe(6);
     expect(trace.stdout).toMatch(/expected [0-9a-f]{64}\n.*found +[0-9a-f]{64}/);
@@ -164,6 +179,7 @@ describe("recsys deploy --data keeps a release's model and data for provenance",
       expect(trace.code, trace.stdout).toBe(0);
       const links = JSON.parse(trace.stdout).links as Array<{ name: string; source: string }>;
       expect(links.filter((l) => l.source.startsWith("store:")).map((l) => l.name)).toEqual(["model", "data"]);
+      expect(links.find((l) => l.name === "manifest")!.source).toMatch(/manifests\/r[\w-]+\.json$/);
     } finally {
       if (token === undefined) delete process.env.RECSYS_ADMIN_TOKEN;
       else process.env.RECSYS_ADMIN_TOKEN = token;

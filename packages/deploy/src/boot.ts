@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { badDeployInput } from "./errors.ts";
-import { gitCommit } from "./git.ts";
+import { MANIFEST_ENV, releaseGit, writeManifest } from "./manifest.ts";
 import { httpCall } from "./http.ts";
 import { checkDeployable, type ModelIdentity } from "./model-check.ts";
 import { appendRelease, releaseIdFor } from "./releases.ts";
@@ -12,6 +12,7 @@ export interface FirstRelease {
   model: ModelIdentity;
   releaseId: string;
   commit: string;
+  manifestMd5: string;
   startedAt: string;
   replicas: Replica[];
   eventLog: PlatformState["eventLog"];
@@ -23,6 +24,8 @@ export interface BootOptions {
   driver: ReplicaDriver;
   replicas: number;
   commit?: string;
+  /** Start from a git tree with uncommitted changes (recorded in the manifest); see DeployOptions. */
+  allowDirty?: boolean;
 }
 
 /**
@@ -32,11 +35,13 @@ export interface BootOptions {
 export async function bootStable(o: BootOptions): Promise<FirstRelease> {
   if (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 16) throw badDeployInput("replicas", "must be a whole number from 1 to 16");
   const model = await checkDeployable(o.modelDir);
+  const git = await releaseGit(process.cwd(), process.env, o);
   await refuseRunningPlatform(o.stateDir);
-  const commit = o.commit ?? (await gitCommit(process.cwd(), process.env));
+  const commit = git.commit;
   const startedAt = new Date().toISOString();
   const releaseId = releaseIdFor(new Date(), model.modelHash);
-  const env = { RECSYS_GIT_COMMIT: commit };
+  const { md5: manifestMd5 } = await writeManifest(o.stateDir, { releaseId, model, git, env: process.env });
+  const env = { RECSYS_GIT_COMMIT: commit, [MANIFEST_ENV]: manifestMd5 };
   const started = await Promise.allSettled(Array.from({ length: o.replicas }, () => o.driver.start({ releaseId, modelDir: model.modelDir, env })));
   const replicas = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -45,7 +50,7 @@ export async function bootStable(o: BootOptions): Promise<FirstRelease> {
     throw failed.reason;
   }
   const eventLog = { path: join(o.stateDir, STATE_FILES.events), releasesPath: join(o.stateDir, `${STATE_FILES.events}.releases.csv`) };
-  return { model, releaseId, commit, startedAt, replicas, eventLog };
+  return { model, releaseId, commit, manifestMd5, startedAt, replicas, eventLog };
 }
 
 /** Writes state.json and the "initial" line of releases.jsonl once the router is up. */
@@ -57,7 +62,7 @@ export async function recordFirst(stateDir: string, first: FirstRelease, router:
   await appendRelease(join(stateDir, STATE_FILES.releases), {
     releaseId, verdict: "initial", reason: "platform started", modelId: model.modelId, modelHash: model.modelHash, modelDir: model.modelDir,
     dataHash: model.dataHash, commit: first.commit, previousReleaseId: null, startedAt: first.startedAt, canaryAt: null, decidedAt: null,
-    finishedAt: new Date().toISOString(), evidence: null, replicas: replicas.map((r) => r.id),
+    finishedAt: new Date().toISOString(), evidence: null, replicas: replicas.map((r) => r.id), manifestMd5: first.manifestMd5,
   });
 }
 

@@ -4,7 +4,7 @@ import { parseOrThrow, sleepUnless } from "@recsys/core";
 import { writeCanaryReport, type CanaryAnalysis, type CanaryConfigInput } from "@recsys/canary";
 import { analyzeWindow, evidenceOf } from "./analysis.ts";
 import { DEPLOY_ERRORS, badDeployInput, noPlatform } from "./errors.ts";
-import { gitCommit } from "./git.ts";
+import { MANIFEST_ENV, releaseGit, writeManifest } from "./manifest.ts";
 import { checkDeployable } from "./model-check.ts";
 import { appendRelease, releaseIdFor, type ReleaseRecord } from "./releases.ts";
 import { promoteCanary, rollbackCanary, retire, track, type Session } from "./rollout.ts";
@@ -31,6 +31,8 @@ export const DeployOptionsSchema = z.strictObject({
   env: z.record(z.string(), z.string()).default({}),
   /** The release's git commit; default `git rev-parse HEAD` of `cwd` (RECSYS_GIT_COMMIT wins). */
   commit: z.string().min(1).optional(),
+  /** Release from a git tree with uncommitted changes (else refused, exit 2); recorded in the manifest. RECSYS_ALLOW_DIRTY=1 does the same. */
+  allowDirty: z.boolean().default(false),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
   log: z.custom<(line: string) => void>((v) => typeof v === "function").optional(),
   /**
@@ -66,6 +68,8 @@ export interface DeployTarget {
 export async function deployModel(target: DeployTarget, modelDir: string, options: DeployOptions = {}): Promise<ReleaseRecord> {
   const opts = parseOrThrow(DeployOptionsSchema, options, "deploy options", DEPLOY_ERRORS.badInput);
   const model = await checkDeployable(modelDir);
+  const cwd = target.cwd ?? process.cwd();
+  const git = await releaseGit(cwd, target.env ?? {}, opts);
   const current = await readPlatformState(target.stateDir);
   if (!current) throw noPlatform(`${join(target.stateDir, STATE_FILES.state)} does not exist: no platform runs from this state directory (start one first)`);
   const unlock = await lockPlatform(target.stateDir);
@@ -73,14 +77,15 @@ export async function deployModel(target: DeployTarget, modelDir: string, option
     const log = opts.log ?? (() => {});
     const s: Session = { driver: target.driver, router: target.router, stateDir: target.stateDir, state: current, drainMs: opts.drainMs, log };
     await clearLeftovers(s);
-    const commit = opts.commit ?? (await gitCommit(target.cwd ?? process.cwd(), target.env ?? {}));
+    const commit = git.commit;
     const stableId = s.state.stable.releaseId;
     let releaseId = releaseIdFor(new Date(), model.modelHash);
     if (releaseId === stableId) releaseId += "-2";
-    const env = { ...opts.env, RECSYS_GIT_COMMIT: commit };
+    const manifest = await writeManifest(target.stateDir, { releaseId, model, git, env: target.env ?? {} });
+    const env = { ...opts.env, RECSYS_GIT_COMMIT: commit, [MANIFEST_ENV]: manifest.md5 };
     const base = {
       releaseId, modelId: model.modelId, modelHash: model.modelHash, modelDir: model.modelDir, dataHash: model.dataHash, commit,
-      previousReleaseId: stableId, startedAt: new Date().toISOString(),
+      previousReleaseId: stableId, startedAt: new Date().toISOString(), manifestMd5: manifest.md5,
     };
     let canaryAt: number | null = null;
     let decidedAt: string | null = null;

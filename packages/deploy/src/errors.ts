@@ -17,6 +17,8 @@ export const DEPLOY_ERRORS = {
   busy: "DEPLOY_BUSY",
   /** No Docker engine answers, or it refused a request (the docker driver): exit 2. */
   docker: "DEPLOY_DOCKER",
+  /** The git tree has uncommitted changes and `--allow-dirty` was not given: exit 2. */
+  dirtyTree: "DEPLOY_DIRTY_TREE",
 } as const;
 
 /** A deploy option, flag or state file that cannot be used as given: exit 2. */

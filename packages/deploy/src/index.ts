@@ -24,3 +24,5 @@ export type { RunningDeployOptions, DriverName } from "./running.ts";
 export { DEPLOY_ERRORS, ReplicaStartError, RouterAdminError } from "./errors.ts";
 export { createDockerDriver, DOCKER_LABELS } from "./docker-driver.ts";
 export type { DockerDriverOptions } from "./docker-driver.ts";
+export { ReleaseManifestSchema, MANIFEST_ENV, manifestPath, readManifest, releaseGit, writeManifest } from "./manifest.ts";
+export type { ReleaseManifest } from "./manifest.ts";

@@ -12,6 +12,9 @@ export interface ModelIdentity {
   dataHash: string;
   createdAt: string;
   gate: { metric: string; threshold: number; value: number; passed: boolean };
+  /** Training params and held-out metrics, as model.json records them (for the release manifest). */
+  hyperParams: Record<string, number | string | boolean>;
+  metrics: Record<string, number>;
 }
 
 /**
@@ -31,5 +34,5 @@ export async function checkDeployable(modelDir: string): Promise<ModelIdentity> 
   if (!meta.gate.passed) {
     throw gateRefused(modelDir, `failed the quality gate (${meta.gate.metric} ${meta.gate.value.toFixed(4)}, threshold ${meta.gate.threshold})`);
   }
-  return { modelDir: dir, modelId: meta.modelHash.slice(0, 12), modelHash: meta.modelHash, dataHash: meta.dataHash, createdAt: meta.createdAt, gate: meta.gate };
+  return { modelDir: dir, modelId: meta.modelHash.slice(0, 12), modelHash: meta.modelHash, dataHash: meta.dataHash, createdAt: meta.createdAt, gate: meta.gate, hyperParams: meta.hyperParams, metrics: meta.metrics };
 }

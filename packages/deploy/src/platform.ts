@@ -24,6 +24,8 @@ export interface PlatformOptions {
   /** Admin Bearer token (>= 16 characters); default a random one, readable on the Platform. */
   adminToken?: string;
   commit?: string;
+  /** Release from a git tree with uncommitted changes, the first release and every deploy (recorded in each manifest). */
+  allowDirty?: boolean;
   /** Router settings beyond releases/port/host/token/eventLog (budgetMs, healthCheck...). */
   router?: Omit<RouterConfigInput, "releases" | "port" | "host" | "adminToken" | "eventLog">;
   /** Defaults for every `deploy` of this platform. */
@@ -68,7 +70,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   if (adminToken.length < 16) throw badDeployInput("startPlatform adminToken", "at least 16 characters");
   const stateDir = resolve(options.stateDir);
   const log = options.log ?? (() => {});
-  const first = await bootStable({ modelDir: options.modelDir, stateDir, driver: options.driver, replicas: options.replicas ?? 2, commit: options.commit });
+  const first = await bootStable({ modelDir: options.modelDir, stateDir, driver: options.driver, replicas: options.replicas ?? 2, commit: options.commit, allowDirty: options.allowDirty });
   const { releaseId, replicas: stable, eventLog, commit } = first;
   const router = createRouter({
     ...options.router, port: options.routerPort ?? 0, host: options.host ?? "127.0.0.1", adminToken, eventLog,
@@ -96,7 +98,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     routerUrl, adminUrl, adminToken, stateDir,
     deploy(modelDir, deployOptions = {}) {
       if (stopped) return Promise.reject(badDeployInput("platform", "stopped; start a new one"));
-      const merged = { commit, log, ...options.deployDefaults, ...deployOptions };
+      const merged = { commit, log, allowDirty: options.allowDirty, ...options.deployDefaults, ...deployOptions };
       const signal = merged.signal ? AbortSignal.any([merged.signal, stopping.signal]) : stopping.signal;
       const run = queue.then(() => deployModel(target, modelDir, { ...merged, signal }));
       queue = run.catch(() => {});

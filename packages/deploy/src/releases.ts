@@ -30,6 +30,8 @@ export const ReleaseRecordSchema = z.object({
   evidence: z.unknown().nullable(),
   /** Replica ids serving this release when the deploy finished (empty after a rollback). */
   replicas: z.array(z.string()),
+  /** md5 of the release's manifest (`manifests/<releaseId>.json`); absent in records written before manifests. */
+  manifestMd5: z.string().optional(),
 });
 export type ReleaseRecord = z.infer<typeof ReleaseRecordSchema>;
 

@@ -22,6 +22,8 @@ export interface InitPlatformOptions {
   /** The router's admin token (RECSYS_ADMIN_TOKEN): needed by every later deploy. */
   adminToken?: string;
   env?: Record<string, string | undefined>;
+  /** Start from a git tree with uncommitted changes (recorded in the release manifest). */
+  allowDirty?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function initPlatform(o: InitPlatformOptions): Promise<PlatformStat
   const stateDir = resolve(o.stateDir ?? "runs/platform");
   const env = { ...(o.env ?? process.env), RECSYS_ADMIN_TOKEN: o.adminToken };
   const driver = createProcessDriver({ logDir: join(stateDir, STATE_FILES.replicas), detached: true, env });
-  const first = await bootStable({ modelDir: o.modelDir, stateDir, driver, replicas: o.replicas ?? 2 });
+  const first = await bootStable({ modelDir: o.modelDir, stateDir, driver, replicas: o.replicas ?? 2, allowDirty: o.allowDirty });
   try {
     const port = o.routerPort === 0 ? await freePort() : (o.routerPort ?? 8082);
     const wantAdmin = o.adminPort ?? (o.routerPort === 0 ? 0 : 8092);

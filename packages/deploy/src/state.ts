@@ -19,6 +19,8 @@ export const STATE_FILES = {
   reports: "reports",
   /** Replica logs and API telemetry, one entry per replica id. */
   replicas: "replicas",
+  /** Each release's manifest, written before its first replica starts: `manifests/<release>.json`. */
+  manifests: "manifests",
 } as const;
 
 const ReplicaSchema = z.object({

@@ -127,6 +127,8 @@ async function runStages(
   const platform = await startPlatform({
     modelDir: first.dir, driver: createProcessDriver({ logDir: join(paths.platform, STATE_FILES.replicas) }),
     stateDir: paths.platform, replicas: opts.replicas, routerPort: opts.routerPort, log,
+    // The demo runs from a development checkout: a dirty tree is recorded in each manifest, not refused.
+    allowDirty: true,
   });
   // From here on, whatever happens, the router and every replica are stopped before returning.
   const liveLog = createLineLog({ path: paths.liveEvents, flushMs: 500 });

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MODEL_META_FILE, ModelMetaSchema } from "@recsys/artifact";
-import { STATE_FILES, readReleases, type ReleaseRecord } from "@recsys/deploy";
+import { STATE_FILES, manifestPath, readReleases, type ReleaseRecord } from "@recsys/deploy";
 import { badProvenanceInput } from "./errors.ts";
-import { dirFileSet, isDir } from "./file-set.ts";
+import { dirFileSet, isDir, isFile } from "./file-set.ts";
 import { parseJson } from "./json.ts";
 import type { Store } from "./store.ts";
 import { dataHashOf, verifyData, verifyModel } from "./verify.ts";
@@ -48,6 +48,7 @@ export async function archiveReleases(stateDir: string, store: Store, options: {
   for (const record of await readReleases(join(stateDir, STATE_FILES.releases))) {
     const model = await archiveModel(store, record);
     const data = record.dataHash === dataHash ? await archiveData(store, record, options.dataDir!) : (await store.ref("data", record.dataHash))?.key ?? null;
+    await archiveManifest(stateDir, store, record);
     out.push({ releaseId: record.releaseId, data, ...model });
   }
   return out;
@@ -82,6 +83,13 @@ async function archiveModel(store: Store, record: ReleaseRecord): Promise<{ mode
   const key = await store.put(record.modelDir);
   await store.setRef("models", record.modelHash, { key, source: resolve(record.modelDir) });
   return { model: key };
+}
+
+/** A manifest is one file: stored under its md5, which the release record already names. */
+async function archiveManifest(stateDir: string, store: Store, record: ReleaseRecord): Promise<void> {
+  if (!record.manifestMd5 || (await store.has(record.manifestMd5))) return;
+  const path = manifestPath(stateDir, record.releaseId);
+  if (await isFile(path)) await store.put(path);
 }
 
 async function archiveData(store: Store, record: ReleaseRecord, dataDir: string): Promise<string> {

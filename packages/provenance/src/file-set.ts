@@ -39,3 +39,4 @@ export async function locate(store: Store, kind: "models" | "data", id: string, 
 }
 
 export const isDir = (path: string): Promise<boolean> => stat(path).then((s) => s.isDirectory(), () => false);
+export const isFile = (path: string): Promise<boolean> => stat(path).then((s) => s.isFile(), () => false);

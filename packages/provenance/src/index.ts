@@ -19,3 +19,4 @@ export { archiveReleases, checkTrainingData, keepReleases } from "./archive.ts";
 export type { ArchiveResult } from "./archive.ts";
 export { candidateSegments } from "./response-index.ts";
 export type { Segment } from "./response-index.ts";
+export { manifestLink, locateManifest } from "./manifest-link.ts";

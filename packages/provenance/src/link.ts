@@ -1,5 +1,5 @@
 /** The links of a provenance chain, in the order a trace walks them. */
-export type LinkName = "response" | "release" | "model" | "data" | "commit";
+export type LinkName = "response" | "release" | "manifest" | "model" | "data" | "commit";
 
 /**
  * One link of the chain as a plain value carrying its evidence, so the text and JSON views are

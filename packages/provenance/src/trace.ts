@@ -3,6 +3,7 @@ import { brokenLink, okLink, type Link } from "./link.ts";
 import { candidateSegments } from "./response-index.ts";
 import { commitLink } from "./commit.ts";
 import { locate } from "./file-set.ts";
+import { manifestLink } from "./manifest-link.ts";
 import { releaseLink, type ServedBy } from "./release.ts";
 import { findResponse, type ResponseLine, type ResponseQuery } from "./responses.ts";
 import type { Store } from "./store.ts";
@@ -20,7 +21,7 @@ export interface Trace {
   response: ResponseLine;
   /** Other lines with the same request id (a retry answered elsewhere), oldest first. */
   otherAttempts: ResponseLine[];
-  /** response -> release -> model -> data -> commit. */
+  /** response -> release -> manifest -> model -> data -> commit. */
   links: Link[];
   ok: boolean;
 }
@@ -42,7 +43,7 @@ export async function traceResponse(files: readonly string[], query: ResponseQue
 }
 
 /**
- * release -> model -> data -> commit for what served an answer (or what a release recorded):
+ * release -> manifest -> model -> data -> commit for what served an answer (or what a release recorded):
  * hashes are re-computed from the model and data directories while they exist, else from the
  * store's copies.
  */
@@ -56,7 +57,7 @@ export async function servedChain(served: ServedBy, sources: ChainSources): Prom
   const data = dataFiles
     ? await verifyData(dataFiles, served.dataHash)
     : brokenLink("data", `dataset ${served.dataHash.slice(0, 12)} is not in the store (deploy with --data DIR to keep it)`, sources.store.root, { expected: served.dataHash, found: "(nowhere)" });
-  return [release, model, data, await commitLink(sources.repoDir, served.commit)];
+  return [release, await manifestLink(sources.stateDir, sources.store, record), model, data, await commitLink(sources.repoDir, served.commit)];
 }
 
 function responseLink(r: ResponseLine): Link {

@@ -11,8 +11,8 @@ export default defineCommand({
   summary: "canary-deploy a model to the running platform: analyse, then promote or roll back",
   help: `--model DIR [--driver process|docker] [--state DIR] [--router URL] [--interval S] [--max-wait S]
        [--on-max-wait rollback|promote] [--canary-weight N] [--drain MS] [--canary-config FILE]
-       [--watches FILE] [--data DIR] [--store DIR] [--json]
-   or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P] [--data DIR] [--store DIR]
+       [--watches FILE] [--data DIR] [--store DIR] [--allow-dirty] [--json]
+   or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P] [--data DIR] [--store DIR] [--allow-dirty]
    or: deploy --down [--state DIR]
 
 Refuses a model that failed the training gate (exit 3) or a corrupt one (exit 2) before anything
@@ -20,7 +20,9 @@ starts. Starts the model as one canary replica, gives it N% of the router's traf
 S seconds analyses the window since then (success rate, p99, quality; see packages/canary)
 until the verdict is promote or rollback. Promote replaces the stable replicas one at a time
 (each old one drains before it stops); rollback sets the canary weight to 0 at once and stops
-it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 5 when rolled back.
+it. The outcome is appended to STATE/releases.jsonl, and the release's manifest (commit, branch,
+data and model md5s, params, gate metrics, CI job, who and when) to STATE/manifests/<id>.json
+before its first replica starts. Exit 0 when promoted, 5 when rolled back.
   --model DIR            model artifact directory
   --driver NAME          where replicas run: process (default) or docker (image RECSYS_IMAGE, default recsys:latest)
   --state DIR            platform state directory: state.json, releases.jsonl (default runs/platform)
@@ -37,6 +39,8 @@ it. The outcome is appended to STATE/releases.jsonl. Exit 0 when promoted, 5 whe
                          before anything starts); kept in the store for 'recsys provenance'
   --store DIR            provenance store the release's model (and --data) are put into once
                          the release is recorded (default STATE/cache)
+  --allow-dirty          release from a git tree with uncommitted changes (else refused, exit 2);
+                         recorded in the manifest (RECSYS_ALLOW_DIRTY=1 does the same)
   --init                 start a platform instead: N stable replicas of DIR (default 2) and a
                          router on port P (default 8082), as detached processes; then exit
   --down                 stop the platform started by --init (router first, then the replicas)
@@ -56,6 +60,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     watches: { type: "string" },
     data: { type: "string" },
     store: { type: "string" },
+    "allow-dirty": { type: "boolean" },
     init: { type: "boolean" },
     down: { type: "boolean" },
     replicas: { type: "string" },
@@ -75,6 +80,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     watches: z.string().min(1).optional(),
     data: z.string().min(1).optional(),
     store: z.string().min(1).optional(),
+    "allow-dirty": z.boolean().default(false),
     init: z.boolean().default(false),
     down: z.boolean().default(false),
     replicas: intFlag(1, 16).default(2),
@@ -93,7 +99,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
       for (const line of await keepReleases(o.state, createStore(o.store ?? join(o.state, "cache")), { dataDir: o.data })) io.stderr.write(`deploy: ${line}\n`);
     };
     if (o.init) {
-      const state = await initPlatform({ modelDir: o.model!, stateDir: o.state, replicas: o.replicas, routerPort: o["router-port"], adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env });
+      const state = await initPlatform({ modelDir: o.model!, stateDir: o.state, replicas: o.replicas, routerPort: o["router-port"], adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env, allowDirty: o["allow-dirty"] });
       await archive();
       return {
         summary: state as unknown as Record<string, unknown>,
@@ -105,7 +111,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     const record = await deployToRunningPlatform({
       modelDir: o.model!, driver: o.driver, stateDir: o.state, routerUrl: o.router, adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env,
       intervalMs: Math.round(o.interval * 1000), maxWaitMs: Math.round(o["max-wait"] * 1000), onMaxWait: o["on-max-wait"],
-      canaryWeight: o["canary-weight"], drainMs: o.drain, watchesPath: o.watches,
+      canaryWeight: o["canary-weight"], drainMs: o.drain, watchesPath: o.watches, allowDirty: o["allow-dirty"],
       canary: o["canary-config"] ? await loadCanaryConfig(o["canary-config"]) : undefined,
       signal: abort.signal, log: (line) => io.stderr.write(`deploy: ${line}\n`),
     });
