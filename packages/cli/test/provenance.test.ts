@@ -129,6 +129,19 @@ describe("recsys provenance", () => {
     await writeFile(manifestFile, manifestBytes);
   }, 30_000);
 
+  it("gc --dry-run keeps what the history needs; diff of a release with itself changes nothing; an unknown release is exit 2", async () => {
+    const gc = await runCapture(["provenance", "gc", "--dry-run", "--grace", "0", "--state", state, "--json"]);
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(JSON.parse(gc.stdout)).toMatchObject({ kept: ["r1"], removed: [], dryRun: true });
+    const diff = await runCapture(["provenance", "diff", "r1", "r1", "--state", state]);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain("params: unchanged");
+    expect(diff.stdout).toMatch(/top 20 changed for 0 of 50 sampled users/);
+    const unknown = await runCapture(["provenance", "diff", "r1", "r9", "--state", state]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
+  }, 30_000);
+
   it("reports a tampered model file and an edited ratings file as broken links, exit 6", async () => {
     const tensor = join(modelDir, "item_bias.f32");
     const original = await readFile(tensor);

@@ -20,3 +20,8 @@ export type { ArchiveResult } from "./archive.ts";
 export { candidateSegments } from "./response-index.ts";
 export type { Segment } from "./response-index.ts";
 export { manifestLink, locateManifest } from "./manifest-link.ts";
+export { collectGarbage } from "./gc.ts";
+export type { GcOptions, GcResult } from "./gc.ts";
+export { diffReleases } from "./diff.ts";
+export type { DiffOptions, ReleaseDiff } from "./diff.ts";
+export { formatDiff, formatGc } from "./format.ts";

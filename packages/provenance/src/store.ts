@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { z } from "zod";
 import { dirListing, listDataFiles, md5File, writeDirAtomic, writeFileAtomic } from "@recsys/core";
@@ -41,6 +41,13 @@ export interface Store {
    */
   setRef(kind: RefKind, id: string, ref: StoreRef): Promise<void>;
   ref(kind: RefKind, id: string): Promise<StoreRef | null>;
+  /** Every stored object's key with its size in bytes (for gc). */
+  objects(): Promise<Array<{ key: string; bytes: number; mtimeMs: number }>>;
+  /** Removes one object (a `.dir` listing alone, not the files it names). */
+  remove(key: string): Promise<void>;
+  /** The ids that have a ref of this kind. */
+  refIds(kind: RefKind): Promise<string[]>;
+  removeRef(kind: RefKind, id: string): Promise<void>;
 }
 
 /**
@@ -141,6 +148,29 @@ export function createStore(root: string): Store {
     },
     async setRef(kind, id, ref) {
       await writeFileAtomic(refPath(kind, id), JSON.stringify(RefSchema.parse(ref)) + "\n");
+    },
+    async objects() {
+      const out: Array<{ key: string; bytes: number; mtimeMs: number }> = [];
+      const top = join(root, "files", "md5");
+      for (const prefix of await readdir(top).catch(() => [] as string[])) {
+        for (const rest of await readdir(join(top, prefix)).catch(() => [] as string[])) {
+          const key = prefix + rest;
+          if (!KEY.test(key)) continue;
+          const info = await stat(join(top, prefix, rest));
+          out.push({ key, bytes: info.size, mtimeMs: info.mtimeMs });
+        }
+      }
+      return out;
+    },
+    async remove(key) {
+      await rm(objectPath(key), { force: true });
+    },
+    async refIds(kind) {
+      // Temp files of an atomic write start with a dot; they are not refs.
+      return (await readdir(join(root, "refs", kind)).catch(() => [] as string[])).filter((id) => !id.startsWith("."));
+    },
+    async removeRef(kind, id) {
+      await rm(refPath(kind, id), { force: true });
     },
     async ref(kind, id) {
       const path = refPath(kind, id);
