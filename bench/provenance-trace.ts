@@ -6,7 +6,7 @@
  *
  *     npx tsx bench/provenance-trace.ts [responses=500000] [fileMiB=64]
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openResponseLog } from "@recsys/api";
@@ -37,7 +37,9 @@ try {
     await fn();
     console.log(`${label.padEnd(44)} ${(performance.now() - t0).toFixed(1)} ms`);
   };
-  console.log(`${total} responses in ${files.length} files of up to ${fileMiB} MiB`);
+  let bytes = 0;
+  for (const f of files) bytes += (await stat(f)).size;
+  console.log(`${total} responses in ${files.length} files of up to ${fileMiB} MiB: ${(bytes / total).toFixed(1)} bytes per response`);
   await time("linear scan of every file", () => findResponse(files, { requestId: target }));
   const index = join(dir, "index.json");
   await time("first indexed lookup (builds the index)", async () => findResponse(await candidateSegments(index, files, target), { requestId: target }));
