@@ -47,5 +47,5 @@ describe("recsys feedback simulate", () => {
     expect(Object.keys(summary.final)).toEqual(["0", "0.1"]);
     expect(summary.final["0.1"].coverage).toBeGreaterThan(0);
     expect(JSON.parse(await readFile(join(out, "report.json"), "utf8")).settings.rounds).toBe(2);
-  }, 120_000);
+  }, 300_000);
 });
