@@ -88,3 +88,12 @@ describe("aggregate over seeds", () => {
     expect(s.find((p) => p.metric === "pushedInGroupShare")).toMatchObject({ mean: 0.5, low: 0.5, high: 0.5, seeds: 1 });
   });
 });
+
+describe("experiment options", () => {
+  it("refuses shares off the slot grid or repeated from a library caller too (exit 2)", async () => {
+    const { runExperiment } = await import("./experiment.ts");
+    for (const epsilons of [[0.02], [0.1, 0.1]]) {
+      await expect(runExperiment({ epsilons }, "/nonexistent")).rejects.toMatchObject({ code: "RECSYS_FEEDBACK_BAD_OPTIONS", exitCode: 2 });
+    }
+  });
+});

@@ -7,6 +7,8 @@ import { badEpsilon, FEEDBACK_ERRORS } from "./errors.ts";
 /** The API fills round(epsilon x 20) of its 20 slots by exploration, so shares come in 0.05 steps. */
 const SLOT = 1 / RESULT_COUNT;
 
+const onSlotGrid = (v: number) => Math.abs(v / SLOT - Math.round(v / SLOT)) <= 1e-9;
+
 /**
  * Reads `0,0.05,0.1` into [0, 0.05, 0.1]. Each share must be a number in 0..0.5 (the API's
  * range) on the 0.05 grid (a share between two steps would silently round to one of them), and
@@ -21,7 +23,7 @@ export function parseEpsilonList(text: string): number[] {
     const v = Number(s);
     if (!Number.isFinite(v)) throw badEpsilon(`'${s}' is not a number`);
     if (v < 0 || v > 0.5) throw badEpsilon(`${s} is outside 0..0.5`);
-    if (Math.abs(v / SLOT - Math.round(v / SLOT)) > 1e-9) throw badEpsilon(`${s} is not a whole number of the 20 slots (the API rounds it to ${Math.round(v / SLOT) * SLOT})`);
+    if (!onSlotGrid(v)) throw badEpsilon(`${s} is not a whole number of the 20 slots (the API rounds it to ${Math.round(v / SLOT) * SLOT})`);
     return Math.round(v / SLOT) * SLOT;
   });
   if (new Set(values).size !== values.length) throw badEpsilon(`'${text}' repeats a share`);
@@ -35,7 +37,9 @@ export const PUSH_GROUPS = ["gender:F", "gender:M", ...AGE_BANDS.map((b) => `age
 /** The experiment's settings, defaults in one place; unknown keys are refused. */
 export const ExperimentOptionsSchema = z.object({
   rounds: z.number().int().min(1).max(100).default(10),
-  epsilons: z.array(z.number().min(0).max(0.5)).min(1).max(6).default([0, 0.05, 0.1]),
+  epsilons: z.array(z.number().min(0).max(0.5)).min(1).max(6)
+    .refine((e) => e.every(onSlotGrid) && new Set(e).size === e.length, "shares must be distinct and whole numbers of the API's 20 slots (steps of 0.05)")
+    .default([0, 0.05, 0.1]),
   /** Worlds (seed, seed + 1, ...): each is run once per epsilon; the report averages over them. */
   seeds: z.number().int().min(1).max(20).default(2),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
