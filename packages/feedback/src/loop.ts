@@ -54,6 +54,7 @@ export interface RunResult {
   rounds: RoundMetrics[];
 }
 
+/** Whether the model's data has the user rating or watching the movie (the API never re-recommends those; the push does not either). */
 function hasSeen(model: RecModel, userId: number, movieId: string): boolean {
   const row = model.meta.userIds.indexOf(userId);
   const item = model.meta.movieIds.indexOf(movieId);
