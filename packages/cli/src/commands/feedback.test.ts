@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { watch } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +9,21 @@ import { runCapture } from "../../test/run-cli.ts";
 
 const root = await mkdtemp(join(tmpdir(), "feedback-cli-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
+
+/** The name of the first entry of `dir` matching `pattern`, once there is one (woken by file-system events). */
+async function firstEntry(dir: string, pattern: RegExp): Promise<string> {
+  const watcher = watch(dir);
+  const changed = () => once(watcher, "change");
+  try {
+    for (let next = changed(); ; next = changed()) {
+      const hit = (await readdir(dir)).find((n) => pattern.test(n));
+      if (hit) return hit;
+      await next;
+    }
+  } finally {
+    watcher.close();
+  }
+}
 
 describe("recsys feedback simulate", () => {
   it.each([
@@ -47,5 +65,29 @@ describe("recsys feedback simulate", () => {
     expect(Object.keys(summary.final)).toEqual(["0", "0.1"]);
     expect(summary.final["0.1"].coverage).toBeGreaterThan(0);
     expect(JSON.parse(await readFile(join(out, "report.json"), "utf8")).settings.rounds).toBe(2);
+  }, 300_000);
+
+  it("on SIGINT mid-run removes everything it made, says so in one line and exits 130", async () => {
+    const dir = join(root, "interrupted");
+    await mkdir(dir);
+    const out = join(dir, "report");
+    const main = join(import.meta.dirname, "..", "main.ts");
+    const child = spawn(process.execPath, ["--import", "tsx", main, "feedback", "simulate", "--out", out, "--users", "200", "--movies", "100", "--history-days", "3", "--rounds", "50", "--seeds", "1", "--workers", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (c) => (stderr += c));
+    const exit = once(child, "exit");
+    try {
+      // Mid-run: the output's temp sibling holds the work folder and a run has started in it.
+      const tmp = join(dir, await firstEntry(dir, /^\.report\.tmp-/));
+      await firstEntry(tmp, /^work$/);
+      await firstEntry(join(tmp, "work"), /^run-/);
+      child.kill("SIGINT");
+      const [code] = await exit;
+      expect(code).toBe(130);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+    }
   }, 300_000);
 });
