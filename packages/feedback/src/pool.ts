@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { RecsysError } from "@recsys/core";
 import { runLoop, type RunResult, type RunSpec } from "./loop.ts";
@@ -10,18 +11,20 @@ import { runLoop, type RunResult, type RunSpec } from "./loop.ts";
  */
 export async function runAll(specs: readonly RunSpec[], workers: number, onRound: (run: number, round: number) => void): Promise<RunResult[]> {
   const results = new Array<RunResult>(specs.length);
+  const source = workers > 1 ? workerSource() : null;
+  const lanes = source ? Math.min(workers, specs.length) : 1;
   let next = 0;
   const live = new Set<Worker>();
   const lane = async () => {
     while (next < specs.length) {
       const at = next++;
-      results[at] = workers <= 1
-        ? await runLoop(specs[at]!, (round) => onRound(at, round))
-        : await inWorker(specs[at]!, (round) => onRound(at, round), live);
+      results[at] = source
+        ? await inWorker(source, specs[at]!, (round) => onRound(at, round), live)
+        : await runLoop(specs[at]!, (round) => onRound(at, round));
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, specs.length)) }, lane));
+    await Promise.all(Array.from({ length: lanes }, lane));
   } finally {
     // A failed run stops the others: nothing keeps computing for a report that will not be written.
     await Promise.all([...live].map((w) => w.terminate()));
@@ -29,11 +32,24 @@ export async function runAll(specs: readonly RunSpec[], workers: number, onRound
   return results;
 }
 
-const LOADER = import.meta.resolve("tsx/esm/api");
-const ENTRY = new URL("./run-worker.ts", import.meta.url).href;
+/**
+ * The worker's bootstrap, or null when threads cannot load the run: they need the TypeScript
+ * entry and tsx beside it, which a bundled build (the Docker image) has not; then the runs share
+ * the calling thread, same results.
+ */
+function workerSource(): string | null {
+  const entry = new URL("./run-worker.ts", import.meta.url);
+  if (entry.protocol !== "file:" || !existsSync(entry)) return null;
+  let loader: string;
+  try {
+    loader = import.meta.resolve("tsx/esm/api");
+  } catch {
+    return null;
+  }
+  return `(async () => { const { register } = await import(${JSON.stringify(loader)}); register(); await import(${JSON.stringify(entry.href)}); })();`;
+}
 
-function inWorker(spec: RunSpec, onRound: (round: number) => void, live: Set<Worker>): Promise<RunResult> {
-  const source = `(async () => { const { register } = await import(${JSON.stringify(LOADER)}); register(); await import(${JSON.stringify(ENTRY)}); })();`;
+function inWorker(source: string, spec: RunSpec, onRound: (round: number) => void, live: Set<Worker>): Promise<RunResult> {
   const worker = new Worker(source, { eval: true, workerData: spec });
   live.add(worker);
   return new Promise<RunResult>((resolve, reject) => {
