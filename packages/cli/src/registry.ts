@@ -12,5 +12,6 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   deploy: { summary: "canary-deploy a model to the running platform: analyse, then promote or roll back", load: async () => (await import("./commands/deploy.ts")).default as Command },
   provenance: { summary: "trace a past answer to its release, model, data and commit; verify releases against their hashes", load: async () => (await import("./commands/provenance.ts")).default as Command },
   fairness: { summary: "fairness report: dataset balance and quality per group, disparities with CIs and p-values (--check exits 4)", load: async () => (await import("./commands/fairness.ts")).default as Command },
+  feedback: { summary: "closed-loop feedback experiment: exploration vs coverage, Gini, homogenisation, utility, per-group quality", load: async () => (await import("./commands/feedback.ts")).default as Command },
   canary: { summary: "compare a canary release with the stable ones: promote, continue or roll back, with evidence", load: async () => (await import("./commands/canary.ts")).default as Command },
 };

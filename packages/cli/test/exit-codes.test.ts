@@ -55,6 +55,8 @@ const WALK: Array<[string, string[], number]> = [
   ["input missing", ["fairness", "report", "--model", missing, "--data", data, "--out", join(root, "fair")], EXIT.badInput],
   ["output refused", ["fairness", "report", "--model", model, "--data", data, "--out", foreign], EXIT.badInput],
   ["unknown release", ["provenance", "verify", "nope", "--state", join(root, "state")], EXIT.badInput],
+  ["usage", ["feedback", "simulate", "--out", join(root, "fb"), "--epsilon", "0.7"], EXIT.badInput],
+  ["output refused", ["feedback", "simulate", "--out", foreign, "--users", "40", "--movies", "40", "--rounds", "1", "--seeds", "1"], EXIT.badInput],
 ];
 
 describe("the exit-code table, command by command", () => {

@@ -1,0 +1,15 @@
+export { simulateFeedback, REPORT_FILES } from "./write.ts";
+export { runExperiment, aggregate } from "./experiment.ts";
+export type { FeedbackReport, SeriesPoint } from "./experiment.ts";
+export { runLoop } from "./loop.ts";
+export type { RunSpec, RunResult, RoundMetrics } from "./loop.ts";
+export { ExperimentOptionsSchema, parseEpsilonList, PUSH_GROUPS } from "./options.ts";
+export type { ExperimentOptions, ResolvedExperimentOptions } from "./options.ts";
+export { FEEDBACK_ERRORS } from "./errors.ts";
+export { gini, coverage, topShare, homogenisation, rmseByGroup, utilityPerVisit } from "./metrics.ts";
+export type { ScoredRating, GroupRmse } from "./metrics.ts";
+export { planPush, withPush, groupsOf } from "./push.ts";
+export type { PushPlan } from "./push.ts";
+export { METRIC_DEFINITIONS } from "./definitions.ts";
+export { reportHtml } from "./html.ts";
+export { ingestAndTrain, LOOP_TRAINING } from "./retrain.ts";
