@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { endToEnd, flatHeaders } from "./header-fields.ts";
+import { endToEndOf } from "./header-fields.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import type { PopularList } from "./popular.ts";
 import { chooseTarget, releaseFor, type LiveRelease, type RouteTable, type Target } from "./table.ts";
@@ -51,8 +51,8 @@ export interface ForwardRequest {
 export interface Reply {
   /** True once the client has hung up. */
   readonly gone: boolean;
-  /** Writes the whole answer; `headers` flat `[name, value, ...]` without the framing. */
-  send(status: number, headers: string[], body: string | Uint8Array): void;
+  /** Writes the whole answer; `headers` flat `[name, value, ...]` without the framing or X-Release. */
+  send(status: number, headers: readonly string[], release: string, body: string | Uint8Array): void;
 }
 
 /** How often tries are checked against their deadlines (their timeouts' resolution). */
@@ -182,7 +182,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
   const answered = (ex: Exchange, answer: UpstreamAnswer): void => {
     const { status } = answer;
     let { body } = answer;
-    const headers = endToEnd(flatHeaders(answer.headers));
+    const headers = endToEndOf(answer.headers);
     if (status >= 500) {
       ex.lastStatus = status;
       ex.lastBody = body;
@@ -219,7 +219,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
 
   const finish = (ex: Exchange, status: number, headers: string[], body: string | Uint8Array, release: string): void => {
     ex.done = true;
-    ex.reply.send(status, [...headers, "x-release", release], body);
+    ex.reply.send(status, headers, release, body);
     const { userId } = ex.request;
     if (userId === null) return;
     const latencyMs = performance.now() - ex.startedAt;

@@ -228,9 +228,10 @@ function comma(buf: Buffer, at: number): number {
 function replyTo(res: ServerResponse): Reply {
   return {
     get gone() { return res.destroyed; },
-    send(status, headers, body) {
+    send(status, headers, release, body) {
       if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, [...headers, "content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.length)]);
+      const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+      res.writeHead(status, [...headers, "x-release", release, "content-length", String(length)]);
       res.end(body);
     },
   };
