@@ -4,7 +4,7 @@ import type { RouterMetrics } from "./metrics.ts";
 import type { PopularList } from "./popular.ts";
 import { chooseTarget, releaseFor, type LiveRelease, type RouteTable, type Target } from "./table.ts";
 import { failureOf, type TryHandler, type UpstreamAnswer, type UpstreamClient } from "./upstream-client.ts";
-import { recordFailure, recordSuccess, type FailureKind } from "./upstreams.ts";
+import { recordFailure, recordSuccess, type FailureKind, type Upstream } from "./upstreams.ts";
 
 /** What a finished recommendation request reports to the logs. */
 export interface Served {
@@ -31,6 +31,8 @@ export interface ForwarderDeps {
   popular: PopularList;
   nowMs: () => number;
   onServed: (served: Served) => void;
+  /** Told when a failed try takes an upstream out of rotation (a worker process reports it to the primary). */
+  onEjected?: (up: Upstream) => void;
 }
 
 /** A forwarded GET or HEAD: what the client asked, where the answer goes, and for which user. */
@@ -166,7 +168,9 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     // The caller hung up: nobody to answer, and no evidence against the upstream.
     if (ex.reply.gone) { ex.done = true; return; }
     const up = ex.upstream!;
+    const wasHealthy = up.healthy;
     recordFailure(up, kind, deps.ejectAfter, detail);
+    if (wasHealthy && !up.healthy) deps.onEjected?.(up);
     deps.metrics.upstreamFailure(ex.servedBy.id, up.url, kind);
     ex.lastFailure = `${kind} at ${up.url} (${detail})`;
     const now = performance.now();
