@@ -46,6 +46,8 @@ export interface WorkerPool {
 interface Member {
   /** It has said it listens for messages (anything sent before would be lost). */
   ready: boolean;
+  /** It has served: one that dies later is replaced (one that dies starting up is not, or a broken start would loop). */
+  listening: boolean;
   applied: number;
   /** Resolves once the worker has exited and its IPC channel is closed (every message it sent was read). */
   done: Promise<unknown>;
@@ -64,7 +66,6 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
   const aggregator = new AggregatorRegistry();
   const members = new Map<Worker, Member>();
   const waiters = new Set<{ generation: number; resolve: () => void }>();
-  let address: { port: number; host: string } | null = null;
   let closing = false;
   let lastDown = "";
   let healthTimer: NodeJS.Timeout | null = null;
@@ -86,7 +87,7 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
   const fork = (port: number, host: string): Promise<number> => {
     cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: ["--import", "tsx"], cwd: ROOT, serialization: "advanced" });
     const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
-    const member: Member = { ready: false, applied: 0, done: Promise.all([once(worker, "exit"), once(worker, "disconnect")]) };
+    const member: Member = { ready: false, listening: false, applied: 0, done: Promise.all([once(worker, "exit"), once(worker, "disconnect")]) };
     members.set(worker, member);
     return new Promise((resolve, reject) => {
       worker.on("message", (m: ToPrimary) => {
@@ -98,7 +99,9 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
             send(worker, stateMessage());
             return send(worker, { t: "listen", port, host });
           case "applied": member.applied = m.generation; return settle();
-          case "listening": return resolve(m.port);
+          case "listening":
+            member.listening = true;
+            return resolve(m.port);
           case "listenFailed": return reject(Object.assign(new Error(m.message), { code: m.code }));
           case "log": return deps.onLog(m.stream, m.bytes);
           case "eject": return deps.onEject(m.url, m.error);
@@ -110,7 +113,7 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
         members.delete(worker);
         settle();
         reject(new Error(`router worker exited (${signal ?? code}) before listening`));
-        if (closing) return;
+        if (closing || !member.listening) return;
         deps.onError(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
         fork(port, host).catch((err: Error) => { if (!closing) deps.onError(`replacing a worker: ${err.message}`); });
       });
@@ -125,18 +128,25 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
     for (const w of members.keys()) send(w, { t: "health", down });
   };
 
+  const close = async (): Promise<void> => {
+    closing = true;
+    if (healthTimer) clearInterval(healthTimer);
+    const all = [...members];
+    for (const [w] of all) send(w, { t: "close" });
+    await Promise.all(all.map(([, m]) => m.done));
+  };
+
   return {
     async listen(port, host) {
-      address = { port, host };
       lastDown = deps.current().down.join(" ");
       healthTimer = setInterval(pushHealth, HEALTH_PUSH_MS).unref();
       try {
         // Replacements ask for the same port as the first ones (0 included): cluster shares one
         // listening handle per requested address, so they join it rather than bind another.
-        const ports = await Promise.all(Array.from({ length: count }, () => fork(address!.port, address!.host)));
+        const ports = await Promise.all(Array.from({ length: count }, () => fork(port, host)));
         return ports[0];
       } catch (err) {
-        await this.close();
+        await close();
         throw err;
       }
     },
@@ -155,12 +165,6 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
       });
     },
     metrics: () => aggregator.clusterMetrics(),
-    async close() {
-      closing = true;
-      if (healthTimer) clearInterval(healthTimer);
-      const all = [...members];
-      for (const [w] of all) send(w, { t: "close" });
-      await Promise.all(all.map(([, m]) => m.done));
-    },
+    close,
   };
 }

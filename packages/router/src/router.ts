@@ -111,7 +111,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
 
   let local: DataPlane | null = null;
   let pool: WorkerPool | null = null;
-  /** With workers: the last popular list one of them reported (the fallback it would answer). */
+  /** With workers: the last popular list one of them reported (the fallback it would answer); this process's own list then holds only the seed. */
   let reportedPopular: string | null = null;
   if (config.workers === 1) {
     local = createDataPlane(config, {
@@ -133,7 +133,7 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   }
 
   const state = (): RouterState => {
-    const fallback = pool ? reportedPopular ?? popular.current(nowMs()) : popular.current(nowMs());
+    const fallback = reportedPopular ?? popular.current(nowMs());
     return {
       generation,
       releases: table.releases.map((r) => ({ ...r, upstreams: [...r.upstreams] })),
