@@ -1,5 +1,4 @@
 import cluster, { type Worker } from "node:cluster";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { AggregatorRegistry } from "prom-client";
 import type { RouterConfig } from "./config.ts";
@@ -87,7 +86,7 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
   const fork = (port: number, host: string): Promise<number> => {
     cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: ["--import", "tsx"], cwd: ROOT, serialization: "advanced" });
     const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
-    const member: Member = { ready: false, listening: false, applied: 0, done: Promise.all([once(worker, "exit"), once(worker, "disconnect")]) };
+    const member: Member = { ready: false, listening: false, applied: 0, done: Promise.all([ended(worker, "exit"), ended(worker, "disconnect")]) };
     members.set(worker, member);
     return new Promise((resolve, reject) => {
       worker.on("message", (m: ToPrimary) => {
@@ -167,4 +166,9 @@ export function createWorkerPool(count: number, config: RouterConfig, deps: Work
     metrics: () => aggregator.clusterMetrics(),
     close,
   };
+}
+
+/** Resolves on the worker's event; never rejects (events.once would, on a send 'error', with nobody awaiting yet). */
+function ended(worker: Worker, event: "exit" | "disconnect"): Promise<void> {
+  return new Promise((resolve) => worker.once(event, () => resolve()));
 }
