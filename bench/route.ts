@@ -6,7 +6,8 @@
  * connections, phase length and user sequence.
  *
  * 1. Peaks: closed loop at full speed (autocannon), in alternating order over several rounds (a
- *    shared machine's load drifts), medians compared: the router, nginx, and two yardsticks for
+ *    shared machine's load drifts), medians compared: the router, nginx, the router with its data
+ *    plane in `--workers` processes (default 2; its CPU counts every process), and two yardsticks for
  *    where the router's CPU goes: the same router without its event log, and Node's floor (a
  *    bare Node proxy, bench/lib/node-floor-proxy.ts).
  * 2. Latency at equal rates: the router and nginx are each driven at fixed rates R (50/70/90% of
@@ -21,7 +22,7 @@
  * share the router would reach if both were bound by their own CPU.
  *
  *     npx tsx bench/route.ts                              # 8 s per phase, 32 connections, 3 rounds
- *     npx tsx bench/route.ts --seconds 5 --connections 64 --rounds 5
+ *     npx tsx bench/route.ts --seconds 5 --connections 64 --rounds 5 --workers 2
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -42,11 +43,12 @@ const TARGET_P99_MS = 10;
 
 const { values: args } = parseArgs({ options: {
   seconds: { type: "string", default: "8" }, connections: { type: "string", default: "32" }, rounds: { type: "string", default: "3" },
-  "no-rt": { type: "boolean", default: false },
+  "no-rt": { type: "boolean", default: false }, workers: { type: "string", default: "2" },
 } });
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const ROUNDS = Math.max(1, Number(args.rounds));
+const WORKERS = Number(args.workers);
 
 const run = (url: string, seconds: number) => closedLoop(url, { connections: CONNECTIONS, seconds, path: userPath });
 
@@ -100,7 +102,7 @@ function pacedRow(name: string, r: Paced, rounds: Paced[]): string {
 /** Answered at least 98% of the requests offered. */
 const keepsUp = (r: Paced): boolean => r.throughput >= 0.98 * r.rate;
 
-interface Point { share: number; router: Paced; nginx: Paced }
+interface Point { share: number; router: Paced; nginx: Paced; workers: Paced }
 
 /** The target lines: met when the router's median peak is >= PEAK_SHARE of nginx's and its p99 at TARGET_RATE is under TARGET_P99_MS. */
 function verdict(routerPeak: Measured, nginxPeak: Measured, unloggedPeak: Measured, floorPeak: Measured, points: Point[], atTarget: Paced): string {
@@ -114,6 +116,16 @@ function verdict(routerPeak: Measured, nginxPeak: Measured, unloggedPeak: Measur
     `CPU per request (median peaks): router ${routerPeak.cpuUsPerReq.toFixed(0)} us, nginx ${nginxPeak.cpuUsPerReq.toFixed(0)} us; each bound by its own CPU, the router would reach ${pct(nginxPeak.cpuUsPerReq / routerPeak.cpuUsPerReq)} of nginx`,
     `of the router's ${routerPeak.cpuUsPerReq.toFixed(0)} us: Node's floor (a bare proxy: no checks, retries, log or metrics) ${floorPeak.cpuUsPerReq.toFixed(0)} us, the event log ${(routerPeak.cpuUsPerReq - unloggedPeak.cpuUsPerReq).toFixed(0)} us, the rest ${(unloggedPeak.cpuUsPerReq - floorPeak.cpuUsPerReq).toFixed(0)} us; the floor alone would reach ${pct(nginxPeak.cpuUsPerReq / floorPeak.cpuUsPerReq)} of nginx`,
     `target (router peak >= ${pct(PEAK_SHARE)} of nginx's, p99 < ${TARGET_P99_MS} ms at ${TARGET_RATE} req/s): ${met ? "MET" : "NOT MET"}`,
+  ].join("\n");
+}
+
+/** The same target for the router with its data plane in WORKERS processes. */
+function workersVerdict(workersPeak: Measured, nginxPeak: Measured, points: Point[]): string {
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  const share = workersPeak.requests.average / nginxPeak.requests.average;
+  return [
+    `router with ${WORKERS} workers: peak = ${pct(share)} of nginx's (medians of ${ROUNDS}), CPU ${workersPeak.cpuUsPerReq.toFixed(0)} us/req (all processes); p99 at ${points.map((p) => `${pct(p.share)}: ${p.workers.latencyMs.p99.toFixed(1)} ms${keepsUp(p.workers) ? "" : " (fell behind)"}`).join(", ")} of nginx's peak`,
+    `target with ${WORKERS} workers (peak >= ${pct(PEAK_SHARE)} of nginx's): ${share >= PEAK_SHARE ? "MET" : "NOT MET"}`,
   ].join("\n");
 }
 
@@ -133,6 +145,8 @@ try {
     return children.startRouter(join(dir, name));
   };
   const router = await startRouter("router.json", config);
+  // The same router serving from WORKERS worker processes (recsys route --workers N); its CPU counts them all.
+  const workers = await startRouter("router-workers.json", { ...config, workers: WORKERS, eventLog: { path: join(dir, "router-workers-events.log") } });
   // The same router without its event log: what the log's two lines a request cost.
   const unlogged = await startRouter("router-unlogged.json", { ...config, eventLog: undefined });
   const nginx = await startNginx(join(dir, "nginx"), stubs.urls);
@@ -140,11 +154,12 @@ try {
 
   // After the proxies started, so they do not inherit the priority.
   const rt = !args["no-rt"] && (await realTime(process.pid)) && (await realTime(stubs.child.pid!));
-  console.log(`bench/route: ${SECONDS} s per phase, ${CONNECTIONS} connections, ${USERS} users round-robin, ${ROUNDS} rounds; 1 router process, 1 nginx worker, 1 upstream process; load generator and upstreams ${rt ? "at real-time priority" : "at normal priority (chrt unavailable or --no-rt)"}; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
+  console.log(`bench/route: ${SECONDS} s per phase, ${CONNECTIONS} connections, ${USERS} users round-robin, ${ROUNDS} rounds; 1 router process and 1 with ${WORKERS} workers, 1 nginx worker, 1 upstream process; load generator and upstreams ${rt ? "at real-time priority" : "at normal priority (chrt unavailable or --no-rt)"}; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
   const direct: [string, string, number] = ["direct (one upstream)", stubs.urls[0], stubs.child.pid!];
   type Contender = [name: string, url: string, pid: number];
   const proxies: Contender[] = [["router (recsys route)", router.url, router.child.pid!]];
   if (nginx) proxies.push(["nginx (weighted upstream)", nginx.url, nginx.worker]);
+  proxies.push([`router, ${WORKERS} workers (--workers ${WORKERS})`, workers.url, workers.child.pid!]);
   const contenders: Contender[] = [...proxies, ["router, event log off", unlogged.url, unlogged.child.pid!], ["Node's floor (bench/lib/node-floor-proxy.ts)", floor.match, floor.child.pid!]];
   for (const [, url] of [direct, ...contenders]) await run(url, 2); // warm-up: keep-alive pools, JIT
   console.log(peakRow(`${direct[0]} peak`, await measure(direct[1], direct[2], SECONDS)));
@@ -154,20 +169,21 @@ try {
   for (const [i, [name]] of contenders.entries()) console.log(peakRow(`${name} peak, median`, peaks[i]));
   const [routerPeak, unloggedPeak, floorPeak] = [peaks[0], ...peaks.slice(-2)];
   const nginxPeak = nginx ? peaks[1] : undefined;
+  const workersPeak = peaks[proxies.length - 1];
   if (nginxPeak) {
     const points: Point[] = [];
     for (const share of RATE_SHARES) {
       const rate = Math.floor(nginxPeak.requests.average * share);
       const runs = await inRounds(proxies, ROUNDS, ([, url, pid]) => pace(url, pid, rate), () => {});
-      const [router, nginx] = runs.map((r) => median(r, (x) => x.latencyMs.p99));
-      console.log(pacedRow(`${proxies[0][0]} @${rate}/s`, router, runs[0]));
-      console.log(pacedRow(`${proxies[1][0]} @${rate}/s`, nginx, runs[1]));
-      points.push({ share, router, nginx });
+      const [router, nginx, workers] = runs.map((r) => median(r, (x) => x.latencyMs.p99));
+      for (const [i, r] of [router, nginx, workers].entries()) console.log(pacedRow(`${proxies[i][0]} @${rate}/s`, r, runs[i]));
+      points.push({ share, router, nginx, workers });
     }
     const targetRuns = (await inRounds([proxies[0]], ROUNDS, ([, url, pid]) => pace(url, pid, TARGET_RATE), () => {}))[0];
     const atTarget = median(targetRuns, (x) => x.latencyMs.p99);
     console.log(pacedRow(`${proxies[0][0]} @${TARGET_RATE}/s`, atTarget, targetRuns));
     console.log(verdict(routerPeak, nginxPeak, unloggedPeak, floorPeak, points, atTarget));
+    console.log(workersVerdict(workersPeak, nginxPeak, points));
   }
 } finally {
   await children.stopAll();

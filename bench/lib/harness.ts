@@ -94,12 +94,18 @@ export function closedLoop(url: string, opts: { connections: number; seconds: nu
   });
 }
 
-/** User + system CPU seconds of a process so far, or NaN where /proc is not there. */
+/**
+ * User + system CPU seconds so far of a process and its live descendants (a router's worker
+ * processes count as the router), or NaN where /proc is not there.
+ */
 async function cpuSeconds(pid: number): Promise<number> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+    const own = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "")).trim().split(" ").filter(Boolean);
+    const theirs = await Promise.all(children.map((c) => cpuSeconds(Number(c)).then((s) => (Number.isNaN(s) ? 0 : s))));
+    return theirs.reduce((a, b) => a + b, own);
   } catch {
     return NaN;
   }

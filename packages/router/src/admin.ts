@@ -12,7 +12,8 @@ const MAX_BODY = 64 * 1024;
  * `POST /admin/promote`, `POST /admin/rollback`, plus `POST /admin/upstreams` and
  * `POST /admin/releases` for the deploy package. Every call needs `Authorization: Bearer
  * <token>` (401 otherwise, or always when no token is configured); bad input gets a 400 with
- * `{error: {code, message}}` and changes nothing. Success answers the new state as JSON.
+ * `{error: {code, message}}` and changes nothing. Success answers the new state as JSON, once
+ * every worker process has applied it.
  */
 export function createAdminHandler(router: Router, token: string | undefined): (req: IncomingMessage, res: ServerResponse, path: string) => void {
   const act = async (req: IncomingMessage, path: string): Promise<unknown> => {
@@ -37,7 +38,9 @@ export function createAdminHandler(router: Router, token: string | undefined): (
       const message = token === undefined ? "admin API disabled: set adminToken in the config or RECSYS_ADMIN_TOKEN" : "missing or wrong 'Authorization: Bearer <token>'";
       return sendJson(res, 401, { error: { code: "ROUTER_UNAUTHORIZED", message } });
     }
-    act(req, path).then(
+    // A change is answered once every process serving the public port has applied it, so a
+    // caller's next request is routed by it whichever worker takes it.
+    act(req, path).then((result) => router.applied().then(() => result)).then(
       (result) => sendJson(res, 200, result),
       (err) => {
         if (err instanceof RouterError) sendJson(res, err.status, { error: { code: err.code, message: err.message } });

@@ -34,6 +34,12 @@ export const RouterConfigSchema = z.strictObject({
     /** An idle kept-alive connection between requests. */
     keepAliveMs: z.number().int().min(100).max(600_000).default(5_000),
   }).prefault({}).refine((t) => t.headersMs <= t.requestMs, "clientTimeouts: headersMs must not exceed requestMs"),
+  /**
+   * Processes serving the public port (node:cluster). 1: the router's own process, as the deploy
+   * package runs it. More: that many workers behind one port, the routing state, admin API,
+   * health checks and log files kept in the primary (see README, "Worker processes").
+   */
+  workers: z.number().int().min(1).max(64).default(1),
   /** `<server>` in the stream's request line; default `<hostname>:<port>`. */
   serverName: z.string().regex(/^[^,\s]+$/, "server name: no spaces or commas").optional(),
   releases: ReleasesSchema.default(() => DEFAULT_RELEASES.map((r) => ({ ...r, upstreams: [...r.upstreams] }))),
@@ -90,7 +96,7 @@ export function parseRouterConfig(input: unknown, where = "router config", env: 
  *
  *     const cfg = await loadRouterConfig("router.json", process.env, { port: 9000 });
  */
-export async function loadRouterConfig(path: string | undefined, env: Record<string, string | undefined> = {}, overrides: { port?: number; host?: string; adminPort?: number } = {}): Promise<RouterConfig> {
+export async function loadRouterConfig(path: string | undefined, env: Record<string, string | undefined> = {}, overrides: { port?: number; host?: string; adminPort?: number; workers?: number } = {}): Promise<RouterConfig> {
   const raw = path === undefined ? {} : await readJsonFile(z.record(z.string(), z.unknown()), path, ROUTER_ERRORS.badConfig.code);
   const { adminPort, ...top } = overrides;
   const defined = Object.fromEntries(Object.entries(top).filter(([, v]) => v !== undefined));

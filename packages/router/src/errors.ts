@@ -16,6 +16,8 @@ export const ROUTER_ERRORS = {
   unknownRoute: { code: "ROUTER_NOT_FOUND", status: 404 },
   /** promote/rollback without a canary release. */
   noCanary: { code: "ROUTER_NO_CANARY", status: 409 },
+  /** A multi-process router's worker did not confirm a change in time (the change stands). */
+  workersBehind: { code: "ROUTER_WORKERS_BEHIND", status: 503 },
 } as const;
 
 export type RouterErrorKind = keyof typeof ROUTER_ERRORS;

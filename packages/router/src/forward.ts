@@ -1,10 +1,10 @@
 import { performance } from "node:perf_hooks";
-import { endToEnd, flatHeaders } from "./header-fields.ts";
+import { endToEndOf } from "./header-fields.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import type { PopularList } from "./popular.ts";
 import { chooseTarget, releaseFor, type LiveRelease, type RouteTable, type Target } from "./table.ts";
 import { failureOf, type TryHandler, type UpstreamAnswer, type UpstreamClient } from "./upstream-client.ts";
-import { recordFailure, recordSuccess, type FailureKind } from "./upstreams.ts";
+import { recordFailure, recordSuccess, type FailureKind, type Upstream } from "./upstreams.ts";
 
 /** What a finished recommendation request reports to the logs. */
 export interface Served {
@@ -31,6 +31,8 @@ export interface ForwarderDeps {
   popular: PopularList;
   nowMs: () => number;
   onServed: (served: Served) => void;
+  /** Told when a failed try takes an upstream out of rotation (a worker process reports it to the primary). */
+  onEjected?: (up: Upstream) => void;
 }
 
 /** A forwarded GET or HEAD: what the client asked, where the answer goes, and for which user. */
@@ -51,8 +53,8 @@ export interface ForwardRequest {
 export interface Reply {
   /** True once the client has hung up. */
   readonly gone: boolean;
-  /** Writes the whole answer; `headers` flat `[name, value, ...]` without the framing. */
-  send(status: number, headers: string[], body: string | Uint8Array): void;
+  /** Writes the whole answer; `headers` flat `[name, value, ...]` without the framing or X-Release. */
+  send(status: number, headers: readonly string[], release: string, body: string | Uint8Array): void;
 }
 
 /** How often tries are checked against their deadlines (their timeouts' resolution). */
@@ -166,7 +168,9 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
     // The caller hung up: nobody to answer, and no evidence against the upstream.
     if (ex.reply.gone) { ex.done = true; return; }
     const up = ex.upstream!;
+    const wasHealthy = up.healthy;
     recordFailure(up, kind, deps.ejectAfter, detail);
+    if (wasHealthy && !up.healthy) deps.onEjected?.(up);
     deps.metrics.upstreamFailure(ex.servedBy.id, up.url, kind);
     ex.lastFailure = `${kind} at ${up.url} (${detail})`;
     const now = performance.now();
@@ -182,7 +186,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
   const answered = (ex: Exchange, answer: UpstreamAnswer): void => {
     const { status } = answer;
     let { body } = answer;
-    const headers = endToEnd(flatHeaders(answer.headers));
+    const headers = endToEndOf(answer.headers);
     if (status >= 500) {
       ex.lastStatus = status;
       ex.lastBody = body;
@@ -219,7 +223,7 @@ export function createForwarder(deps: ForwarderDeps): (request: ForwardRequest, 
 
   const finish = (ex: Exchange, status: number, headers: string[], body: string | Uint8Array, release: string): void => {
     ex.done = true;
-    ex.reply.send(status, [...headers, "x-release", release], body);
+    ex.reply.send(status, headers, release, body);
     const { userId } = ex.request;
     if (userId === null) return;
     const latencyMs = performance.now() - ex.startedAt;

@@ -8,6 +8,9 @@ const DROPPED = new Set([
   "transfer-encoding", "upgrade", "content-length", "host", "date", "expect", "x-release",
 ]);
 
+/** What most requests and answers name in their Connection line: nothing beyond DROPPED. */
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * The end-to-end fields of a header list given as flat `[name, value, name, value, ...]` (Node's
  * `rawHeaders` form), in order, with their original spelling.
@@ -15,7 +18,10 @@ const DROPPED = new Set([
  *     endToEnd(["Host", "x", "X-Request-Id", "r1", "Connection", "close"]) // ["X-Request-Id", "r1"]
  */
 export function endToEnd(raw: readonly string[]): string[] {
-  const named = connectionTokens(raw);
+  let named = NONE;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") named = addTokens(named, raw[i + 1]);
+  }
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
@@ -24,22 +30,36 @@ export function endToEnd(raw: readonly string[]): string[] {
   return out;
 }
 
-/** undici's header object as the flat list {@link endToEnd} takes (repeated fields stay repeated). */
-export function flatHeaders(headers: Record<string, string | string[] | undefined>): string[] {
+/**
+ * The end-to-end fields of an answer's header object as undici gives it (lower-case names,
+ * repeated fields as arrays), flat `[name, value, ...]` with repeated fields kept repeated, in one
+ * pass: this runs for every answer.
+ *
+ *     endToEndOf({ "x-user-id": "2", connection: "keep-alive" }) // ["x-user-id", "2"]
+ */
+export function endToEndOf(headers: Record<string, string | string[] | undefined>): string[] {
+  const connection = headers.connection;
+  let named = NONE;
+  if (typeof connection === "string") named = addTokens(named, connection);
+  else if (connection !== undefined) for (const line of connection) named = addTokens(named, line);
   const out: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
-    else if (value !== undefined) out.push(name, value);
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || DROPPED.has(name) || named.has(name)) continue;
+    if (typeof value === "string") out.push(name, value);
+    else for (const v of value) out.push(name, v);
   }
   return out;
 }
 
-/** Lower-cased field names listed in every Connection line. */
-function connectionTokens(raw: readonly string[]): Set<string> {
-  const tokens = new Set<string>();
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i].toLowerCase() !== "connection") continue;
-    for (const t of raw[i + 1].split(",")) if (t.trim()) tokens.add(t.trim().toLowerCase());
+/** `named` plus the lower-cased field names one Connection line lists (a fresh set only when it lists any). */
+function addTokens(named: ReadonlySet<string>, line: string): ReadonlySet<string> {
+  let out: Set<string> | null = null;
+  for (const t of line.split(",")) {
+    const token = t.trim().toLowerCase();
+    if (!token || DROPPED.has(token)) continue;
+    out ??= new Set(named);
+    out.add(token);
   }
-  return tokens;
+  return out ?? named;
 }

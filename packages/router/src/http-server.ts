@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HttpLimits } from "@recsys/core";
 
@@ -49,4 +49,17 @@ export function listenOn(server: Server, port: number, host: string): Promise<nu
 export function urlFor(host: string, port: number): string {
   const h = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   return `http://${h}:${port}`;
+}
+
+/** A refusal of the router's own; the connection closes when the request may still have a body on the way. */
+export function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
+  if (announcesBody(req)) res.shouldKeepAlive = false;
+  req.resume();
+  sendText(res, status, reason);
+}
+
+/** Whether a request says a body follows (a non-zero Content-Length, or any Transfer-Encoding). */
+export function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
 }

@@ -34,14 +34,19 @@ export interface RouterMetrics {
   fallbacks: { inc(): void };
 }
 
+/** The routing state the gauges export at scrape time: weight per release, and whether each upstream is in rotation. */
+export type DescribeState = () => { weights: [string, number][]; upstreams: [string, string, boolean][] };
+
 /**
  * Builds the router's Prometheus series. `describe` is called at scrape time to export the
- * current weights and upstream health as gauges.
+ * current weights and upstream health as gauges; a worker process of a multi-process router
+ * leaves it out (the primary holds the state and exports them, see cluster.ts), since summing a
+ * weight over workers would be wrong.
  *
  *     const m = createRouterMetrics(() => ({ weights: [["v1", 100]], upstreams: [["v1", url, true]] }));
  *     await m.registry.metrics();
  */
-export function createRouterMetrics(describe: () => { weights: [string, number][]; upstreams: [string, string, boolean][] }): RouterMetrics {
+export function createRouterMetrics(describe?: DescribeState): RouterMetrics {
   const registry = new Registry();
   const registers = [registry];
   // The request path only does arithmetic on ReleaseStats; the series are filled in at scrape
@@ -60,15 +65,7 @@ export function createRouterMetrics(describe: () => { weights: [string, number][
   const failures = new Counter({ name: "recsys_router_upstream_failures_total", help: "Failed tries at an upstream (connect, timeout, reset, status >= 500).", labelNames: ["release", "upstream", "kind"], registers });
   const retries = new Counter({ name: "recsys_router_retries_total", help: "Second tries on another upstream.", registers });
   const fallbacks = new Counter({ name: "recsys_router_fallback_total", help: "Answers from the last good popular list because no upstream answered.", registers });
-  new Gauge({
-    name: "recsys_router_weight", help: "Configured weight (percent) per release.", labelNames: ["release"], registers,
-    collect() { this.reset(); for (const [release, w] of describe().weights) this.set({ release }, w); },
-  });
-  new Gauge({
-    name: "recsys_router_upstream_up", help: "1 if the upstream is in rotation (passing health checks, not ejected).", labelNames: ["release", "upstream"], registers,
-    collect() { this.reset(); for (const [release, upstream, up] of describe().upstreams) this.set({ release, upstream }, up ? 1 : 0); },
-  });
-
+  if (describe) registerStateGauges(registry, describe);
   return {
     registry,
     forRelease(id) {
@@ -80,6 +77,19 @@ export function createRouterMetrics(describe: () => { weights: [string, number][
     retries,
     fallbacks,
   };
+}
+
+/** The weight and upstream-health gauges, filled from `describe` at scrape time. */
+export function registerStateGauges(registry: Registry, describe: DescribeState): void {
+  const registers = [registry];
+  new Gauge({
+    name: "recsys_router_weight", help: "Configured weight (percent) per release.", labelNames: ["release"], registers,
+    collect() { this.reset(); for (const [release, w] of describe().weights) this.set({ release }, w); },
+  });
+  new Gauge({
+    name: "recsys_router_upstream_up", help: "1 if the upstream is in rotation (passing health checks, not ejected).", labelNames: ["release", "upstream"], registers,
+    collect() { this.reset(); for (const [release, upstream, up] of describe().upstreams) this.set({ release, upstream }, up ? 1 : 0); },
+  });
 }
 
 /**

@@ -1,17 +1,17 @@
 import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
-import { closeServer, createHardenedServer, createLineLog, encodeRequestLine, putEventTime, putInt, putText, requestLineBound, type LineLog } from "@recsys/core";
+import { Registry } from "prom-client";
+import { closeServer, createHardenedServer, createLineLog, type LineLog } from "@recsys/core";
 import { createAdminHandler } from "./admin.ts";
+import { createWorkerPool, type WorkerPool } from "./cluster.ts";
 import { parseRouterConfig, type RouterConfigInput } from "./config.ts";
+import { createDataPlane, type DataPlane } from "./data-plane.ts";
 import { RouterError } from "./errors.ts";
-import { createForwarder, type Reply, type Served } from "./forward.ts";
-import { endToEnd } from "./header-fields.ts";
-import { listenOn, routerLimits, sendText, urlFor } from "./http-server.ts";
-import { createRouterMetrics } from "./metrics.ts";
+import { listenOn, refuse, routerLimits, sendText, urlFor } from "./http-server.ts";
+import { createRouterMetrics, registerStateGauges } from "./metrics.ts";
 import { createPopularList } from "./popular.ts";
-import { routeRequest } from "./request-target.ts";
+import { RELEASES_HEADER, servedLogger } from "./served-log.ts";
 import { applyWeights, checkReleases, promote, rollback, setReleaseUpstreams, WeightsChangeSchema, type Release, type WeightsChange } from "./state.ts";
 import { buildTable, type RouteTable } from "./table.ts";
-import { createUpstreamClient } from "./upstream-client.ts";
 import { startHealthChecks, type Upstream } from "./upstreams.ts";
 
 /** A snapshot of the routing state, as `GET /admin/state` answers it. */
@@ -47,7 +47,13 @@ export interface Router {
   setUpstreams(releaseId: string, upstreams: readonly string[]): RouterState;
   /** Replaces the whole release list (e.g. to add a new canary at weight 0). */
   setReleases(releases: unknown): RouterState;
-  /** Prometheus text of this router's own registry. */
+  /**
+   * Resolves once every process serving the public port has applied the last change (at once
+   * with one process; with workers, when each has confirmed it, or RouterError
+   * `ROUTER_WORKERS_BEHIND` after 5 s). The admin API answers only then.
+   */
+  applied(): Promise<void>;
+  /** Prometheus text of this router's own registry (with workers: their series summed, and the state gauges). */
   metrics(): Promise<string>;
   /** Appends the buffered log lines now. */
   flush(): Promise<void>;
@@ -60,13 +66,13 @@ export interface RouterDeps {
   onError?: (message: string) => void;
 }
 
-const RELEASES_HEADER = "time,user_id,release,upstream,status,latency_ms,attempts";
-
 /**
  * Builds a router from a config (validated here; see RouterConfigSchema). Nothing listens and no
  * timer runs until `listen`; several routers can live in one process (own agent, own metrics
  * registry, own logs). State changes are synchronous and atomic: a request sees the old table
- * or the new one, never a mix, and a refused change leaves the table as it was.
+ * or the new one, never a mix, and a refused change leaves the table as it was. With
+ * `workers` above 1, `listen` forks that many processes to serve the public port (see
+ * cluster.ts); this process keeps the state, the admin API, the health checks and the logs.
  *
  *     const router = createRouter({ releases, port: 0, adminToken: "s3cret-s3cret-s3cret" });
  *     const { url } = await router.listen();
@@ -77,16 +83,20 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   const config = parseRouterConfig(input, "router config");
   const nowMs = deps.nowMs ?? Date.now;
   const onError = deps.onError ?? ((m: string) => process.stderr.write(`recsys route: ${m}\n`));
-  const client = createUpstreamClient({ timeoutMs: config.budgetMs });
   const checkAgent = new Agent({ keepAlive: false });
   const health = new Map<string, Upstream>();
   let generation = 1;
   let table: RouteTable;
 
-  const metrics = createRouterMetrics(() => ({
-    weights: table.order.map((r) => [r.id, r.weight]),
+  const describe = () => ({
+    weights: table.order.map((r): [string, number] => [r.id, r.weight]),
     upstreams: table.order.flatMap((r) => r.upstreams.map((u): [string, string, boolean] => [r.id, u.url, u.healthy])),
-  }));
+  });
+  const metrics = createRouterMetrics();
+  // The weight and health gauges come from this process, which holds the state; the request
+  // series from whichever processes serve (with workers, summed across them).
+  const stateRegistry = config.workers === 1 ? metrics.registry : new Registry();
+  registerStateGauges(stateRegistry, describe);
   table = buildTable(config.releases, health, metrics.forRelease);
   const popular = createPopularList({ ...config.popular, seed: config.popular.seed });
 
@@ -98,21 +108,32 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     events = createLineLog({ path, flushMs, onError: logError });
     servedBy = createLineLog({ path: releasesPath ?? `${path}.releases.csv`, flushMs, header: RELEASES_HEADER, onError: logError });
   }
-  const { serverName } = config;
-  const encodeEventLine = (buf: Buffer, at: number, s: Served): number => encodeRequestLine(buf, at, s.timeMs, s.userId, serverName, s.status, s.result, s.latencyMs);
-  const onServed = (s: Served): void => {
-    if (!events) return;
-    events.writeWith(requestLineBound(s.userId, serverName, s.result), encodeEventLine, s);
-    servedBy!.writeWith(64 + 3 * (s.userId.length + s.release.length + s.upstream.length), encodeServedRow, s);
-  };
 
-  const forward = createForwarder({
-    table: () => table, client, budgetMs: config.budgetMs, attemptTimeoutMs: config.attemptTimeoutMs,
-    ejectAfter: config.ejectAfter, metrics, popular, nowMs, onServed,
-  });
+  let local: DataPlane | null = null;
+  let pool: WorkerPool | null = null;
+  /** With workers: the last popular list one of them reported (the fallback it would answer); this process's own list then holds only the seed. */
+  let reportedPopular: string | null = null;
+  if (config.workers === 1) {
+    local = createDataPlane(config, {
+      table: () => table, metrics, popular, nowMs,
+      onServed: events && servedBy ? servedLogger(config.serverName, events, servedBy) : () => {},
+    });
+  } else {
+    pool = createWorkerPool(config.workers, config, {
+      current: () => ({ generation, releases: table.releases.map((r) => ({ ...r, upstreams: [...r.upstreams] })), down: [...health.values()].filter((u) => !u.healthy).map((u) => u.url) }),
+      // Whole lines, each ending in a newline: appended as one entry (the log adds the last newline).
+      onLog: (stream, bytes) => (stream === "events" ? events : servedBy)?.writeWith(bytes.length - 1, copyLines, bytes),
+      onEject: (url, error) => {
+        const up = health.get(url);
+        if (up) { up.healthy = false; up.lastError = error; }
+      },
+      onPopular: (list) => { reportedPopular = list; },
+      onError,
+    });
+  }
 
   const state = (): RouterState => {
-    const fallback = popular.current(nowMs());
+    const fallback = reportedPopular ?? popular.current(nowMs());
     return {
       generation,
       releases: table.releases.map((r) => ({ ...r, upstreams: [...r.upstreams] })),
@@ -120,9 +141,13 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
       fallback: fallback === null ? null : fallback.split(","),
     };
   };
+  let pushed: Promise<void> = Promise.resolve();
   const commit = (releases: Release[]): RouterState => {
     table = buildTable(releases, health, metrics.forRelease);
     generation++;
+    if (pool) pushed = pool.apply();
+    // A caller that does not wait (a direct call, not the admin API) must not see an unhandled rejection.
+    pushed.catch(() => {});
     return state();
   };
 
@@ -140,28 +165,11 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     rollback: () => commit(rollback(table.releases)),
     setUpstreams: (releaseId, upstreams) => commit(setReleaseUpstreams(table.releases, releaseId, upstreams)),
     setReleases: (releases) => commit(checkReleases(releases)),
-    metrics: () => metrics.registry.metrics(),
+    applied: () => pushed,
+    metrics: async () => (pool ? (await pool.metrics()) + (await stateRegistry.metrics()) : metrics.registry.metrics()),
     flush: async () => { await Promise.all([events?.flush(), servedBy?.flush()]); },
     listen: (port = config.port, host = config.host) => listen(port, host),
     close: () => close(),
-  };
-
-  /** The public listener: /recommend and /version go upstream, probes are the router's own, nothing else passes. */
-  const serve = (req: IncomingMessage, res: ServerResponse): void => {
-    const route = routeRequest(req.method ?? "", req.url ?? "");
-    if (route.kind === "refuse") return refuse(req, res, route.status, route.reason);
-    if (route.kind === "healthz") return sendText(res, 200, "ok");
-    if (route.kind === "readyz") {
-      const up = table.order.some((r) => r.weight > 0 && r.upstreams.some((u) => u.healthy));
-      return sendText(res, up ? 200 : 503, up ? "ready" : "no healthy upstream");
-    }
-    // A GET carries no body; one that has one is refused rather than forwarded without it.
-    if (announcesBody(req)) {
-      return refuse(req, res, 400, "a GET request carries no body");
-    }
-    const method = req.method === "HEAD" ? "HEAD" : "GET";
-    const userId = route.kind === "recommend" ? route.userId : null;
-    forward({ method, path: route.upstreamPath, headers: endToEnd(req.rawHeaders), userId }, replyTo(res));
   };
 
   const admin = createAdminHandler(router, config.adminToken);
@@ -170,23 +178,21 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
     const path = (req.url ?? "/").split("?", 1)[0];
     if (path.startsWith("/admin/")) return admin(req, res, path);
     if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
-      metrics.registry.metrics().then((text) => sendText(res, 200, text, metrics.registry.contentType), (err: Error) => sendText(res, 500, err.message));
+      router.metrics().then((text) => sendText(res, 200, text, metrics.registry.contentType), (err: Error) => sendText(res, 500, err.message));
       return;
     }
     refuse(req, res, 404, "no such endpoint (admin listener: /admin/*, /metrics)");
   };
-
-  const publicServer = createHardenedServer(routerLimits(config.clientTimeouts, false), serve);
   const adminServer = createHardenedServer(routerLimits(config.clientTimeouts, true), serveAdmin);
 
   let stopChecks: (() => void) | null = null;
   const listen = async (port: number, host: string): Promise<RouterAddress> => {
-    const bound = await listenOn(publicServer, port, host);
+    const bound = local ? await listenOn(local.server, port, host) : await pool!.listen(port, host);
     let adminBound: number;
     try {
       adminBound = await listenOn(adminServer, config.admin.port, config.admin.host);
     } catch (err) {
-      await closeServer(publicServer, 0);
+      await (local ? closeServer(local.server, 0) : pool!.close());
       throw err;
     }
     stopChecks ??= startHealthChecks(() => health.values(), { ...config.healthCheck, agent: checkAgent });
@@ -196,9 +202,8 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   const close = async (): Promise<void> => {
     stopChecks?.();
     stopChecks = null;
-    // In-flight requests get their budget to finish; then the sockets go.
-    await Promise.all([closeServer(publicServer, config.budgetMs + 200), closeServer(adminServer, 1000)]);
-    await client.close();
+    // In-flight requests get their budget to finish (in every worker); then the sockets go.
+    await Promise.all([local?.close() ?? pool!.close(), closeServer(adminServer, 1000)]);
     checkAgent.destroy();
     await Promise.all([events?.close(), servedBy?.close()]);
   };
@@ -206,45 +211,8 @@ export function createRouter(input: RouterConfigInput, deps: RouterDeps = {}): R
   return router;
 }
 
-
-/** One row of the releases CSV (see RELEASES_HEADER), written into the log's buffer. */
-function encodeServedRow(buf: Buffer, at: number, s: Served): number {
-  at = putEventTime(buf, at, s.timeMs);
-  // The canonical id (digits only): nothing to quote.
-  at = putText(buf, comma(buf, at), s.userId);
-  at = putText(buf, comma(buf, at), s.release);
-  at = putText(buf, comma(buf, at), s.upstream);
-  at = putInt(buf, comma(buf, at), s.status);
-  at = putInt(buf, comma(buf, at), Math.round(s.latencyMs));
-  return putInt(buf, comma(buf, at), s.attempts);
-}
-
-function comma(buf: Buffer, at: number): number {
-  buf[at] = 0x2c;
-  return at + 1;
-}
-
-/** A {@link Reply} on the client's response: the whole answer, framed by Node, in one write. */
-function replyTo(res: ServerResponse): Reply {
-  return {
-    get gone() { return res.destroyed; },
-    send(status, headers, body) {
-      if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, [...headers, "content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.length)]);
-      res.end(body);
-    },
-  };
-}
-
-/** A refusal of the router's own; the connection closes when the request may still have a body on the way. */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
-  if (announcesBody(req)) res.shouldKeepAlive = false;
-  req.resume();
-  sendText(res, status, reason);
-}
-
-/** Whether a request says a body follows (a non-zero Content-Length, or any Transfer-Encoding). */
-function announcesBody(req: IncomingMessage): boolean {
-  const length = req.headers["content-length"];
-  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
+/** Copies a worker's batch of lines into the log's buffer (all but its last newline, which the log adds). */
+function copyLines(buf: Buffer, at: number, bytes: Uint8Array): number {
+  buf.set(bytes.subarray(0, bytes.length - 1), at);
+  return at + bytes.length - 1;
 }

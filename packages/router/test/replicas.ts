@@ -90,13 +90,13 @@ async function spawnApiChild(modelDir: string, logDir: string): Promise<ChildRep
 
 /**
  * Resolves with the first capture of `pattern` in a child's stdout; rejects (and kills the child)
- * if it exits first or nothing matches within 20 s.
+ * if it exits first or nothing matches within `timeoutMs`.
  */
-export function firstMatch(child: ChildProcess, pattern: RegExp): Promise<string> {
+export function firstMatch(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = "";
     const fail = (why: string) => { clearTimeout(timer); child.kill("SIGKILL"); reject(new Error(`${why}; stdout: ${out}`)); };
-    const timer = setTimeout(() => fail("child did not start in 20 s"), 20_000);
+    const timer = setTimeout(() => fail(`child did not start in ${timeoutMs / 1000} s`), timeoutMs);
     const onExit = (code: number | null) => fail(`child exited (${code}) before it was ready`);
     child.once("exit", onExit);
     child.stdout!.on("data", (chunk: Buffer) => {

@@ -6,7 +6,7 @@ import { intFlag, noPositionals } from "../flags.ts";
 export default defineCommand({
   name: "route",
   summary: "canary router: sticky weighted split over releases, health checks, retries, admin API",
-  help: `--config FILE [--port P] [--host H] [--admin-port P] [--json]
+  help: `--config FILE [--port P] [--host H] [--admin-port P] [--workers N] [--json]
 
 Routes GET /recommend/<userid> to a release (sticky per user, weights from the config: by default
 a canary at 20% and two stable replicas at 40% each), retries a failed try once on another
@@ -20,6 +20,8 @@ runs until SIGINT/SIGTERM, then drains requests and flushes the event log.
   --port P          public TCP port, overrides the config (default 8082; 0 = any free one)
   --host H          interface to bind, overrides the config (default 0.0.0.0)
   --admin-port P    admin and metrics port on admin.host, overrides the config (default 8092)
+  --workers N       processes serving the public port, overrides the config (default 1; the
+                    admin API, health checks and logs stay in this one)
 Env: RECSYS_ADMIN_TOKEN (admin token when the config has none).`,
   exits: [],
   flags: {
@@ -27,21 +29,24 @@ Env: RECSYS_ADMIN_TOKEN (admin token when the config has none).`,
     port: { type: "string" },
     host: { type: "string" },
     "admin-port": { type: "string" },
+    workers: { type: "string" },
   },
   schema: z.object({
     config: z.string().min(1, "--config needs a path").optional(),
     port: intFlag(0, 65535).optional(),
     host: z.string().min(1).optional(),
     "admin-port": intFlag(0, 65535).optional(),
+    workers: intFlag(1, 64).optional(),
     _: noPositionals,
   }),
   async run(o, io) {
     const stop = io.waitForStop();
-    const config = await loadRouterConfig(o.config, process.env, { port: o.port, host: o.host, adminPort: o["admin-port"] });
+    const config = await loadRouterConfig(o.config, process.env, { port: o.port, host: o.host, adminPort: o["admin-port"], workers: o.workers });
     const router = createRouter(config);
     const { url, adminUrl } = await router.listen();
     const split = router.state().releases.map((r) => `${r.id} ${r.role} ${r.weight}% x${r.upstreams.length}`).join(", ");
-    io.stdout.write(`routing ${url} (${split}; admin API ${adminUrl} ${config.adminToken ? "on" : "off: no token"})\n`);
+    const served = config.workers > 1 ? `; ${config.workers} worker processes` : "";
+    io.stdout.write(`routing ${url} (${split}${served}; admin API ${adminUrl} ${config.adminToken ? "on" : "off: no token"})\n`);
     const signal = await stop;
     await router.close();
     const { releases, generation } = router.state();
