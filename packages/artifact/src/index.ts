@@ -1,4 +1,4 @@
-export { ARTIFACT_FORMAT_VERSION, MODEL_META_FILE, ModelMetaSchema, TensorSpecSchema } from "./schema.ts";
+export { ARTIFACT_FORMAT_VERSION, MODEL_META_FILE, ModelMetaSchema, TensorSpecSchema, modelRatingScale } from "./schema.ts";
 export type { ModelMeta, TensorSpec, TypedArray, DType } from "./schema.ts";
 export { ArtifactError } from "./errors.ts";
 export { writeModelArtifact } from "./write.ts";

@@ -41,6 +41,23 @@ describe("RecModel artifact", () => {
     expect(predictRating(model, 0, 0)).toBeCloseTo(4.1, 5);
   });
 
+  it("clips predictions to the rating scale the model records, and to 1..5 when it records none (older models)", async () => {
+    const { info, tensors } = tinyModel();
+    // Row 1, item 2: 3.5 - 0.1 - 0.2 + (0*1 + 1*1) = 4.2; with a mean of 0.2 it is 0.9.
+    const low = { ...info, globalMean: 0.2 };
+    const half = join(await mkdtemp(join(root, "m-")), "model");
+    await writeRecModel(half, { ...low, ratingScale: { min: 0.5, max: 5, step: 0.5 } }, tensors);
+    expect(predictRating(await loadRecModel(half), 1, 2)).toBeCloseTo(0.9, 5);
+    const old = join(await mkdtemp(join(root, "m-")), "model");
+    await writeRecModel(old, low, tensors);
+    const oldModel = await loadRecModel(old);
+    expect(oldModel.meta.ratingScale).toBeUndefined();
+    expect(predictRating(oldModel, 1, 2)).toBe(1);
+    const tight = join(await mkdtemp(join(root, "m-")), "model");
+    await writeRecModel(tight, { ...info, ratingScale: { min: 1, max: 4, step: 1 } }, tensors);
+    expect(predictRating(await loadRecModel(tight), 1, 2)).toBe(4);
+  });
+
   it("writes byte-identical files for the same content", async () => {
     const [a, b] = [await written(), await written()];
     for (const f of (await readdir(a)).sort()) expect(await readFile(join(b, f))).toEqual(await readFile(join(a, f)));

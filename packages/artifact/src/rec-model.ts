@@ -2,7 +2,8 @@ import type { OutputClaim } from "@recsys/core";
 import { ArtifactError } from "./errors.ts";
 import { loadArtifact, type LoadedArtifact } from "./read.ts";
 import { writeModelArtifact, type ModelMetaInput } from "./write.ts";
-import type { ModelMeta } from "./schema.ts";
+import { clipToScale } from "@recsys/core";
+import { modelRatingScale, type ModelMeta } from "./schema.ts";
 
 /**
  * A trained recommender as the API uses it: biased matrix factorisation plus what serving
@@ -92,10 +93,10 @@ function toRecModel({ dir, meta, tensors }: LoadedArtifact): RecModel {
   return model;
 }
 
-/** Predicted rating of user row u for item row i: mean + biases + dot product. */
+/** Predicted rating of user row u for item row i: mean + biases + dot product, clipped to the model's rating scale. */
 export function predictRating(model: RecModel, u: number, i: number): number {
   let dot = 0;
   const uo = u * model.k, io = i * model.k;
   for (let f = 0; f < model.k; f++) dot += model.userFactors[uo + f]! * model.itemFactors[io + f]!;
-  return model.meta.globalMean + model.userBias[u]! + model.itemBias[i]! + dot;
+  return clipToScale(modelRatingScale(model.meta), model.meta.globalMean + model.userBias[u]! + model.itemBias[i]! + dot);
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RatingScaleSchema, STREAM_RATING_SCALE, type RatingScale } from "@recsys/core";
 
 export const ARTIFACT_FORMAT_VERSION = 1;
 export const MODEL_META_FILE = "model.json";
@@ -22,6 +23,8 @@ export const ModelMetaSchema = z.object({
   hyperParams: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   factors: z.number().int().positive(),
   globalMean: z.number(),
+  /** The dataset's rating scale the model was trained on; predictions are clipped to it (absent in older models: 1..5 step 1). */
+  ratingScale: RatingScaleSchema.optional(),
   /** Index -> external id; the row order of every per-user / per-movie tensor. */
   userIds: z.array(z.number().int().nonnegative()),
   movieIds: z.array(z.string().min(1)),
@@ -41,3 +44,8 @@ export const ModelMetaSchema = z.object({
   modelHash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type ModelMeta = z.infer<typeof ModelMetaSchema>;
+
+/** The scale a model's predictions are clipped to: the one it records, or 1..5 for a model from before scales were recorded. */
+export function modelRatingScale(meta: Pick<ModelMeta, "ratingScale">): RatingScale {
+  return meta.ratingScale ?? STREAM_RATING_SCALE;
+}

@@ -97,6 +97,58 @@ export const MovieSchema = z.object({
 });
 export type Movie = z.infer<typeof MovieSchema>;
 
+/**
+ * The star scale of a dataset's ratings: every rating is one of min, min + step, ..., max.
+ * The event stream's is 1..5 in whole stars (STREAM_RATING_SCALE); MovieLens' ml-latest uses
+ * half stars from 0.5. Training, the gate's baseline, evaluation and serving clip to it.
+ */
+export const RatingScaleSchema = z.object({
+  min: z.number().finite(),
+  max: z.number().finite(),
+  step: z.number().finite().positive(),
+}).strict().refine((s) => s.max > s.min && isWholeSteps(s.max - s.min, s.step), "a rating scale needs max > min and (max - min) a whole number of steps");
+export type RatingScale = z.infer<typeof RatingScaleSchema>;
+
+/** The stream's scale (BRIEF: "explicit rating, 1 to 5 stars"); also what a manifest or model without one means. */
+export const STREAM_RATING_SCALE: RatingScale = Object.freeze({ min: 1, max: 5, step: 1 });
+
+function isWholeSteps(span: number, step: number): boolean {
+  const n = span / step;
+  return Math.abs(n - Math.round(n)) < 1e-9;
+}
+
+/** Whether `rating` is one of the scale's values (3.5 is on 0.5..5 step 0.5, not on 1..5 step 1). */
+export function onRatingScale(scale: RatingScale, rating: number): boolean {
+  return rating >= scale.min && rating <= scale.max && isWholeSteps(rating - scale.min, scale.step);
+}
+
+/** A prediction clipped into [min, max] (not rounded to a step: RMSE is measured on the continuous value). */
+export function clipToScale(scale: RatingScale, value: number): number {
+  return value < scale.min ? scale.min : value > scale.max ? scale.max : value;
+}
+
+/** `0.5..5 step 0.5`: how messages name a scale. */
+export function formatRatingScale(scale: RatingScale): string {
+  return `${scale.min}..${scale.max} step ${scale.step}`;
+}
+
+/**
+ * A scale as a user writes it on a command line, `MIN,MAX,STEP` (`0.5,5,0.5`); null when the
+ * text is not three numbers forming a scale, so the caller can name its flag in the error.
+ */
+export function parseRatingScale(text: string): RatingScale | null {
+  const parts = text.split(",");
+  if (parts.length !== 3 || parts.some((p) => !/^\s*\d+(\.\d+)?\s*$/.test(p))) return null;
+  const [min, max, step] = parts.map(Number) as [number, number, number];
+  const scale = RatingScaleSchema.safeParse({ min, max, step });
+  return scale.success ? scale.data : null;
+}
+
+/** The scale a manifest records; a manifest written before scales were recorded means the stream's 1..5. */
+export function ratingScaleOf(manifest: Pick<Manifest, "ratingScale">): RatingScale {
+  return manifest.ratingScale ?? STREAM_RATING_SCALE;
+}
+
 export const ManifestSchema = z.object({
   schemaVersion: z.literal(DATASET_SCHEMA_VERSION),
   source: z.string(),
@@ -106,6 +158,8 @@ export const ManifestSchema = z.object({
   files: z.record(z.string(), z.string()),
   /** md5 over the data files' md5s: the dataset's identity, recorded in models and releases. */
   dataHash: z.string(),
+  /** The ratings' scale (absent in datasets written before it was recorded: 1..5 step 1). */
+  ratingScale: RatingScaleSchema.optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

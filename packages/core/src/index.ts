@@ -16,9 +16,10 @@ export { putText, putInt, putBytes } from "./byte-writer.ts";
 export {
   DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER, TELEMETRY_HEADER,
   UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,
+  RatingScaleSchema, STREAM_RATING_SCALE, onRatingScale, clipToScale, formatRatingScale, parseRatingScale, ratingScaleOf,
   readManifest, verifyDatasetFiles, readRatings, readWatches, readJsonLines, readUsers, readMovies,
 } from "./dataset.ts";
-export type { User, Movie, Manifest, RatingRow, WatchRow, TelemetryFields } from "./dataset.ts";
+export type { User, Movie, Manifest, RatingScale, RatingRow, WatchRow, TelemetryFields } from "./dataset.ts";
 export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";
 export { createLineLog } from "./line-log.ts";
 export type { LineLog, LineLogOptions } from "./line-log.ts";

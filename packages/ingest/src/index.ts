@@ -1,6 +1,6 @@
 export { ingestEvents } from "./ingest-events.ts";
 export type { IngestEventsOptions } from "./ingest-events.ts";
-export { importMovieLens, detectMovieLensLayout } from "./movielens.ts";
+export { importMovieLens, detectMovieLensLayout, HALF_STAR_SCALE } from "./movielens.ts";
 export type { MovieLensLayout } from "./movielens.ts";
 export type { IngestSummary } from "./write-dataset.ts";
 export { parseEventLine, parseEventInto, newScratch, MAX_MINUTE } from "./parse-event.ts";

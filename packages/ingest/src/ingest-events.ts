@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { writeDirAtomic, type Progress } from "@recsys/core";
+import { STREAM_RATING_SCALE, writeDirAtomic, type Progress } from "@recsys/core";
 import { stripBom } from "./bom.ts";
 import { unreadable } from "./errors.ts";
 import { IngestState } from "./ingest-state.ts";
@@ -146,7 +146,7 @@ export async function ingestEvents(options: IngestEventsOptions): Promise<Ingest
     });
     await consumeEvents(input as AsyncIterable<Buffer | string>, state, options.progress);
     for (const path of telemetry) await readTelemetryFile(path, state);
-    summary = await finishDataset(state, options.outDir);
+    summary = await finishDataset(state, options.outDir, STREAM_RATING_SCALE);
   }, { kind: "dataset", inputs: [...files, ...telemetry], force: options.force });
   return summary!;
 }

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "csv-parse";
-import { UserSchema, writeDirAtomic, type Movie, type User } from "@recsys/core";
+import { onRatingScale, UserSchema, writeDirAtomic, type Movie, type RatingScale, type User } from "@recsys/core";
 import { unknownLayout, unreadable, type RejectReason } from "./errors.ts";
 import { IngestState } from "./ingest-state.ts";
 import { mapGenres, ML100K_GENRES } from "./movielens-genres.ts";
@@ -13,11 +13,19 @@ import { finishDataset, type IngestSummary } from "./write-dataset.ts";
 
 export type MovieLensLayout = "ml-100k" | "ml-latest";
 
-interface FileFormat { delimiter: string; quoted: boolean; encoding: BufferEncoding; header?: string }
+/** `headers`: the accepted spellings of the header line, GroupLens' own first (the one messages name). */
+interface FileFormat { delimiter: string; quoted: boolean; encoding: BufferEncoding; headers?: string[] }
 const U_DATA: FileFormat = { delimiter: "\t", quoted: false, encoding: "utf8" };
 const U_PIPE: FileFormat = { delimiter: "|", quoted: false, encoding: "latin1" };
-const LATEST_RATINGS: FileFormat = { delimiter: ",", quoted: true, encoding: "utf8", header: "userId,movieId,rating,timestamp" };
-const LATEST_MOVIES: FileFormat = { delimiter: ",", quoted: true, encoding: "utf8", header: "movieId,title,genres" };
+// Copies of ml-latest-small passed around on GitHub spell movieId as `Id`; the columns and their
+// order are GroupLens' own, so that spelling is read the same way. Any other header is refused:
+// columns are read by position, and a header we do not know may mean another order.
+const LATEST_RATINGS: FileFormat = { delimiter: ",", quoted: true, encoding: "utf8", headers: ["userId,movieId,rating,timestamp", "userId,Id,rating,timestamp"] };
+const LATEST_MOVIES: FileFormat = { delimiter: ",", quoted: true, encoding: "utf8", headers: ["movieId,title,genres", "Id,title,genres"] };
+
+/** ml-latest's documented scale (half stars from 0.5); ml-100k's is the stream's whole stars 1..5. */
+export const HALF_STAR_SCALE: RatingScale = Object.freeze({ min: 0.5, max: 5, step: 0.5 });
+const WHOLE_STAR_SCALE: RatingScale = Object.freeze({ min: 1, max: 5, step: 1 });
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
@@ -46,9 +54,10 @@ async function* rows(path: string, format: FileFormat, state: IngestState): Asyn
     skip_empty_lines: true, raw: true, info: true, bom: true,
   }));
   for await (const { record, raw, info } of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
-    const text = raw.replace(/\r?\n$/, "");
-    if (info.lines === 1 && format.header) {
-      if (text.replace(/^\uFEFF/, "") !== format.header) throw unreadable(path, `header must be ${format.header}`);
+    // csv-parse's raw text of a CRLF line keeps the \r (and not the \n): both are cut, so header and rejects read alike.
+    const text = raw.replace(/\r?\n?$/, "");
+    if (info.lines === 1 && format.headers) {
+      if (!format.headers.includes(text.replace(/^\uFEFF/, ""))) throw unreadable(path, `header must be ${format.headers[0]} (line 1 is ${JSON.stringify(text.slice(0, 80))})`);
       continue;
     }
     state.lines++;
@@ -101,16 +110,15 @@ async function readUsers(path: string, state: IngestState): Promise<Map<number, 
   return users;
 }
 
-/** Checks one rating row; the reason it is rejected, or null. */
-function checkRating(fields: string[], movies: Map<number, Movie>): RejectReason | null {
+/** Checks one rating row against the movies and the accepted scale; the reason it is rejected, or null. */
+function checkRating(fields: string[], movies: Map<number, Movie>, scale: RatingScale): RejectReason | null {
   if (fields.length !== 4) return "truncated";
   if (parseId(fields[0]!) < 0) return "bad_user_id";
   const mlId = parseId(fields[1]!);
   if (mlId < 0) return "bad_movie_id";
   if (!movies.has(mlId)) return "unknown_movie";
   if (!/^\d+(\.\d+)?$/.test(fields[2]!)) return "bad_rating";
-  const rating = Number(fields[2]);
-  if (rating < 0.5 || rating > 5) return "rating_out_of_range";
+  if (!onRatingScale(scale, Number(fields[2]))) return "rating_out_of_range";
   return /^\d{1,12}$/.test(fields[3]!) ? null : "bad_time";
 }
 
@@ -120,9 +128,13 @@ function checkRating(fields: string[], movies: Map<number, Movie>): RejectReason
  * MovieLens id stays in `ml_id`; half-star ratings are kept; ml-latest has no demographics,
  * so its users carry only user_id.
  *
+ * The rating scale goes into the manifest: `ratingScale` when declared (a rating off it is a
+ * `rating_out_of_range` reject), else detected: whole stars 1..5 when every kept rating is one,
+ * else half stars 0.5..5 (ratings off half stars are rejected). Headers and rows may end in CRLF.
+ *
  *     const summary = await importMovieLens({ dir: "ml-100k", outDir: "data/ml100k" });
  */
-export async function importMovieLens(options: { dir: string; outDir: string; maxRejectShare?: number; force?: boolean }): Promise<IngestSummary & { layout: MovieLensLayout }> {
+export async function importMovieLens(options: { dir: string; outDir: string; maxRejectShare?: number; force?: boolean; ratingScale?: RatingScale }): Promise<IngestSummary & { layout: MovieLensLayout }> {
   const { dir } = options;
   const maxShare = maxRejectShare(options.maxRejectShare);
   const layout = await detectMovieLensLayout(dir);
@@ -134,18 +146,21 @@ export async function importMovieLens(options: { dir: string; outDir: string; ma
     const usersPath = join(dir, "u.user");
     const users = layout === "ml-100k" && (await exists(usersPath)) ? await readUsers(usersPath, state) : undefined;
     state.setSideInfo(users, new Map([...movies.values()].map((m) => [m.id, m])));
+    const accepted = options.ratingScale ?? HALF_STAR_SCALE;
+    let wholeStars = true;
     for await (const { lineNo, fields, raw } of rows(join(dir, ratingsFile), layout === "ml-100k" ? U_DATA : LATEST_RATINGS, state)) {
-      const reason = checkRating(fields, movies);
+      const reason = checkRating(fields, movies, accepted);
       if (reason) {
         state.reject(lineNo, reason, raw, ratingsFile);
         continue;
       }
       const userId = parseId(fields[0]!);
-      const movieId = movies.get(parseId(fields[1]!))!.id;
-      state.acceptRating(userId, movieId, Number(fields[2]), Number(fields[3]) * 1_000_000);
+      const movieId = movies.get(parseId(fields[1]!))!.id, rating = Number(fields[2]);
+      wholeStars &&= onRatingScale(WHOLE_STAR_SCALE, rating);
+      state.acceptRating(userId, movieId, rating, Number(fields[3]) * 1_000_000);
       if (lineNo % 8192 === 0) await state.flushIfFull();
     }
-    summary = await finishDataset(state, options.outDir);
+    summary = await finishDataset(state, options.outDir, options.ratingScale ?? (wholeStars ? WHOLE_STAR_SCALE : HALF_STAR_SCALE));
   }, { kind: "dataset", inputs: [dir], force: options.force });
   return { ...summary!, layout };
 }

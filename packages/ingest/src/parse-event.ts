@@ -1,4 +1,4 @@
-import { MovieIdSchema, UserIdSchema } from "@recsys/core";
+import { MovieIdSchema, onRatingScale, STREAM_RATING_SCALE, UserIdSchema } from "@recsys/core";
 import { z } from "zod";
 import type { RejectReason } from "./errors.ts";
 import { formatEventTimeUs, parseEventTime } from "@recsys/core";
@@ -22,10 +22,13 @@ export const MAX_MINUTE = 1439;
 export const MAX_USER_ID = 2 ** 32 - 1;
 
 const userId = UserIdSchema.max(MAX_USER_ID);
-/** The value rules of an event line; an issue's first path element names the reject reason. */
+/**
+ * The value rules of an event line; an issue's first path element names the reject reason.
+ * A rating must be on the stream's scale, whole stars 1..5 (the brief), as the manifest records it.
+ */
 const EventValuesSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("watch"), userId, movieId: MovieIdSchema, minute: z.number().int().min(0).max(MAX_MINUTE) }),
-  z.object({ kind: z.literal("rate"), userId, movieId: MovieIdSchema, rating: z.number().min(1).max(5) }),
+  z.object({ kind: z.literal("rate"), userId, movieId: MovieIdSchema, rating: z.number().refine((r) => onRatingScale(STREAM_RATING_SCALE, r)) }),
   z.object({
     kind: z.literal("request"), userId, server: z.string().min(1).regex(/^[^,]*$/), status: z.number().int().min(0).max(999),
     latencyMs: z.number().nonnegative(), resultIds: z.array(MovieIdSchema).nullable(),

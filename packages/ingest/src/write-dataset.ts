@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { readdir } from "node:fs/promises";
 import {
   DATASET_FILES, DATASET_SCHEMA_VERSION, RATINGS_HEADER, WATCHES_HEADER, md5Dir, md5File, writeFileAtomic,
-  type Manifest,
+  type Manifest, type RatingScale,
 } from "@recsys/core";
 import type { IngestState } from "./ingest-state.ts";
 import { LineSink } from "./line-sink.ts";
@@ -15,6 +15,8 @@ export interface IngestSummary {
   dataHash: string;
   counts: Manifest["counts"];
   timeRange: Manifest["timeRange"];
+  /** The scale every kept rating is on, as the manifest records it. */
+  ratingScale: RatingScale;
   quality: QualityReport;
 }
 
@@ -77,10 +79,10 @@ async function hashFiles(dir: string): Promise<{ files: Record<string, string>; 
  * Writes the rest of the dataset into the run's temp directory (the caller renames it into
  * place), unless the run accepted nothing or rejected more than its limit (InputError, exit 2;
  * see reject-share.ts): ratings, watches, users, movies, quality and, last, the manifest that names every
- * other file's md5. Every file is sorted and free of wall-clock times, so the same input
+ * other file's md5 and the ratings' scale. Every file is sorted and free of wall-clock times, so the same input
  * always yields the same bytes and the same dataHash.
  */
-export async function finishDataset(s: IngestState, outDir: string): Promise<IngestSummary> {
+export async function finishDataset(s: IngestState, outDir: string, ratingScale: RatingScale): Promise<IngestSummary> {
   const dir = s.options.tmpDir;
   await s.requests.close();
   await s.rejects.close();
@@ -113,7 +115,7 @@ export async function finishDataset(s: IngestState, outDir: string): Promise<Ing
   };
   const timeRange = s.timeRange();
   const { files, dataHash } = await hashFiles(dir);
-  const manifest: Manifest = { schemaVersion: DATASET_SCHEMA_VERSION, source: s.options.source, counts, timeRange, files, dataHash };
+  const manifest: Manifest = { schemaVersion: DATASET_SCHEMA_VERSION, source: s.options.source, counts, timeRange, files, dataHash, ratingScale };
   await writeFileAtomic(join(dir, DATASET_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
-  return { outDir, dataHash, counts, timeRange, quality };
+  return { outDir, dataHash, counts, timeRange, ratingScale, quality };
 }

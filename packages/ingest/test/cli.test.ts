@@ -46,6 +46,13 @@ describe("recsys ingest", () => {
     const r = await cli(["--movielens", fixture("ml-latest"), "--out", join(await tempDir(), "ds")]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("data quality (movielens:ml-latest)");
+    expect(r.stdout).toContain("rating scale: 0.5..5 step 0.5");
+  });
+
+  it("takes a declared --rating-scale for MovieLens and reports it in --json", async () => {
+    const r = await cli(["--movielens", fixture("ml-latest"), "--rating-scale", "0.5,5,0.5", "--out", join(await tempDir(), "ds"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).ratingScale).toEqual({ min: 0.5, max: 5, step: 0.5 });
   });
 
   it.concurrent.each([
@@ -56,6 +63,9 @@ describe("recsys ingest", () => {
     [["--movielens", fixture("empty-dir"), "--out", "x"], "no MovieLens files"],
     [["--events", "-", "--out", "x"], "stdin: no line was accepted (the input is empty)"],
     [["--events", "-", "--max-reject-share", "1.5", "--out", "x"], "max-reject-share"],
+    [["--movielens", "d", "--rating-scale", "1,5", "--out", "x"], "--rating-scale \"1,5\": give MIN,MAX,STEP"],
+    [["--movielens", "d", "--rating-scale", "1,5,0.3", "--out", "x"], "--rating-scale"],
+    [["--events", "-", "--rating-scale", "1,5,1", "--out", "x"], "--rating-scale goes with --movielens"],
   ])("exits 2 with one line for %j", async (args, message) => {
     const r = await cli(args);
     expect(r.code).toBe(2);

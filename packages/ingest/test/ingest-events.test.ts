@@ -27,6 +27,29 @@ describe("ingestEvents", () => {
     expect(summary.quality.rejects.truncated).toBe(2);
   });
 
+  it("reads the stream and both side files with CRLF line endings exactly as with LF", async () => {
+    const dir = await tempDir();
+    const crlf = async (path: string) => {
+      const out = join(dir, path.split("/").pop()!);
+      await writeFile(out, (await readFile(path, "utf8")).replaceAll("\n", "\r\n"));
+      return out;
+    };
+    const lf = await ingestFixture();
+    const { outDir } = await ingestFixture({ input: await crlf(fixture("events.log")), usersFile: await crlf(sideFiles.usersFile), moviesFile: await crlf(sideFiles.moviesFile) });
+    expect(await readRatings(outDir)).toEqual(await readRatings(lf.outDir));
+    expect(await readUsers(outDir)).toEqual(await readUsers(lf.outDir));
+    expect(await readMovies(outDir)).toEqual(await readMovies(lf.outDir));
+    expect((await readManifest(outDir)).dataHash).toBe((await readManifest(lf.outDir)).dataHash);
+  });
+
+  it("rejects half stars as off the stream's scale and records that scale (1..5 step 1) in the manifest", async () => {
+    const input = Readable.from(["2022-02-08T18:06:56,7,GET /rate/the+godfather+1972=3.5\n", "2022-02-08T18:06:57,7,GET /rate/toy+story+1995=4.0\n"]);
+    const { outDir, summary } = await ingestFixture({ input, maxRejectShare: 1 });
+    expect(summary.quality.rejects.rating_out_of_range).toBe(1);
+    expect((await readRatings(outDir)).map((r) => r.rating)).toEqual([4]);
+    expect((await readManifest(outDir)).ratingScale).toEqual({ min: 1, max: 5, step: 1 });
+  });
+
   it("keeps the latest rating per user and movie, by event time", async () => {
     const { outDir, summary } = await ingestFixture();
     const ratings = [];

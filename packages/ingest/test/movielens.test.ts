@@ -1,8 +1,22 @@
+import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readManifest, readMovies, readRatings, readUsers, type RatingRow } from "@recsys/core";
 import { detectMovieLensLayout, importMovieLens } from "../src/index.ts";
 import { fixture, readLines, tempDir } from "./helpers.ts";
+
+/** A copy of a fixture with every file rewritten by `edit` (bytes as latin1, so u.item's accents survive). */
+async function editedCopy(name: string, edit: (text: string, file: string) => string): Promise<string> {
+  const dir = join(await tempDir(), name);
+  await cp(fixture(name), dir, { recursive: true });
+  for (const file of await readdir(dir)) await writeFile(join(dir, file), edit(await readFile(join(dir, file), "latin1"), file), "latin1");
+  return dir;
+}
+
+/** What an import produced, without the manifest (its hashes and source differ by design between copies). */
+async function datasetContent(dir: string) {
+  return { ratings: await ratingsOf(dir), movies: await readMovies(dir), users: await readUsers(dir), rejects: (await readLines(join(dir, "rejects.csv"))).map((l) => l.split(",").slice(0, 2).join(" ")) };
+}
 
 async function ratingsOf(dir: string): Promise<RatingRow[]> {
   const out: RatingRow[] = [];
@@ -56,5 +70,36 @@ describe("importMovieLens", () => {
   it("says clearly (exit 2) when a directory holds neither layout", async () => {
     await expect(detectMovieLensLayout(fixture("empty-dir"))).rejects.toMatchObject({ code: "RECSYS_INGEST_UNKNOWN_LAYOUT", exitCode: 2 });
     await expect(detectMovieLensLayout(fixture("missing"))).rejects.toMatchObject({ code: "RECSYS_INGEST_UNREADABLE", exitCode: 2 });
+  });
+
+  it.each(["ml-100k", "ml-latest"])("reads %s saved with CRLF line endings exactly as with LF", async (layout) => {
+    const lf = join(await tempDir(), "lf"), crlf = join(await tempDir(), "crlf");
+    await importMovieLens({ dir: fixture(layout), outDir: lf });
+    const s = await importMovieLens({ dir: await editedCopy(layout, (text) => text.replaceAll("\n", "\r\n")), outDir: crlf });
+    expect(await datasetContent(crlf)).toEqual(await datasetContent(lf));
+    expect(s.counts.ratings).toBeGreaterThan(0);
+  });
+
+  it("accepts the Id spelling of movieId that redistributed copies of ml-latest use, and refuses any other header (exit 2)", async () => {
+    const gl = join(await tempDir(), "gl"), id = join(await tempDir(), "id");
+    await importMovieLens({ dir: fixture("ml-latest"), outDir: gl });
+    await importMovieLens({ dir: await editedCopy("ml-latest", (text) => text.replace(/^movieId/, "Id").replace(/^userId,movieId/, "userId,Id")), outDir: id });
+    expect(await datasetContent(id)).toEqual(await datasetContent(gl));
+    const swapped = await editedCopy("ml-latest", (text, file) => (file === "ratings.csv" ? text.replace(/^userId,movieId/, "movieId,userId") : text));
+    await expect(importMovieLens({ dir: swapped, outDir: join(await tempDir(), "x") }))
+      .rejects.toMatchObject({ code: "RECSYS_INGEST_UNREADABLE", exitCode: 2, message: expect.stringContaining("header must be userId,movieId,rating,timestamp") });
+  });
+
+  it("records the rating scale in the manifest: detected half stars for ml-latest, whole stars for ml-100k, or as declared", async () => {
+    const latest = join(await tempDir(), "latest"), ml100k = join(await tempDir(), "100k"), declared = join(await tempDir(), "declared");
+    expect((await importMovieLens({ dir: fixture("ml-latest"), outDir: latest })).ratingScale).toEqual({ min: 0.5, max: 5, step: 0.5 });
+    expect((await readManifest(latest)).ratingScale).toEqual({ min: 0.5, max: 5, step: 0.5 });
+    await importMovieLens({ dir: fixture("ml-100k"), outDir: ml100k });
+    expect((await readManifest(ml100k)).ratingScale).toEqual({ min: 1, max: 5, step: 1 });
+    // Declared whole stars: the half-star rows become rejects, the rest is kept.
+    const s = await importMovieLens({ dir: fixture("ml-latest"), outDir: declared, ratingScale: { min: 1, max: 5, step: 1 }, maxRejectShare: 1 });
+    expect((await ratingsOf(declared)).map((r) => r.rating)).toEqual([4]);
+    expect(s.quality.rejects.rating_out_of_range).toBe(5);
+    expect((await readManifest(declared)).ratingScale).toEqual({ min: 1, max: 5, step: 1 });
   });
 });

@@ -32,13 +32,6 @@ export const MainJobOptionsSchema = z.object({
   /** Canary: analysis interval, and the requests it needs before a verdict. */
   analysisIntervalMs: z.number().int().positive().default(3000),
   canaryMinRequests: z.number().int().positive().default(100),
-  /**
-   * Regularisation for the simulated world. Its users rate few movies (median 6), and there
-   * train's default (0.1, chosen on real MovieLens) fits noise: held-out RMSE 0.9202 against the
-   * biases-only baseline's 0.9202 on the default world, which the gate refuses. 0.3 gives 0.9180
-   * there and 0.9081 against 0.9092 on the test's smaller world.
-   */
-  reg: z.number().positive().max(100).default(0.3),
 }).strict();
 export type MainJobOptions = z.input<typeof MainJobOptionsSchema>;
 
@@ -199,7 +192,7 @@ async function runCycles(
  * Ingests history + live events into dataset `cycle` and trains on it. The first cycle shows
  * its progress and data-quality summary; later ones run under the live view, so they only log.
  */
-async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPaths>, cycle: number, { seed, reg }: { seed: number; reg: number }, out: Reporter) {
+async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPaths>, cycle: number, { seed }: { seed: number }, out: Reporter) {
   const first = cycle === 0;
   const log = out.event;
   const dataset = paths.dataset(cycle);
@@ -214,7 +207,7 @@ async function ingestAndTrain(world: World, paths: ReturnType<typeof mainJobPath
   if (first) log(formatQualitySummary(ingested.quality).trimEnd());
   (first ? out.event : out.detail)(`ingest #${cycle}: ${ingested.counts.ratings ?? 0} ratings, ${ingested.quality.lines.rejected} lines rejected -> ${dataset}`);
   try {
-    const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed, reg, force: true });
+    const { dir, meta } = await trainAndGate({ dataDir: dataset, outDir: paths.model(cycle), seed, force: true });
     log(`train #${cycle}: held-out RMSE ${meta.gate.value.toFixed(4)} < ${meta.gate.threshold}: gate passed -> ${dir}`);
     return { dir, passed: true, rmse: meta.gate.value, dataHash: meta.dataHash };
   } catch (err) {

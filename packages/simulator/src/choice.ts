@@ -26,8 +26,9 @@ export const CHOICE = {
   /** Completion = sigmoid(completeSlope * (expected rating - completePivot)). */
   completeSlope: 2,
   completePivot: 4.1,
-  rateIfFinished: 0.6,
-  rateIfAbandoned: 0.25,
+  /** Most viewers rate a finished movie; fewer rate one they gave up on. */
+  rateIfFinished: 0.8,
+  rateIfAbandoned: 0.4,
   minuteMs: 60_000,
 } as const;
 

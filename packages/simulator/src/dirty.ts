@@ -85,14 +85,18 @@ export function createDirtyWriter(sink: LineSink, rng: Rng, listedUser: Uint8Arr
       else latestKept = t;
     }
     sink.push(line);
-    if (dupLine !== null) {
-      if (dupAfter-- <= 0) releaseDuplicate();
-    } else if (clean && rng.next() < DIRT.duplicate) {
+    if (dupLine !== null) tickDuplicate();
+    else if (clean && rng.next() < DIRT.duplicate) {
       dupLine = line;
       dupAfter = rng.int(3);
       if (dupAfter-- <= 0) releaseDuplicate();
     }
     return clean;
+  };
+
+  /** One more line went out: a pending duplicate is released once its 0-2 lines have passed. */
+  const tickDuplicate = (): void => {
+    if (dupLine !== null && dupAfter-- <= 0) releaseDuplicate();
   };
 
   // Ingest rejects the copy as a duplicate before it looks at its ids or time: counted only as that.
@@ -116,6 +120,8 @@ export function createDirtyWriter(sink: LineSink, rng: Rng, listedUser: Uint8Arr
       if (rng.next() < DIRT.ratingOutOfRange) {
         counts.rejects.rating_out_of_range++;
         sink.push(formatRateLine(t, u + 1, movieId, BAD_RATINGS[rng.int(BAD_RATINGS.length)]!));
+        // It counts as one of the lines a retry comes after, or a copy could drift past ingest's window.
+        tickDuplicate();
         return;
       }
       const at = skew(t);

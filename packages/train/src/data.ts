@@ -1,7 +1,8 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  DATASET_FILES, InputError, RATINGS_HEADER, WATCHES_HEADER, readCsvLines, readUsers, verifyDatasetFiles, type Manifest, type User,
+  DATASET_FILES, InputError, RATINGS_HEADER, STREAM_RATING_SCALE, WATCHES_HEADER, formatRatingScale, onRatingScale, ratingScaleOf, readCsvLines,
+  readUsers, verifyDatasetFiles, type Manifest, type RatingScale, type User,
 } from "@recsys/core";
 import { RatingBuilder, UNKNOWN, eventTimeMs, type RatingSet } from "./ratings.ts";
 
@@ -22,6 +23,8 @@ export interface WatchSet {
 export interface TrainingData {
   dir: string;
   manifest: Manifest;
+  /** The manifest's rating scale: every rating read is on it, and predictions are clipped to it. */
+  scale: RatingScale;
   userIds: number[];
   movieIds: string[];
   userIndex: Map<number, number>;
@@ -76,7 +79,8 @@ export async function loadTrainingData(dir: string): Promise<TrainingData> {
   const manifest = await verifyDatasetFiles(dir);
   if (!(await exists(join(dir, DATASET_FILES.ratings)))) throw new InputError(BAD, `${dir}: no ${DATASET_FILES.ratings} (is it a dataset written by 'recsys ingest'?)`);
   const users = new Interner<number>(), movies = new Interner<string>();
-  const ratings = await streamRatings(dir, (userId) => users.id(userId), (movieId) => movies.id(movieId));
+  const scale = ratingScaleOf(manifest);
+  const ratings = await streamRatings(dir, scale, (userId) => users.id(userId), (movieId) => movies.id(movieId));
   const watch = new RatingBuilder();
   const watchPath = join(dir, DATASET_FILES.watches);
   if (await exists(watchPath)) {
@@ -93,7 +97,7 @@ export async function loadTrainingData(dir: string): Promise<TrainingData> {
   const rs = remapSet(ratings, u.remap, m.remap);
   const ws = remapSet(watch.finish(), u.remap, m.remap);
   return {
-    dir, manifest, userIds: u.ids, movieIds: m.ids, userIndex: u.index, movieIndex: m.index, ratings: rs,
+    dir, manifest, scale, userIds: u.ids, movieIds: m.ids, userIndex: u.index, movieIndex: m.index, ratings: rs,
     watches: { length: ws.length, users: ws.users, items: ws.items, minutes: ws.values, times: ws.times },
     users: sideUsers,
   };
@@ -110,21 +114,24 @@ function remapSet(s: RatingSet, userRemap: Uint32Array, itemRemap: Uint32Array):
 /**
  * Reads the ratings of another dataset (a held-out or evaluation set) against fixed id maps:
  * users or movies the maps lack get row UNKNOWN, so the predictor falls back to the biases it has.
+ * Its ratings must lie on `scale`, the model's (a held-out set on another scale cannot score it).
  *
- *     const test = await loadRatingsAgainst("data/next-week", data.userIndex, data.movieIndex);
+ *     const test = await loadRatingsAgainst("data/next-week", data.userIndex, data.movieIndex, data.scale);
  */
-export async function loadRatingsAgainst(dir: string, userIndex: ReadonlyMap<number, number>, movieIndex: ReadonlyMap<string, number>): Promise<RatingSet> {
+export async function loadRatingsAgainst(dir: string, userIndex: ReadonlyMap<number, number>, movieIndex: ReadonlyMap<string, number>, scale: RatingScale = STREAM_RATING_SCALE): Promise<RatingSet> {
   if (!(await exists(join(dir, DATASET_FILES.ratings)))) throw new InputError(BAD, `${dir}: no ${DATASET_FILES.ratings}`);
-  return streamRatings(dir, (userId) => userIndex.get(userId) ?? UNKNOWN, (movieId) => movieIndex.get(movieId) ?? UNKNOWN);
+  return streamRatings(dir, scale, (userId) => userIndex.get(userId) ?? UNKNOWN, (movieId) => movieIndex.get(movieId) ?? UNKNOWN);
 }
 
-/** Streams and checks ratings.csv into a RatingSet, mapping ids to rows through the two functions. */
-async function streamRatings(dir: string, userRow: (id: number) => number, movieRow: (id: string) => number): Promise<RatingSet> {
+/** Streams and checks ratings.csv into a RatingSet (every rating on `scale`), mapping ids to rows through the two functions. */
+async function streamRatings(dir: string, scale: RatingScale, userRow: (id: number) => number, movieRow: (id: string) => number): Promise<RatingSet> {
   const out = new RatingBuilder(), path = join(dir, DATASET_FILES.ratings);
   await readCsvLines(path, RATINGS_HEADER, (f, line) => {
     const userId = Number(f[0]), rating = Number(f[2]), time = eventTimeMs(f[3]!);
     checkRow(path, line, userId, f[1]!, time);
-    if (!(rating >= 1 && rating <= 5)) throw new InputError(BAD, `${path}:${line}: rating must be 1 to 5`);
+    if (!onRatingScale(scale, rating)) {
+      throw new InputError(BAD, `${path}:${line}: rating ${f[2]} is off the rating scale ${formatRatingScale(scale)} (${DATASET_FILES.manifest}'s ratingScale; a dataset without one means 1..5 step 1: re-run 'recsys ingest' to record its scale)`);
+    }
     out.push(userRow(userId), movieRow(f[1]!), rating, time);
   });
   return out.finish();

@@ -1,7 +1,7 @@
 import { UNKNOWN, type RatingSet } from "./ratings.ts";
 import { errorMetrics, type FactorModel } from "./factors.ts";
 import { loadRatingsAgainst } from "./data.ts";
-import type { RecModel } from "@recsys/artifact";
+import { modelRatingScale, type RecModel } from "@recsys/artifact";
 
 export interface EvaluationOptions {
   /** List length of the ranking metrics. */
@@ -37,7 +37,8 @@ export function factorView(model: RecModel): FactorModel {
 }
 
 /**
- * Scores a model on the ratings of a dataset directory: RMSE and MAE of clipped predictions,
+ * Scores a model on the ratings of a dataset directory: RMSE and MAE of predictions clipped to
+ * the model's rating scale (the data's ratings must lie on it, else an InputError names file:line),
  * and ranking quality as the API serves it: for each known user, the top-N movies by predicted
  * score among those the user had not seen in training (the model's seen list); relevant =
  * movies the user rated >= relevantAt in the data and had not seen. precision = hits / N,
@@ -48,13 +49,13 @@ export function factorView(model: RecModel): FactorModel {
 export async function evaluateModel(model: RecModel, dataDir: string, options: EvaluationOptions = EVALUATION_DEFAULTS): Promise<EvaluationReport> {
   const userIndex = new Map(model.meta.userIds.map((id, u) => [id, u]));
   const movieIndex = new Map(model.meta.movieIds.map((id, i) => [id, i]));
-  return evaluateRatings(model, await loadRatingsAgainst(dataDir, userIndex, movieIndex), options);
+  return evaluateRatings(model, await loadRatingsAgainst(dataDir, userIndex, movieIndex, modelRatingScale(model.meta)), options);
 }
 
 /** evaluateModel on ratings already mapped to the model's rows. */
 export function evaluateRatings(model: RecModel, s: RatingSet, options: EvaluationOptions = EVALUATION_DEFAULTS): EvaluationReport {
   const fm = factorView(model);
-  const { rmse, mae } = errorMetrics(fm, s);
+  const { rmse, mae } = errorMetrics(fm, s, modelRatingScale(model.meta));
   let unknownRatings = 0;
   for (let r = 0; r < s.length; r++) if (s.users[r] === UNKNOWN || s.items[r] === UNKNOWN) unknownRatings++;
   return { ratings: s.length, rmse, mae, unknownRatings, ...rankingMetrics(model, s, options), ...options };

@@ -1,4 +1,4 @@
-import { createRng } from "@recsys/core";
+import { clipToScale, createRng, STREAM_RATING_SCALE, type RatingScale } from "@recsys/core";
 import type { RecModel } from "@recsys/artifact";
 import { UNKNOWN, type RatingSet } from "./ratings.ts";
 
@@ -7,8 +7,9 @@ export type FactorModel = Pick<RecModel, "k" | "nUsers" | "nItems" | "userBias" 
   globalMean: number;
 };
 
-export const RATING_MIN = 1;
-export const RATING_MAX = 5;
+/** The stream's 1..5 stars; kept for callers that predate per-dataset scales (see core's RatingScale). */
+export const RATING_MIN = STREAM_RATING_SCALE.min;
+export const RATING_MAX = STREAM_RATING_SCALE.max;
 
 /** A model with zero biases and factors drawn N(0, initStd^2) from the seed (users first, then items). */
 export function initFactorModel(nUsers: number, nItems: number, k: number, globalMean: number, initStd: number, seed: number): FactorModel {
@@ -20,10 +21,11 @@ export function initFactorModel(nUsers: number, nItems: number, k: number, globa
 }
 
 /**
- * Predicted rating clipped to the star scale. A user or movie the model lacks (row UNKNOWN)
- * contributes nothing: the prediction falls back to mean + the bias it does know.
+ * Predicted rating clipped to the dataset's rating scale (the stream's 1..5 unless given). A user
+ * or movie the model lacks (row UNKNOWN) contributes nothing: the prediction falls back to mean +
+ * the bias it does know.
  */
-export function predict(m: FactorModel, u: number, i: number): number {
+export function predict(m: FactorModel, u: number, i: number, scale: RatingScale = STREAM_RATING_SCALE): number {
   let p = m.globalMean;
   const knownU = u !== UNKNOWN, knownI = i !== UNKNOWN;
   if (knownU) p += m.userBias[u]!;
@@ -32,16 +34,16 @@ export function predict(m: FactorModel, u: number, i: number): number {
     const k = m.k, uo = u * k, io = i * k, pu = m.userFactors, qi = m.itemFactors;
     for (let f = 0; f < k; f++) p += pu[uo + f]! * qi[io + f]!;
   }
-  return p < RATING_MIN ? RATING_MIN : p > RATING_MAX ? RATING_MAX : p;
+  return clipToScale(scale, p);
 }
 
 export interface ErrorMetrics { rmse: number; mae: number; count: number }
 
-/** RMSE and MAE of the model's clipped predictions on a rating set (NaN when it is empty). */
-export function errorMetrics(m: FactorModel, s: RatingSet): ErrorMetrics {
+/** RMSE and MAE of the model's predictions, clipped to `scale`, on a rating set (NaN when it is empty). */
+export function errorMetrics(m: FactorModel, s: RatingSet, scale: RatingScale = STREAM_RATING_SCALE): ErrorMetrics {
   let se = 0, ae = 0;
   for (let r = 0; r < s.length; r++) {
-    const e = s.values[r]! - predict(m, s.users[r]!, s.items[r]!);
+    const e = s.values[r]! - predict(m, s.users[r]!, s.items[r]!, scale);
     se += e * e; ae += Math.abs(e);
   }
   return { rmse: Math.sqrt(se / s.length), mae: ae / s.length, count: s.length };

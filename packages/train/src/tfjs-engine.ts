@@ -1,5 +1,5 @@
 import type * as Tf from "@tensorflow/tfjs";
-import { createRng } from "@recsys/core";
+import { createRng, STREAM_RATING_SCALE, type RatingScale } from "@recsys/core";
 import { errorMetrics, initFactorModel, type FactorModel } from "./factors.ts";
 import { meanRating, shuffleRange, type RatingSet } from "./ratings.ts";
 import { createSparseAdam } from "./sparse-adam.ts";
@@ -12,12 +12,13 @@ import type { TfModule } from "./tf-backend.ts";
  * biases) — the objective SGD minimises — and its gradients with respect to the gathered rows
  * only (tf.grads); a lazy Adam then moves just those rows. Gradients of a gather over the full
  * tables would be dense [rows, k] tensors per step, which the pure-JS backend cannot afford.
- * Starts from the same seeded factors as the SGD engine; deterministic for a seed.
+ * Starts from the same seeded factors as the SGD engine; deterministic for a seed. The epoch's
+ * training RMSE clips predictions to the dataset's `scale`, as the held-out figures do.
  *
  *     const tf = await loadTf(console.error);
  *     const model = await trainTfjs(tf, train, nUsers, nItems, { ...params, lr: 0.005, batchSize: 256 });
  */
-export async function trainTfjs(tf: TfModule, train: RatingSet, nUsers: number, nItems: number, p: EngineParams, hooks: EngineHooks = {}): Promise<FactorModel> {
+export async function trainTfjs(tf: TfModule, train: RatingSet, nUsers: number, nItems: number, p: EngineParams, hooks: EngineHooks = {}, scale: RatingScale = STREAM_RATING_SCALE): Promise<FactorModel> {
   const k = p.factors;
   const m = initFactorModel(nUsers, nItems, k, meanRating(train), p.initStd, p.seed);
   const adam = {
@@ -64,7 +65,7 @@ export async function trainTfjs(tf: TfModule, train: RatingSet, nUsers: number, 
       adam.BU.apply(m.userBias, bu, grads[2]!, size, t);
       adam.BI.apply(m.itemBias, bi, grads[3]!, size, t);
     }
-    if (hooks.onEpoch) hooks.onEpoch(epoch, errorMetrics(m, train).rmse, m);
+    if (hooks.onEpoch) hooks.onEpoch(epoch, errorMetrics(m, train, scale).rmse, m);
   }
   return m;
 }

@@ -3,9 +3,10 @@ import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRecModel, predictRating } from "@recsys/artifact";
-import { GateFailedError } from "@recsys/core";
+import { GateFailedError, md5File } from "@recsys/core";
 import { trainAndGate } from "./train-and-gate.ts";
 import { loadTrainingData } from "./data.ts";
+import { evaluateModel } from "./evaluate.ts";
 import { writeSyntheticDataset, ML100K_LIKE } from "./synthetic.ts";
 
 const root = await mkdtemp(join(tmpdir(), "train-gate-"));
@@ -42,6 +43,36 @@ describe("trainAndGate", () => {
     expect(Number.isFinite(predictRating(model, u, i))).toBe(true);
     expect(model.meta.groups.length).toBeGreaterThan(0);
     expect(model.sideUserIds.length).toBe(small.users);
+  });
+
+  it("trains on the manifest's rating scale: half stars read, predictions clipped to it, the scale recorded; off-scale ratings refused with file:line", async () => {
+    const half = join(root, "half");
+    await cp(data, half, { recursive: true });
+    // Every rating half a star down (whole stars 1..5 become 0.5..4.5), and user 1, a grump, gives 0.5 to everything.
+    const [header, ...rows] = (await readFile(join(half, "ratings.csv"), "utf8")).trimEnd().split("\n");
+    const shifted = rows.map((l) => { const f = l.split(","); f[2] = f[0] === "1" ? "0.5" : String(Number(f[2]) - 0.5); return f.join(","); });
+    await writeFile(join(half, "ratings.csv"), [header, ...shifted].join("\n") + "\n");
+    const manifest = JSON.parse(await readFile(join(half, "manifest.json"), "utf8"));
+    manifest.files["ratings.csv"] = await md5File(join(half, "ratings.csv"));
+    await writeFile(join(half, "manifest.json"), JSON.stringify(manifest));
+    // No recorded scale means the stream's 1..5: the first half star is refused, naming file and line.
+    await expect(trainAndGate({ dataDir: half, outDir: join(root, "h0"), epochs: 10 })).rejects.toMatchObject({
+      code: "RECSYS_BAD_DATASET", exitCode: 2, message: expect.stringMatching(/ratings\.csv:\d+: rating \d\.5 is off the rating scale 1\.\.5 step 1/),
+    });
+    await writeFile(join(half, "manifest.json"), JSON.stringify({ ...manifest, ratingScale: { min: 0.5, max: 5, step: 0.5 } }));
+    const { meta } = await trainAndGate({ dataDir: half, outDir: join(root, "h1"), epochs: 10 });
+    expect(meta.ratingScale).toEqual({ min: 0.5, max: 5, step: 0.5 });
+    expect(meta.metrics.rmse).toBeLessThan(meta.metrics.baselineRmse!);
+    const model = await loadRecModel(join(root, "h1"));
+    let lowest = Infinity;
+    for (let u = 0; u < model.nUsers; u++) for (let i = 0; i < model.nItems; i++) lowest = Math.min(lowest, predictRating(model, u, i));
+    expect(lowest).toBeGreaterThanOrEqual(0.5);
+    expect(lowest).toBeLessThan(1);
+    // Evaluation clips to the model's scale too: the same held-out-free figure train reports on its own data.
+    expect((await evaluateModel(model, half)).rmse).toBeLessThan(meta.metrics.baselineRmse!);
+    // A 1..5 model cannot score half-star data: refused with file:line, not silently mis-clipped.
+    await trainAndGate({ dataDir: data, outDir: join(root, "whole"), factors: 8, epochs: 15 });
+    await expect(evaluateModel(await loadRecModel(join(root, "whole")), half)).rejects.toMatchObject({ code: "RECSYS_BAD_DATASET", exitCode: 2 });
   });
 
   // Models in these tests train long enough to beat the biases-only baseline, the gate's second condition.

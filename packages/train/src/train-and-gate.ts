@@ -54,7 +54,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   const params = engineParams(options);
   const data = await loadTrainingData(dataDir);
   const { train, test } = holdoutDir
-    ? { train: data.ratings, test: await loadRatingsAgainst(holdoutDir, data.userIndex, data.movieIndex) }
+    ? { train: data.ratings, test: await loadRatingsAgainst(holdoutDir, data.userIndex, data.movieIndex, data.scale) }
     : splitRatings(data.ratings, data.userIds.length, { mode: options.split, fraction: options.holdoutFraction, seed: options.seed });
   if (train.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${dataDir}: no ratings to train on`);
   if (test.length === 0) throw new InputError("RECSYS_BAD_DATASET", `${holdoutDir ?? dataDir}: no held-out ratings (too few ratings per user to split; pass --holdout)`);
@@ -62,17 +62,18 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   hooks.log?.(`train: ${options.engine}, ${params.epochs} epochs on ${train.length} ratings (${test.length} held out) -> ${outDir}`);
   const nUsers = data.userIds.length, nItems = data.movieIds.length;
   const implicit = options.implicit === "svdpp" ? implicitItems(train, data.watches, test, nUsers, nItems) : undefined;
-  const dims = { train, nUsers, nItems, implicit };
+  const scale = data.scale;
+  const dims = { train, nUsers, nItems, implicit, scale };
   const model = await trainModel(dims, options.engine, params, {
     ...hooks,
-    onEpoch: (epoch, trainRmse, m) => hooks.onEpochReport?.({ epoch, epochs: params.epochs, trainRmse, heldOutRmse: errorMetrics(m, test).rmse }),
+    onEpoch: (epoch, trainRmse, m) => hooks.onEpochReport?.({ epoch, epochs: params.epochs, trainRmse, heldOutRmse: errorMetrics(m, test, scale).rmse }),
   });
   // The same biases-only SGD whatever the engine, so the baseline compares across engines.
   const baseline = await trainSgd(train, dims.nUsers, dims.nItems, { ...ENGINE_DEFAULTS.sgd, factors: 0 });
-  const held = errorMetrics(model, test);
+  const held = errorMetrics(model, test, scale);
   const metrics = {
-    rmse: held.rmse, mae: held.mae, trainRmse: errorMetrics(model, train).rmse,
-    baselineRmse: errorMetrics(baseline, test).rmse, trainRatings: train.length, heldOutRatings: test.length,
+    rmse: held.rmse, mae: held.mae, trainRmse: errorMetrics(model, train, scale).rmse,
+    baselineRmse: errorMetrics(baseline, test, scale).rmse, trainRatings: train.length, heldOutRatings: test.length,
   };
   const lastEvent = data.manifest.timeRange.last ?? lastEventTime(data);
   const gate = gateVerdict(held.rmse, metrics.baselineRmse, options.gateRmse);
@@ -100,7 +101,7 @@ interface ArtifactInfo {
 async function writeArtifact(dir: string, data: TrainingData, model: FactorModel, info: ArtifactInfo, now: number, output: Omit<OutputClaim, "kind">): Promise<ModelMeta> {
   const { groups, tensors } = servingTensors(data, now);
   return writeRecModel(dir, {
-    ...info, factors: model.k, globalMean: model.globalMean, userIds: data.userIds, movieIds: data.movieIds, groups,
+    ...info, factors: model.k, globalMean: model.globalMean, ratingScale: data.scale, userIds: data.userIds, movieIds: data.movieIds, groups,
     dataHash: data.manifest.dataHash,
   }, {
     ...tensors, userFactors: model.userFactors, itemFactors: model.itemFactors, userBias: model.userBias, itemBias: model.itemBias,

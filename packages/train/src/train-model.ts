@@ -2,7 +2,7 @@ import type { FactorModel } from "./factors.ts";
 import type { RatingSet } from "./ratings.ts";
 import type { EngineHooks, EngineName, EngineParams } from "./engine.ts";
 import { availableParallelism } from "node:os";
-import { InputError } from "@recsys/core";
+import { InputError, type RatingScale } from "@recsys/core";
 import { trainSgd } from "./sgd.ts";
 import { trainSvdpp, type ImplicitItems } from "./svdpp.ts";
 import { trainTfjs } from "./tfjs-engine.ts";
@@ -14,6 +14,8 @@ export interface TrainModelInput {
   nItems: number;
   /** Each user's watched-or-rated movies: given, the sgd engine trains SVD++ (see svdpp.ts). */
   implicit?: ImplicitItems;
+  /** The dataset's rating scale, for engines that measure clipped predictions as they train (tfjs); default 1..5. */
+  scale?: RatingScale;
 }
 
 export interface TrainModelHooks extends EngineHooks {
@@ -37,10 +39,10 @@ export const PARALLEL_MIN_RATINGS = 200_000;
  *     const model = await trainModel({ train, nUsers, nItems }, "sgd", engineParams(options));
  */
 export async function trainModel(input: TrainModelInput, engine: EngineName, params: EngineParams, hooks: TrainModelHooks = {}): Promise<FactorModel> {
-  const { train, nUsers, nItems, implicit } = input;
+  const { train, nUsers, nItems, implicit, scale } = input;
   if (implicit && engine !== "sgd") throw new InputError("RECSYS_USAGE", `the implicit watch signal (SVD++) is implemented by the sgd engine only, not ${engine}`);
   const model = engine === "tfjs"
-    ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks)
+    ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks, scale)
     : implicit ? await trainSvdpp(train, implicit, nUsers, nItems, params, hooks) : await trainSgd(train, nUsers, nItems, params, hooks, hooks.threads ?? (train.length >= PARALLEL_MIN_RATINGS ? Math.min(2, availableParallelism()) : 1));
   zeroUnrated(model, train);
   return model;

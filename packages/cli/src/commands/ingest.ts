@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { join } from "node:path";
-import { createProgress, DATASET_FILES } from "@recsys/core";
+import { createProgress, DATASET_FILES, formatRatingScale, parseRatingScale, type RatingScale } from "@recsys/core";
 import { formatQualitySummary, importMovieLens, ingestEvents, rejectShareWarning, type IngestSummary } from "@recsys/ingest";
 import { defineCommand } from "../command.ts";
 import { FORCE_FLAG, FORCE_HELP, forceFlag, noPositionals, numberFlag } from "../flags.ts";
@@ -16,6 +16,11 @@ const schema = z.object({
   out: z.string({ error: "--out DIR is required" }).min(1, "--out DIR is required"),
   strict: z.boolean().default(false),
   "max-reject-share": numberFlag(0, 1).optional(),
+  "rating-scale": z.string().transform((text, ctx): RatingScale => {
+    const scale = parseRatingScale(text);
+    if (!scale) ctx.addIssue({ code: "custom", message: `--rating-scale ${JSON.stringify(text)}: give MIN,MAX,STEP with MAX > MIN in whole steps, e.g. 0.5,5,0.5` });
+    return scale ?? { min: 1, max: 5, step: 1 };
+  }).optional(),
   force: forceFlag,
   _: noPositionals,
 }).superRefine((o, ctx) => {
@@ -23,24 +28,28 @@ const schema = z.object({
   if (o.movielens !== undefined && (o.users || o.movies || o.telemetry.length || o.strict)) {
     ctx.addIssue({ code: "custom", message: "--users, --movies, --telemetry and --strict go with --events, not --movielens" });
   }
+  if (o.events !== undefined && o["rating-scale"]) ctx.addIssue({ code: "custom", message: "--rating-scale goes with --movielens: the event stream's scale is always 1..5 step 1" });
 });
 
 function figures(s: IngestSummary): Record<string, unknown> {
-  return { outDir: s.outDir, dataHash: s.dataHash, counts: s.counts, timeRange: s.timeRange, quality: s.quality };
+  return { outDir: s.outDir, dataHash: s.dataHash, counts: s.counts, timeRange: s.timeRange, ratingScale: s.ratingScale, quality: s.quality };
 }
 
 export default defineCommand({
   name: "ingest",
   summary: "validate an event stream or MovieLens files into a canonical dataset",
   help: `--events FILE|- [--users F] [--movies F] [--telemetry F[,F...]] [--strict] [--max-reject-share X] --out DIR [--force]
-       recsys ingest --movielens DIR [--max-reject-share X] --out DIR [--force]
+       recsys ingest --movielens DIR [--rating-scale MIN,MAX,STEP] [--max-reject-share X] --out DIR [--force]
 
   --events FILE|-   event log (one event per line); "-" reads stdin
   --users F         user side info (JSON array or JSON lines of {user_id, age, gender, occupation})
   --movies F        movie side info (JSON array or JSON lines of movie records)
   --telemetry F     API response log (CSV with the telemetry header) or a directory of them; repeat or comma-separate
   --strict          reject events whose user or movie is missing from a given side file
-  --movielens DIR   import ml-100k (u.data, u.item, u.user) or ml-latest (ratings.csv, movies.csv)
+  --movielens DIR   import ml-100k (u.data, u.item, u.user) or ml-latest (ratings.csv, movies.csv); LF or CRLF
+  --rating-scale MIN,MAX,STEP  the MovieLens ratings' scale (e.g. 0.5,5,0.5); default: detected, whole
+                    stars 1,5,1 when every rating is one, else half stars 0.5,5,0.5. Off-scale rows are
+                    rejected; the manifest records the scale and training, evaluation and serving use it
   --max-reject-share X  refuse (exit 2, nothing written) when more than this share of non-blank
                     lines is rejected (0..1, default 0.5); above 5% a warning goes to stderr.
                     Nothing accepted at all (an empty or foreign file) is always exit 2
@@ -57,19 +66,20 @@ ${FORCE_HELP}
     out: { type: "string" },
     strict: { type: "boolean" },
     "max-reject-share": { type: "string" },
+    "rating-scale": { type: "string" },
     ...FORCE_FLAG,
   },
   schema,
   async run(o, io) {
     const summary = o.movielens !== undefined
-      ? await importMovieLens({ dir: o.movielens, outDir: o.out, maxRejectShare: o["max-reject-share"], force: o.force })
+      ? await importMovieLens({ dir: o.movielens, outDir: o.out, maxRejectShare: o["max-reject-share"], force: o.force, ratingScale: o["rating-scale"] })
       : await ingestEvents({
         input: o.events === "-" ? io.stdin : o.events!, inputName: o.events === "-" ? "stdin" : undefined, usersFile: o.users, moviesFile: o.movies,
         telemetryFiles: o.telemetry, outDir: o.out, force: o.force, strict: o.strict, maxRejectShare: o["max-reject-share"], progress: createProgress(),
       });
     const warning = rejectShareWarning(summary.quality);
     if (warning) io.stderr.write(`recsys ingest: ${warning}; the rejected lines are in ${join(summary.outDir, DATASET_FILES.rejects)}\n`);
-    const text = `${formatQualitySummary(summary.quality)}dataset: ${summary.outDir} (dataHash ${summary.dataHash})\n`;
+    const text = `${formatQualitySummary(summary.quality)}rating scale: ${formatRatingScale(summary.ratingScale)}\ndataset: ${summary.outDir} (dataHash ${summary.dataHash})\n`;
     return { summary: figures(summary), text };
   },
 });
