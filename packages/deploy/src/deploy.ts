@@ -38,8 +38,17 @@ export const DeployOptionsSchema = z.strictObject({
    * for a live view of the canary's progress, with the full lines kept elsewhere.
    */
   onAnalysis: z.custom<(analysis: CanaryAnalysis, line: string) => void>((v) => typeof v === "function").optional(),
+  /**
+   * The fairness gate (`@recsys/fairness`'s `fairnessGate`, bound to the model's data and config by
+   * the caller): run on the candidate before its canary starts; a failed verdict refuses the
+   * release (verdict "refused", exit 4) and nothing starts. Passed in, so deploy needs no training data.
+   */
+  fairness: z.custom<(modelDir: string) => Promise<FairnessCheck>>((v) => typeof v === "function").optional(),
 });
 export type DeployOptions = z.input<typeof DeployOptionsSchema>;
+
+/** What the fairness gate returns: the verdict and a one-line reason; the whole value (its evidence too) goes into the record. */
+export type FairnessCheck = { passed: boolean; reason: string };
 
 /** Where a deploy goes: the replica driver, the router's admin API and the state directory. */
 export interface DeployTarget {
@@ -85,16 +94,26 @@ export async function deployModel(target: DeployTarget, modelDir: string, option
     let canaryAt: number | null = null;
     let decidedAt: string | null = null;
     let evidence: unknown = null;
+    let fairness: FairnessCheck | undefined;
     const finish = async (verdict: ReleaseRecord["verdict"], reason: string, replicas: Replica[]): Promise<ReleaseRecord> => {
       const record: ReleaseRecord = {
         ...base, verdict, reason, canaryAt: canaryAt === null ? null : new Date(canaryAt).toISOString(), decidedAt,
-        finishedAt: new Date().toISOString(), evidence, replicas: replicas.map((r) => r.id),
+        finishedAt: new Date().toISOString(), evidence, replicas: replicas.map((r) => r.id), ...(fairness && { fairness }),
       };
       await appendRelease(join(target.stateDir, STATE_FILES.releases), record);
       log(`release ${releaseId}: ${verdict} (${reason})`);
       return record;
     };
     try {
+      if (opts.fairness) {
+        log(`fairness gate on ${model.modelId}`);
+        fairness = await opts.fairness(model.modelDir);
+        log(fairness.reason);
+        if (!fairness.passed) {
+          decidedAt = new Date().toISOString();
+          return await finish("refused", fairness.reason, []);
+        }
+      }
       const canary = await s.driver.start({ releaseId, modelDir: model.modelDir, env });
       await track(s, [canary]);
       const stableUrls = s.state.replicas.filter((r) => r.releaseId === stableId).map((r) => r.url);
