@@ -27,6 +27,8 @@ export const DeployOptionsSchema = z.strictObject({
   canary: z.custom<CanaryConfigInput>((v) => typeof v === "object" && v !== null).optional(),
   /** An event stream with watch lines, for the quality test. */
   watchesPath: z.string().min(1).optional(),
+  /** A users file (users.jsonl): the analysis compares follow rates per user group too (needs watchesPath). */
+  usersPath: z.string().min(1).optional(),
   /** Extra environment for the new replicas. */
   env: z.record(z.string(), z.string()).default({}),
   /** The release's git commit; default `git rev-parse HEAD` of `cwd` (RECSYS_GIT_COMMIT wins). */
@@ -161,7 +163,7 @@ async function watchCanary(s: Session, canary: string, stable: string, canaryAt:
     const now = Date.now();
     if (opts.signal?.aborted) return { verdict: "rollback", reason: "deploy aborted", evidence: null };
     const replicas = s.state.replicas.filter((r) => r.releaseId === canary || r.releaseId === stable);
-    const a = await analyzeWindow({ replicas, canary, stable, windowStartMs: canaryAt, windowEndMs: now, config: opts.canary, watchesPath: opts.watchesPath });
+    const a = await analyzeWindow({ replicas, canary, stable, windowStartMs: canaryAt, windowEndMs: now, config: opts.canary, watchesPath: opts.watchesPath, usersPath: opts.usersPath });
     const summary = `canary ${a.arms.canary.requests} requests, stable ${a.arms.stable.requests}`;
     const line = `analysis after ${Math.round((now - canaryAt) / 1000)} s: ${a.verdict} (${summary}${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""})`;
     if (opts.onAnalysis) opts.onAnalysis(a, line);

@@ -192,6 +192,7 @@ async function runCycles(
       // the terminal gets the verdict with its first reason, the one that decided.
       const record = await platform.deploy(trained.dir, {
         canaryWeight: CANARY_WEIGHT, intervalMs: opts.analysisIntervalMs, watchesPath: paths.liveEvents, signal, log: out.detail,
+        usersPath: join(paths.world, SIM_FILES.users),
         canary: { minRequests: opts.canaryMinRequests, minSamplesForQuality: opts.canaryMinRequests, followWindowMs: 30_000 },
         onAnalysis: (a, line) => { canary.progress = canaryProgress(a); out.detail(line); },
         fairness: (modelDir) => fairnessGate({ modelDir, dataDir: paths.dataset(cycle), config: CYCLE_FAIRNESS, seed: opts.seed }),

@@ -12,7 +12,7 @@ export default defineCommand({
   summary: "canary-deploy a model to the running platform: analyse, then promote or roll back",
   help: `--model DIR [--driver process|docker] [--state DIR] [--router URL] [--interval S] [--max-wait S]
        [--on-max-wait rollback|promote] [--canary-weight N] [--drain MS] [--canary-config FILE]
-       [--watches FILE] [--data DIR] [--fairness-config FILE] [--store DIR] [--json]
+       [--watches FILE] [--users FILE] [--data DIR] [--fairness-config FILE] [--store DIR] [--json]
    or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P] [--data DIR] [--store DIR]
    or: deploy --down [--state DIR]
 
@@ -37,6 +37,8 @@ when refused by the fairness gate, 5 when rolled back.
   --drain MS             time an old replica keeps finishing requests before SIGTERM (default 500)
   --canary-config FILE   canary thresholds (JSON, any subset; schema in packages/canary)
   --watches FILE         event stream with watch lines, for the quality test
+  --users FILE           users.jsonl: the quality test per gender / age / age x gender group too; a
+                         group significantly worse on the canary (Holm-corrected) rolls it back
   --data DIR             the dataset the model was trained on (checked against its dataHash
                          before anything starts); kept in the store for 'recsys provenance';
                          its users and held-out split feed the fairness gate
@@ -61,6 +63,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: { type: "string" },
     "canary-config": { type: "string" },
     watches: { type: "string" },
+    users: { type: "string" },
     data: { type: "string" },
     "fairness-config": { type: "string" },
     store: { type: "string" },
@@ -81,6 +84,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: intFlag(0, 60_000).default(500),
     "canary-config": z.string().min(1).optional(),
     watches: z.string().min(1).optional(),
+    users: z.string().min(1).optional(),
     data: z.string().min(1).optional(),
     "fairness-config": z.string().min(1).optional(),
     store: z.string().min(1).optional(),
@@ -116,7 +120,7 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     const record = await deployToRunningPlatform({
       modelDir: o.model!, driver: o.driver, stateDir: o.state, routerUrl: o.router, adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env,
       intervalMs: Math.round(o.interval * 1000), maxWaitMs: Math.round(o["max-wait"] * 1000), onMaxWait: o["on-max-wait"],
-      canaryWeight: o["canary-weight"], drainMs: o.drain, watchesPath: o.watches,
+      canaryWeight: o["canary-weight"], drainMs: o.drain, watchesPath: o.watches, usersPath: o.users,
       canary: o["canary-config"] ? await loadCanaryConfig(o["canary-config"]) : undefined,
       signal: abort.signal, log: (line) => io.stderr.write(`deploy: ${line}\n`),
       fairness: fairnessConfig && ((modelDir) => fairnessGate({ modelDir, dataDir: o.data!, config: fairnessConfig, seed: 42 })),
