@@ -66,7 +66,7 @@ export interface GroupCheck {
   minSamples: number;
 }
 
-function arm(follows: number, eligible: number): GroupArm {
+export function arm(follows: number, eligible: number): GroupArm {
   return { eligible, follows, rate: eligible ? follows / eligible : null, ci: wilsonInterval(follows, eligible) };
 }
 
@@ -86,28 +86,38 @@ export function holm(pValues: readonly number[]): number[] {
   return out;
 }
 
+/** Follows and scored recommendations per `attribute=group` key (same scoring as the overall follow rate). */
+export function tallyByGroup(requests: readonly RequestRecord[], groups: UserGroups, follow: FollowOptions): Map<string, { attribute: string; group: string; follows: number; eligible: number }> {
+  const counts = new Map<string, { attribute: string; group: string; follows: number; eligible: number }>();
+  for (const r of requests) {
+    if (!isScored(r, follow)) continue;
+    const followed = isFollowed(follow.index, r, follow.followWindowMs) ? 1 : 0;
+    for (const [attribute, labels] of groups) {
+      const group = labels.get(r.userId);
+      if (group === undefined) continue;
+      const key = `${attribute}=${group}`;
+      let entry = counts.get(key);
+      if (!entry) counts.set(key, (entry = { attribute, group, follows: 0, eligible: 0 }));
+      entry.follows += followed;
+      entry.eligible++;
+    }
+  }
+  return counts;
+}
+
+/** Attribute, then group, in name order. */
+export const byGroupName = (a: { attribute: string; group: string }, b: { attribute: string; group: string }) => a.attribute.localeCompare(b.attribute) || a.group.localeCompare(b.group);
+
 /** Per-group follow counts of the two arms and the corrected tests (null without any group). */
 export function groupCheck(canary: readonly RequestRecord[], stable: readonly RequestRecord[], groups: UserGroups, follow: FollowOptions, config: CanaryConfig): GroupCheck | null {
   if (groups.size === 0) return null;
-  const counts = new Map<string, { attribute: string; group: string; c: [number, number]; s: [number, number] }>();
-  const tally = (requests: readonly RequestRecord[], side: "c" | "s") => {
-    for (const r of requests) {
-      if (!isScored(r, follow)) continue;
-      const followed = isFollowed(follow.index, r, follow.followWindowMs) ? 1 : 0;
-      for (const [attribute, labels] of groups) {
-        const group = labels.get(r.userId);
-        if (group === undefined) continue;
-        const key = `${attribute}=${group}`;
-        let entry = counts.get(key);
-        if (!entry) counts.set(key, (entry = { attribute, group, c: [0, 0], s: [0, 0] }));
-        entry[side][0] += followed;
-        entry[side][1]++;
-      }
-    }
-  };
-  tally(canary, "c");
-  tally(stable, "s");
-  const rows = [...counts.values()].sort((a, b) => a.attribute.localeCompare(b.attribute) || a.group.localeCompare(b.group)).map((e) => {
+  const c = tallyByGroup(canary, groups, follow), s = tallyByGroup(stable, groups, follow);
+  const counts = [...new Set([...c.keys(), ...s.keys()])].map((key) => {
+    const { attribute, group } = (c.get(key) ?? s.get(key))!;
+    const pair = (t: { follows: number; eligible: number } | undefined): [number, number] => [t?.follows ?? 0, t?.eligible ?? 0];
+    return { attribute, group, c: pair(c.get(key)), s: pair(s.get(key)) };
+  });
+  const rows = counts.sort(byGroupName).map((e) => {
     const pooled = (e.c[0] + e.s[0]) / Math.max(1, e.c[1] + e.s[1]);
     // The same sample rules as the overall quality test, with the per-group minimum.
     const enough = Math.min(e.c[1], e.s[1]) >= config.minSamplesPerGroup && Math.min(e.c[1], e.s[1]) * pooled >= MIN_EXPECTED_FOLLOWS;
