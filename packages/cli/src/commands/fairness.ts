@@ -6,7 +6,6 @@ import { defineCommand } from "../command.ts";
 import { FORCE_FLAG, FORCE_HELP, forceFlag, seedFlag } from "../flags.ts";
 
 const reportSchema = z.object({
-  sub: z.literal("report"),
   _: z.tuple([z.literal("report")], { error: "expected exactly one sub-command: report or online" }),
   model: z.string({ error: "--model MODEL is required" }).min(1, "--model needs a path"),
   data: z.string({ error: "--data DIR is required" }).min(1, "--data needs a path"),
@@ -19,7 +18,6 @@ const reportSchema = z.object({
 });
 
 const onlineSchema = z.object({
-  sub: z.literal("online"),
   _: z.tuple([z.literal("online")], { error: "expected exactly one sub-command: report or online" }),
   events: z.string({ error: "--events LOG is required" }).min(1, "--events needs a path"),
   responses: z.array(z.string().min(1, "--responses needs a path"), { error: "--responses DIR is required" }).min(1, "--responses DIR is required"),
@@ -31,9 +29,26 @@ const onlineSchema = z.object({
   }),
 });
 
-async function online(o: z.output<typeof onlineSchema>) {
+async function runOnline(o: z.output<typeof onlineSchema>) {
   const f = await onlineFairness({ eventsFile: o.events, responses: o.responses, usersFile: o.users, followWindowMs: o["follow-window"] });
   return { summary: f as unknown as Record<string, unknown>, text: formatOnlineFairness(f) };
+}
+
+async function runReport(o: z.output<typeof reportSchema>) {
+  const config = await loadFairnessConfig(o.config);
+  const output = { inputs: [o.model, o.data, o.holdout, o.config], force: o.force };
+  await checkReplaceable(o.out, output);
+  const progress = createProgress();
+  const report = await buildFairnessReport({ modelDir: o.model, dataDir: o.data, holdoutDir: o.holdout, config, seed: o.seed, onProgress: (t) => progress.update(`fairness: ${t}`) });
+  progress.update("fairness: writing the report");
+  await writeFairnessReport(o.out, report, output);
+  progress.clear();
+  const failed = report.requirements.filter((r) => r.status === "fail");
+  return {
+    summary: { out: o.out, passed: report.passed, failed: failed.map((r) => `${r.attribute}/${r.metric}`), overall: report.overall, requirements: report.requirements, demographics: report.demographics, heldOut: report.heldOut, model: report.model.modelHash },
+    text: `${formatFairnessText(report)}\nreport: ${o.out}/report.html`,
+    exitCode: o.check && failed.length > 0 ? EXIT.fairnessFailed : EXIT.ok,
+  };
 }
 
 export default defineCommand({
@@ -70,24 +85,12 @@ between the highest and lowest group. The canary analysis's parsing and scoring.
     config: { type: "string" }, check: { type: "boolean" }, seed: { type: "string" }, ...FORCE_FLAG,
     events: { type: "string" }, responses: { type: "string", multiple: true }, users: { type: "string" }, "follow-window": { type: "string" },
   },
-  // The first positional picks the sub-command's flags and their messages.
-  schema: z.preprocess((v) => ({ ...(v as object), sub: (v as { _?: string[] })._?.[0] }),
-    z.discriminatedUnion("sub", [reportSchema, onlineSchema], { error: "expected a sub-command: recsys fairness report ... or recsys fairness online ..." })),
-  async run(o) {
-    if (o.sub === "online") return online(o);
-    const config = await loadFairnessConfig(o.config);
-    const output = { inputs: [o.model, o.data, o.holdout, o.config], force: o.force };
-    await checkReplaceable(o.out, output);
-    const progress = createProgress();
-    const report = await buildFairnessReport({ modelDir: o.model, dataDir: o.data, holdoutDir: o.holdout, config, seed: o.seed, onProgress: (t) => progress.update(`fairness: ${t}`) });
-    progress.update("fairness: writing the report");
-    await writeFairnessReport(o.out, report, output);
-    progress.clear();
-    const failed = report.requirements.filter((r) => r.status === "fail");
-    return {
-      summary: { out: o.out, passed: report.passed, failed: failed.map((r) => `${r.attribute}/${r.metric}`), overall: report.overall, requirements: report.requirements, demographics: report.demographics, heldOut: report.heldOut, model: report.model.modelHash },
-      text: `${formatFairnessText(report)}\nreport: ${o.out}/report.html`,
-      exitCode: o.check && failed.length > 0 ? EXIT.fairnessFailed : EXIT.ok,
-    };
-  },
+  // The sub-command picks the schema, so each flag's message is its own.
+  schema: z.looseObject({ _: z.tuple([z.enum(["report", "online"], { error: "expected the sub-command report or online" })], { error: "expected one sub-command: report or online" }) }).transform((v, ctx) => {
+    const r = v._[0] === "online" ? onlineSchema.safeParse(v) : reportSchema.safeParse(v);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+    return z.NEVER;
+  }),
+  run: (o) => (o._[0] === "online" ? runOnline(o as z.output<typeof onlineSchema>) : runReport(o as z.output<typeof reportSchema>)),
 });
