@@ -6,6 +6,7 @@ import { indexWatches } from "./follow.ts";
 import { poolStats, releaseStats, type ReleaseStats } from "./release-stats.ts";
 import { buildTimeSeries, type TimeSeries } from "./time-series.ts";
 import { decide, runChecks, type CanaryTests, type Verdict } from "./checks.ts";
+import { groupCheck, type UserGroups } from "./groups.ts";
 
 export interface AnalyzeCanaryInput {
   requests: readonly RequestRecord[];
@@ -24,6 +25,8 @@ export interface AnalyzeCanaryInput {
   asOfMs?: number;
   /** Overrides of the defaults (validated; unknown keys rejected). */
   config?: CanaryConfigInput;
+  /** The users' groups (loadUserGroups of a users file): adds the per-group follow-rate check. */
+  userGroups?: UserGroups;
 }
 
 export interface CanaryAnalysis {
@@ -80,7 +83,9 @@ export function analyzeCanary(input: AnalyzeCanaryInput): CanaryAnalysis {
   for (const release of [canary, ...stable]) perRelease[release] = releaseStats(byRelease.get(release)!, follow);
   const arms = { canary: perRelease[canary]!, stable: poolStats(stable.map((s) => byRelease.get(s)!), stable.map((s) => perRelease[s]!)) };
 
-  const tests = runChecks(arms.canary, arms.stable, config);
+  const stableRequests = stable.flatMap((s) => byRelease.get(s)!);
+  const groups = input.userGroups ? groupCheck(byRelease.get(canary)!, stableRequests, input.userGroups, follow, config) : null;
+  const tests: CanaryTests = { ...runChecks(arms.canary, arms.stable, config), groups };
   const { verdict, reasons } = decide(tests, arms.canary.requests, config);
   const ordered = new Map([canary, ...stable].map((k) => [k, byRelease.get(k)!] as const));
   return {

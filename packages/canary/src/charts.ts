@@ -48,6 +48,24 @@ function followSpec(a: CanaryAnalysis): ChartSpec {
   };
 }
 
+/** Follow rate per user group, canary beside stable, with Wilson 95% CIs; failed groups are named in the title. */
+function groupSpec(a: CanaryAnalysis): ChartSpec | null {
+  const g = a.tests.groups;
+  if (!g) return null;
+  const values = g.groups.flatMap((x) => ([["canary", x.canary], ["stable", x.stable]] as const).flatMap(([armName, s]) => (s.rate === null ? [] : [{
+    group: `${x.attribute}=${x.group}`, arm: armName, rate: s.rate, lo: s.ci![0], hi: s.ci![1],
+  }])));
+  const x = { field: "group", type: "nominal" as const, sort: g.groups.map((v) => `${v.attribute}=${v.group}`), title: null, axis: { labelAngle: -40 } };
+  const color = { field: "arm", type: "nominal" as const, scale: { domain: ["canary", "stable"], range: [CANARY_COLOR, POOLED_COLOR] }, title: null };
+  return {
+    title: `Follow rate per user group, 95% CI${g.worse.length ? `: canary worse for ${g.worse.join(", ")}` : ""}`, width: WIDTH, height: HEIGHT,
+    layer: [
+      { data: { values }, mark: { type: "rule", strokeWidth: 2 }, encoding: { x, xOffset: { field: "arm" }, y: { field: "lo", type: "quantitative", axis: { format: ".0%" }, title: null }, y2: { field: "hi" }, color } },
+      { data: { values }, mark: { type: "point", filled: true, size: 50 }, encoding: { x, xOffset: { field: "arm" }, y: { field: "rate", type: "quantitative" }, color } },
+    ],
+  };
+}
+
 /**
  * The report's three charts as inline SVG (via @recsys/charts). Latency uses a log axis: a 4 ms
  * p99 and the 500 ms limit are both readable, where a linear axis drew the series as a flat line.
@@ -57,7 +75,8 @@ export async function canaryCharts(a: CanaryAnalysis): Promise<string[]> {
     { y: a.config.maxP99Ms, label: `limit ${a.config.maxP99Ms} ms` }, { scale: { type: "log" }, axis: { format: "~s", title: "ms" } });
   const success = timeSeriesSpec(a, "Success rate", (s) => s.successRate,
     { y: a.config.minSuccessRate, label: `limit ${(a.config.minSuccessRate * 100).toFixed(1)}%` }, { scale: { zero: false }, axis: { format: ".1%" } });
-  const svgs = await Promise.all([latency, success, followSpec(a)].map(renderChart));
+  const groups = groupSpec(a);
+  const svgs = await Promise.all([latency, success, followSpec(a), ...(groups ? [groups] : [])].map(renderChart));
   // Inline SVG in HTML needs no namespace attributes.
   return svgs.map((svg) => svg.replace(/ xmlns(:xlink)?="[^"]*"/g, ""));
 }

@@ -2,6 +2,7 @@ import type { CanaryConfig } from "./config.ts";
 import type { ReleaseStats } from "./release-stats.ts";
 import { twoProportionTest } from "./stats.ts";
 import { ms, pct } from "./format.ts";
+import type { GroupCheck } from "./groups.ts";
 
 /** `insufficient`: too few samples to act on, whatever the value says. */
 export type CheckStatus = "pass" | "fail" | "insufficient";
@@ -39,9 +40,11 @@ export interface CanaryTests {
   availability: ThresholdCheck;
   latency: ThresholdCheck;
   quality: QualityTest;
+  /** Follow rate per user group (gender, age, age x gender), Holm-corrected; null without a users file. */
+  groups: GroupCheck | null;
 }
 
-export function runChecks(canary: ReleaseStats, stable: ReleaseStats, config: CanaryConfig): CanaryTests {
+export function runChecks(canary: ReleaseStats, stable: ReleaseStats, config: CanaryConfig): Omit<CanaryTests, "groups"> {
   const enough = canary.requests >= config.minRequestsForRollback;
   const threshold = (value: number | null, ok: (v: number) => boolean): CheckStatus =>
     !enough || value === null ? "insufficient" : ok(value) ? "pass" : "fail";
@@ -94,6 +97,14 @@ function describeQuality(q: QualityTest): string {
   return `${head}${evidence}: ${q.significantWorse ? `significantly WORSE at alpha ${q.alpha}` : `not significantly worse at alpha ${q.alpha}`}`;
 }
 
+function describeGroups(g: GroupCheck): string {
+  if (g.status === "insufficient") return `group follow rate: no user group has ${g.minSamples} scored recommendations in both arms yet`;
+  if (g.status === "pass") return `group follow rate: no user group significantly worse on the canary (${g.tested} groups tested, Holm-corrected at alpha ${g.alpha})`;
+  const worst = g.groups.filter((x) => x.status === "fail").map((x) =>
+    `${x.attribute}=${x.group} (canary ${pct(x.canary.rate)} of ${x.canary.eligible} vs stable ${pct(x.stable.rate)} of ${x.stable.eligible}, diff ${pct(x.test!.diff)}, Holm-adjusted p ${x.pAdjusted!.toPrecision(3)} < ${g.alpha})`);
+  return `group follow rate: canary significantly WORSE for ${worst.join(", ")}`;
+}
+
 /**
  * Roll back as soon as any check fails on enough samples; promote when every check passes on
  * at least `minRequests` canary requests; otherwise keep watching. Reasons list the deciding
@@ -104,6 +115,7 @@ export function decide(tests: CanaryTests, canaryRequests: number, config: Canar
     { status: tests.availability.status, text: describeThreshold("availability", tests.availability, pct, ">=") },
     { status: tests.latency.status, text: describeThreshold("latency p99", tests.latency, ms, "<=") },
     { status: tests.quality.status, text: describeQuality(tests.quality) },
+    ...(tests.groups ? [{ status: tests.groups.status, text: describeGroups(tests.groups) }] : []),
   ];
   const failed = lines.filter((l) => l.status === "fail");
   if (failed.length) return { verdict: "rollback", reasons: [...failed, ...lines.filter((l) => l.status !== "fail")].map((l) => l.text) };

@@ -25,6 +25,8 @@ export const CanaryConfigSchema = z.strictObject({
   alpha: z.number().gt(0).lt(0.5).default(0.05),
   /** Follow-eligible recommendations needed in each arm before the quality test may decide. */
   minSamplesForQuality: z.number().int().positive().default(200),
+  /** Scored recommendations needed in each arm for one user group's follow-rate test (users file given). */
+  minSamplesPerGroup: z.number().int().positive().default(50),
   /** Time-series charts: how many buckets the window is cut into (rounded to a readable size). */
   timeSeriesBuckets: z.number().int().min(1).max(500).default(30),
 });

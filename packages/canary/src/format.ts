@@ -29,6 +29,24 @@ export function tableCells(stats: ReleaseStats): string[] {
 
 export const TABLE_HEADER = ["release", "requests", "success", "p50", "p99", "follow rate [95% CI] of n"];
 
+/** Follow rate per user group, canary vs stable with the Holm-adjusted p, when a users file was given. */
+export function groupRows(a: CanaryAnalysis): string[][] {
+  return (a.tests.groups?.groups ?? []).map((g) => [
+    `${g.attribute}=${g.group}`, `${pct(g.canary.rate, 1)} of ${g.canary.eligible}`, `${pct(g.stable.rate, 1)} of ${g.stable.eligible}`,
+    g.test ? pct(g.test.diff, 1) : "n/a", g.pAdjusted === null ? "not tested" : g.pAdjusted.toPrecision(3), g.status,
+  ]);
+}
+
+export const GROUP_HEADER = ["group", "canary follow", "stable follow", "diff", "Holm p", "status"];
+
+function groupLines(a: CanaryAnalysis): string[] {
+  const rows = groupRows(a);
+  if (rows.length === 0) return [];
+  const all = [GROUP_HEADER, ...rows];
+  const widths = GROUP_HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  return [...all.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()), ""];
+}
+
 /**
  * The analysis as a short text: window, a per-release table, the verdict and its reasons.
  *
@@ -44,6 +62,7 @@ export function formatCanaryText(a: CanaryAnalysis): string {
     "",
     ...table,
     "",
+    ...groupLines(a),
     `verdict: ${a.verdict.toUpperCase()}`,
     ...a.reasons.map((r) => `  - ${r}`),
     "",

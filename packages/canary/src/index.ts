@@ -20,4 +20,8 @@ export { formatCanaryText } from "./format.ts";
 export { renderCanaryReport, writeCanaryReport } from "./report.ts";
 export { CANARY_ERROR } from "./errors.ts";
 export { analyzeCanaryFiles } from "./run.ts";
+export { userGroups, loadUserGroups, groupCheck, holm } from "./groups.ts";
+export type { UserGroups, GroupCheck, GroupFollow, GroupArm } from "./groups.ts";
 export type { CanaryFilesInput, CanaryFilesResult } from "./run.ts";
+export { onlineFairness, formatOnlineFairness } from "./online.ts";
+export type { OnlineFairness, OnlineFairnessInput, OnlineRelease, OnlineGroupRate } from "./online.ts";

@@ -33,6 +33,11 @@ export function latencyQuantiles(requests: readonly RequestRecord[]): { p50: num
   return { p50: orNull(quantileSorted(latencies, 0.5)), p99: orNull(quantileSorted(latencies, 0.99)) };
 }
 
+/** Whether a request counts for the follow rate: a non-empty 200 answer whose follow window had passed by asOfMs. */
+export function isScored(r: RequestRecord, follow: FollowOptions): boolean {
+  return r.status === 200 && r.movieIds.length > 0 && r.timeMs + follow.followWindowMs <= follow.asOfMs;
+}
+
 /** Availability, latency and follow figures of one group of requests. */
 export function releaseStats(requests: readonly RequestRecord[], follow: FollowOptions): ReleaseStats {
   let successes = 0;
@@ -41,7 +46,7 @@ export function releaseStats(requests: readonly RequestRecord[], follow: FollowO
   for (const r of requests) {
     if (!isSuccess(r.status)) continue;
     successes++;
-    if (r.status !== 200 || r.movieIds.length === 0 || r.timeMs + follow.followWindowMs > follow.asOfMs) continue;
+    if (!isScored(r, follow)) continue;
     followEligible++;
     if (isFollowed(follow.index, r, follow.followWindowMs)) follows++;
   }

@@ -1,7 +1,7 @@
 import { outputToken, writeFileAtomic, type OutputClaim } from "@recsys/core";
 import type { CanaryAnalysis } from "./analyze.ts";
 import { canaryCharts } from "./charts.ts";
-import { escapeXml, isoTime, ms, pct, releaseRows, TABLE_HEADER, tableCells } from "./format.ts";
+import { escapeXml, GROUP_HEADER, groupRows, isoTime, ms, pct, releaseRows, TABLE_HEADER, tableCells } from "./format.ts";
 
 const VERDICT_COLOR = { promote: "#2b8a3e", continue: "#e67700", rollback: "#c92a2a" } as const;
 
@@ -19,6 +19,8 @@ function testRows(a: CanaryAnalysis): string[][] {
     ["latency p99", lt.status, `${ms(lt.canary)} (stable ${ms(lt.stable)})`, `<= ${ms(lt.threshold)}`, `${lt.samples} / ${lt.minSamples} requests`],
     ["quality (follow rate)", q.status, `diff ${pct(q.diff)}, 95% CI ${ci}, z ${q.z?.toFixed(2) ?? "n/a"}, p ${q.pValue?.toPrecision(3) ?? "n/a"}`,
       `not worse at alpha ${q.alpha} (one-sided)`, `${q.samples.canary} + ${q.samples.stable} / ${q.minSamples} each`],
+    ...(a.tests.groups ? [["group follow rate", a.tests.groups.status, a.tests.groups.worse.length ? `worse for ${a.tests.groups.worse.join(", ")}` : "no group worse",
+      `no group worse at alpha ${a.tests.groups.alpha} (Holm)`, `${a.tests.groups.tested} groups tested, ${a.tests.groups.minSamples} each`]] : []),
   ];
 }
 
@@ -47,6 +49,7 @@ export async function renderCanaryReport(a: CanaryAnalysis): Promise<string> {
 <ul class="reasons">${a.reasons.map((r) => `<li>${escapeXml(r)}</li>`).join("")}</ul>
 <h2>Checks</h2>${tests}
 <h2>Per release</h2>${table(releaseRows(a).map((r) => [r.label, ...tableCells(r.stats)]), TABLE_HEADER)}
+${a.tests.groups ? `<h2>Per user group</h2><p>Follow rate per group; one-sided two-proportion test "canary worse", Holm-corrected over the ${a.tests.groups.tested} tested groups; groups under ${a.tests.groups.minSamples} scored recommendations in an arm are not tested.</p>${table(groupRows(a), GROUP_HEADER).replace(/<td>(pass|fail|insufficient)<\/td>/g, '<td class="$1">$1</td>')}` : ""}
 <h2>Charts</h2><div class="charts">
 ${(await canaryCharts(a)).map((svg) => `<figure>${svg}</figure>`).join("\n")}
 </div>

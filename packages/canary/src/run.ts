@@ -6,6 +6,7 @@ import { CANARY_ERROR } from "./errors.ts";
 import { readEventLog } from "./event-log.ts";
 import { readTelemetryLogs } from "./telemetry.ts";
 import { resolveWindow } from "./time.ts";
+import { loadUserGroups } from "./groups.ts";
 import type { LoadStats, RequestRecord } from "./records.ts";
 
 export interface CanaryFilesInput {
@@ -20,6 +21,8 @@ export interface CanaryFilesInput {
   /** `15m`, `12h`, `600` (seconds) back from the last request, or `FROM..TO`; default: everything. */
   window?: string;
   configFile?: string;
+  /** users.jsonl: adds the follow rate per user group (gender, age, age x gender). */
+  usersFile?: string;
 }
 
 export interface CanaryFilesResult {
@@ -69,6 +72,7 @@ export async function analyzeCanaryFiles(input: CanaryFilesInput): Promise<Canar
   const analysis = analyzeCanary({
     requests, watches: events.watches, canary: input.canary, stable: input.stable?.length ? input.stable : "others",
     windowStartMs: window.startMs, windowEndMs: window.endMs, config,
+    userGroups: input.usersFile ? await loadUserGroups(input.usersFile) : undefined,
   });
   return { analysis, inputs: { events: events.stats, telemetry: telemetry?.stats ?? null, requestsFrom: telemetry ? "telemetry" : "events", servedByFile } };
 }

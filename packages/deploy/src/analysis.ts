@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { analyzeCanary, readEventLog, readTelemetryLogs, type CanaryAnalysis, type CanaryConfigInput } from "@recsys/canary";
+import { analyzeCanary, loadUserGroups, readEventLog, readTelemetryLogs, type CanaryAnalysis, type CanaryConfigInput } from "@recsys/canary";
 import type { Replica } from "./driver.ts";
 
 export interface WindowInput {
@@ -13,6 +13,8 @@ export interface WindowInput {
   config?: CanaryConfigInput;
   /** An event stream with watch lines, for the canary package's quality test (optional). */
   watchesPath?: string;
+  /** users.jsonl: adds the canary package's per-group follow-rate check (a group served worse rolls back). */
+  usersPath?: string;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function analyzeWindow(input: WindowInput): Promise<CanaryAnalysis>
   return analyzeCanary({
     requests, watches, canary: input.canary, stable: [input.stable],
     windowStartMs: input.windowStartMs, windowEndMs: input.windowEndMs, config: input.config,
+    userGroups: input.usersPath ? await loadUserGroups(input.usersPath) : undefined,
   });
 }
 

@@ -27,6 +27,8 @@ export const DeployOptionsSchema = z.strictObject({
   canary: z.custom<CanaryConfigInput>((v) => typeof v === "object" && v !== null).optional(),
   /** An event stream with watch lines, for the quality test. */
   watchesPath: z.string().min(1).optional(),
+  /** A users file (users.jsonl): the analysis compares follow rates per user group too (needs watchesPath). */
+  usersPath: z.string().min(1).optional(),
   /** Extra environment for the new replicas. */
   env: z.record(z.string(), z.string()).default({}),
   /** The release's git commit; default `git rev-parse HEAD` of `cwd` (RECSYS_GIT_COMMIT wins). */
@@ -40,8 +42,17 @@ export const DeployOptionsSchema = z.strictObject({
    * for a live view of the canary's progress, with the full lines kept elsewhere.
    */
   onAnalysis: z.custom<(analysis: CanaryAnalysis, line: string) => void>((v) => typeof v === "function").optional(),
+  /**
+   * The fairness gate (`@recsys/fairness`'s `fairnessGate`, bound to the model's data and config by
+   * the caller): run on the candidate before its canary starts; a failed verdict refuses the
+   * release (verdict "refused", exit 4) and nothing starts. Passed in, so deploy needs no training data.
+   */
+  fairness: z.custom<(modelDir: string) => Promise<FairnessCheck>>((v) => typeof v === "function").optional(),
 });
 export type DeployOptions = z.input<typeof DeployOptionsSchema>;
+
+/** What the fairness gate returns: the verdict and a one-line reason; the whole value (its evidence too) goes into the record. */
+export type FairnessCheck = { passed: boolean; reason: string };
 
 /** Where a deploy goes: the replica driver, the router's admin API and the state directory. */
 export interface DeployTarget {
@@ -81,7 +92,14 @@ export async function deployModel(target: DeployTarget, modelDir: string, option
     const stableId = s.state.stable.releaseId;
     let releaseId = releaseIdFor(new Date(), model.modelHash);
     if (releaseId === stableId) releaseId += "-2";
-    const manifest = await writeManifest(target.stateDir, { releaseId, model, git, env: target.env ?? {} });
+    // The gate runs before the manifest is written so the manifest records its verdict too.
+    let fairness: FairnessCheck | undefined;
+    if (opts.fairness) {
+      log(`fairness gate on ${model.modelId}`);
+      fairness = await opts.fairness(model.modelDir);
+      log(fairness.reason);
+    }
+    const manifest = await writeManifest(target.stateDir, { releaseId, model, git, env: target.env ?? {}, fairness });
     const env = { ...opts.env, RECSYS_GIT_COMMIT: commit, [MANIFEST_ENV]: manifest.md5 };
     const base = {
       releaseId, modelId: model.modelId, modelHash: model.modelHash, modelDir: model.modelDir, dataHash: model.dataHash, commit,
@@ -93,13 +111,17 @@ export async function deployModel(target: DeployTarget, modelDir: string, option
     const finish = async (verdict: ReleaseRecord["verdict"], reason: string, replicas: Replica[]): Promise<ReleaseRecord> => {
       const record: ReleaseRecord = {
         ...base, verdict, reason, canaryAt: canaryAt === null ? null : new Date(canaryAt).toISOString(), decidedAt,
-        finishedAt: new Date().toISOString(), evidence, replicas: replicas.map((r) => r.id),
+        finishedAt: new Date().toISOString(), evidence, replicas: replicas.map((r) => r.id), ...(fairness && { fairness }),
       };
       await appendRelease(join(target.stateDir, STATE_FILES.releases), record);
       log(`release ${releaseId}: ${verdict} (${reason})`);
       return record;
     };
     try {
+      if (fairness && !fairness.passed) {
+        decidedAt = new Date().toISOString();
+        return await finish("refused", fairness.reason, []);
+      }
       const canary = await s.driver.start({ releaseId, modelDir: model.modelDir, env });
       await track(s, [canary]);
       const stableUrls = s.state.replicas.filter((r) => r.releaseId === stableId).map((r) => r.url);
@@ -147,7 +169,7 @@ async function watchCanary(s: Session, canary: string, stable: string, canaryAt:
     const now = Date.now();
     if (opts.signal?.aborted) return { verdict: "rollback", reason: "deploy aborted", evidence: null };
     const replicas = s.state.replicas.filter((r) => r.releaseId === canary || r.releaseId === stable);
-    const a = await analyzeWindow({ replicas, canary, stable, windowStartMs: canaryAt, windowEndMs: now, config: opts.canary, watchesPath: opts.watchesPath });
+    const a = await analyzeWindow({ replicas, canary, stable, windowStartMs: canaryAt, windowEndMs: now, config: opts.canary, watchesPath: opts.watchesPath, usersPath: opts.usersPath });
     const summary = `canary ${a.arms.canary.requests} requests, stable ${a.arms.stable.requests}`;
     const line = `analysis after ${Math.round((now - canaryAt) / 1000)} s: ${a.verdict} (${summary}${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""})`;
     if (opts.onAnalysis) opts.onAnalysis(a, line);

@@ -12,6 +12,11 @@ export interface Faults {
   delayMs?: number;
   /** The replica never becomes ready (a crash-looping release): started, then stopped, then reported. */
   startFails?: boolean;
+  /**
+   * A replica that serves some users badly: the 200 body answered instead of the real one for
+   * these users (null = the real answer), e.g. a list none of one group's users will watch.
+   */
+  answerFor?: (userId: string) => string | null;
   seed?: number;
 }
 
@@ -74,7 +79,8 @@ export function createFaultyDriver(inner: ReplicaDriver, options: FaultyDriverOp
         };
         if (!isRecommend) return forward();
         const fail = rng.next() < errorRate;
-        setTimeout(() => (fail ? answer(500, "injected fault", { "content-type": "text/plain" }) : forward()), delayMs);
+        const canned = faults.answerFor?.(path.slice("/recommend/".length)) ?? null;
+        setTimeout(() => (fail ? answer(500, "injected fault", { "content-type": "text/plain" }) : canned !== null ? answer(200, canned, { "content-type": "text/plain" }) : forward()), delayMs);
       });
       await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
       const fronted: Replica = { ...replica, id, url: `http://127.0.0.1:${port}`, telemetryDir };

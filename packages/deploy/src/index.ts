@@ -1,7 +1,7 @@
 export { startPlatform } from "./platform.ts";
 export type { Platform, PlatformOptions, PlatformStatus } from "./platform.ts";
 export { deployModel, DeployOptionsSchema } from "./deploy.ts";
-export type { DeployOptions, DeployTarget } from "./deploy.ts";
+export type { DeployOptions, DeployTarget, FairnessCheck } from "./deploy.ts";
 export type { ReplicaDriver, Replica, ReplicaSpec, StopOptions } from "./driver.ts";
 export { createProcessDriver } from "./process-driver.ts";
 export type { ProcessDriverOptions } from "./process-driver.ts";

@@ -35,7 +35,7 @@ export const ReleaseManifestSchema = z.strictObject({
   params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   metrics: z.record(z.string(), z.number()),
   gate: z.strictObject({ metric: z.string(), threshold: z.number(), value: z.number(), passed: z.boolean() }),
-  /** The fairness gate's verdict; null until deploy runs that gate. */
+  /** The fairness gate's verdict with its evidence; null when deploy ran no gate (no `--data`). */
   fairness: z.unknown().nullable(),
   ci: z.strictObject({ pipelineId: z.string().nullable(), jobUrl: z.string().nullable() }).nullable(),
   deployedBy: z.string(),
@@ -94,6 +94,8 @@ export interface ManifestInput {
   model: ModelIdentity;
   git: GitFacts;
   env: Record<string, string | undefined>;
+  /** The fairness gate's verdict, when deploy ran it. */
+  fairness?: unknown;
   now?: Date;
 }
 
@@ -108,7 +110,7 @@ export async function writeManifest(stateDir: string, input: ManifestInput): Pro
   const manifest: ReleaseManifest = {
     version: 1, releaseId: input.releaseId, git: input.git,
     model: { modelId: model.modelId, modelHash: model.modelHash, md5: (await md5Dir(model.modelDir)).md5, dir: model.modelDir },
-    data: { md5: model.dataHash }, params: model.hyperParams, metrics: model.metrics, gate: model.gate, fairness: null,
+    data: { md5: model.dataHash }, params: model.hyperParams, metrics: model.metrics, gate: model.gate, fairness: input.fairness ?? null,
     ci: env.CI_PIPELINE_ID || env.CI_JOB_URL ? { pipelineId: env.CI_PIPELINE_ID || null, jobUrl: env.CI_JOB_URL || null } : null,
     deployedBy: env.GITLAB_USER_LOGIN || env.USER || userInfo().username, deployedAt: (input.now ?? new Date()).toISOString(),
   };

@@ -10,8 +10,11 @@ import { EXIT, parseOrThrow } from "@recsys/core";
  */
 export const ReleaseRecordSchema = z.object({
   releaseId: z.string(),
-  /** `initial` (the platform's first release), `promoted`, `rolled-back`, or `failed` (the deploy broke; traffic stayed on stable). */
-  verdict: z.enum(["initial", "promoted", "rolled-back", "failed"]),
+  /**
+   * `initial` (the platform's first release), `promoted`, `rolled-back`, `failed` (the deploy broke;
+   * traffic stayed on stable), or `refused` (the fairness gate failed before any canary started).
+   */
+  verdict: z.enum(["initial", "promoted", "rolled-back", "failed", "refused"]),
   /** One line: why this verdict (the analysis reasons, "max-wait reached", the error). */
   reason: z.string(),
   modelId: z.string(),
@@ -32,6 +35,8 @@ export const ReleaseRecordSchema = z.object({
   replicas: z.array(z.string()),
   /** md5 of the release's manifest (`manifests/<releaseId>.json`); absent in records written before manifests. */
   manifestMd5: z.string().optional(),
+  /** The fairness gate's verdict on the model before the canary (requirements with their evidence), when it ran. */
+  fairness: z.looseObject({ passed: z.boolean(), reason: z.string() }).optional(),
 });
 export type ReleaseRecord = z.infer<typeof ReleaseRecordSchema>;
 
@@ -79,12 +84,13 @@ export function releaseIdFor(now: Date, modelHash: string): string {
 }
 
 /**
- * The exit code a finished deploy reports: 0 promoted (or the initial release), 5 rolled back, so
- * CI fails visibly on a rollback without mistaking it for a bug (1). A deploy that broke throws
- * instead of returning a record.
+ * The exit code a finished deploy reports: 0 promoted (or the initial release), 5 rolled back, 4
+ * refused by the fairness gate, so CI fails visibly without mistaking it for a bug (1). A deploy
+ * that broke throws instead of returning a record.
  *
  *     process.exitCode = releaseExitCode(await deployToRunningPlatform(opts));
  */
 export function releaseExitCode(record: Pick<ReleaseRecord, "verdict">): number {
+  if (record.verdict === "refused") return EXIT.fairnessFailed;
   return record.verdict === "rolled-back" ? EXIT.rolledBack : EXIT.ok;
 }

@@ -23,3 +23,5 @@ export { formatFairnessText } from "./format.ts";
 export { simulatedWorlds } from "./simulated-worlds.ts";
 export { exposureColumns, calibrationKl, gini } from "./exposure.ts";
 export type { ExposureColumns } from "./exposure.ts";
+export { fairnessGate, failureText } from "./gate.ts";
+export type { FairnessVerdict, GateInput } from "./gate.ts";

@@ -14,7 +14,7 @@ import { groupValues } from "./stats.ts";
 export const REPORT_KIND = "recsys-fairness-report";
 
 /** movies.jsonl is optional in a dataset; without it there are no genres and no calibration. */
-async function moviesIfAny(dir: string): Promise<Movie[]> {
+export async function moviesIfAny(dir: string): Promise<Movie[]> {
   const there = await access(join(dir, DATASET_FILES.movies)).then(() => true, () => false);
   return there ? readMovies(dir) : [];
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFairnessReport, FAIRNESS_DEFAULTS, simulatedWorlds, writeFairnessReport, type FairnessReport } from "../src/index.ts";
+import { buildFairnessReport, FAIRNESS_DEFAULTS, fairnessGate, simulatedWorlds, writeFairnessReport, type FairnessReport } from "../src/index.ts";
 
 const config = { ...FAIRNESS_DEFAULTS, bootstrap: 300, permutations: 300 };
 let root: string;
@@ -113,5 +113,17 @@ describe("fairness report on a simulated world", () => {
     expect(r.quality).toEqual([]);
     expect(r.requirements).toEqual([]);
     expect(r.balance.items.interactions).toBe(reports.fair!.balance.items.interactions);
+  });
+
+  it("gates a release on the requirements alone: the planted model refused with its evidence, the fair one passed", async () => {
+    const planted = await fairnessGate({ modelDir: worlds.planted.model, dataDir: worlds.planted.data, config, seed: 7 });
+    expect(planted.passed).toBe(false);
+    const rmse = planted.requirements.find((q) => q.attribute === "gender" && q.metric === "rmse")!;
+    // The same statistics (same seed, same streams) as the full report's requirement.
+    expect(rmse).toEqual(reports.planted!.requirements.find((q) => q.attribute === "gender" && q.metric === "rmse"));
+    expect(planted.reason).toMatch(/^fairness: gender rmse: F vs M difference [0-9.]+ \[95% CI [0-9.]+, [0-9.]+\], ratio [0-9.]+, p [0-9.e-]+ \(requirement difference <= 0\.1, alpha 0\.05\)/);
+    const fair = await fairnessGate({ modelDir: worlds.fair.model, dataDir: worlds.fair.data, config, seed: 7 });
+    expect(fair.passed).toBe(true);
+    expect(fair.requirements.map((q) => q.status)).toEqual(reports.fair!.requirements.map((q) => q.status));
   });
 });

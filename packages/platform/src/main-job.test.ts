@@ -41,6 +41,8 @@ describe("main job (closed loop, real router and API processes on loopback)", ()
     const decided = history.filter((r: { verdict: string; evidence: unknown }) => (r.verdict === "promoted" || r.verdict === "rolled-back") && r.evidence !== null);
     expect(decided.length).toBeGreaterThan(0);
     for (const r of decided) expect(await readFile(join(paths.platform, "reports", `${r.releaseId}.html`), "utf8")).toContain("<svg");
+    // Each retrained model passed the fairness gate before its canary, and the record keeps that verdict.
+    for (const r of decided) expect(r.fairness).toMatchObject({ passed: true, reason: expect.stringMatching(/^fairness requirements pass/) });
 
     // The canary's analysis lines went to the run log, with their time, and not to the events.
     const runLog = await readFile(paths.runLog, "utf8");

@@ -13,6 +13,7 @@ const schema = z.object({
   stable: list,
   window: z.string().min(1, "--window needs a value").optional(),
   config: z.string().min(1, "--config needs a path").optional(),
+  users: z.string().min(1, "--users needs a path").optional(),
   report: z.string().min(1, "--report needs a path").optional(),
   force: z.boolean().default(false),
 });
@@ -26,7 +27,7 @@ export default defineCommand({
   name: "canary",
   summary: "compare a canary release with the stable ones: promote, continue or roll back, with evidence",
   help: `analyze --events FILE [--telemetry F[,F...]] [--served-by F] --canary RELEASE [--stable R1,R2]
-         [--window SPEC] [--config FILE] [--report OUT.html [--force]] [--json]
+         [--window SPEC] [--config FILE] [--users FILE] [--report OUT.html [--force]] [--json]
 
   --events FILE      event stream: watch lines (quality), and request lines unless --telemetry is given
   --telemetry F      API response logs (TELEMETRY_HEADER CSV, or a directory of them): the requests,
@@ -38,7 +39,10 @@ export default defineCommand({
   --window SPEC      15m | 12h | 600 (seconds) back from the last request, or FROM..TO
                      (ISO times, zone-less = UTC); default: all the data
   --config FILE      JSON thresholds: minSuccessRate, maxP99Ms, minRequestsForRollback, minRequests,
-                     followWindowMs, alpha, minSamplesForQuality, timeSeriesBuckets
+                     followWindowMs, alpha, minSamplesForQuality, minSamplesPerGroup, timeSeriesBuckets
+  --users FILE       users.jsonl (user_id, gender, age): follow rate per gender, age band and age x gender
+                     for canary and stable; a group significantly worse on the canary (one-sided
+                     two-proportion test, Holm-corrected over the groups) makes the verdict rollback
   --report OUT.html  write a self-contained HTML report with charts (replaces only an earlier report)
   --force            replace a --report file recsys did not write (never an input, a folder or a device)
   --json             print the whole analysis as one JSON object
@@ -53,6 +57,7 @@ Exit 0 with any verdict (read it from the output).`,
     stable: { type: "string", multiple: true },
     window: { type: "string" },
     config: { type: "string" },
+    users: { type: "string" },
     report: { type: "string" },
     force: { type: "boolean" },
   },
@@ -60,9 +65,9 @@ Exit 0 with any verdict (read it from the output).`,
   async run(o) {
     const { analysis, inputs } = await analyzeCanaryFiles({
       eventsFile: o.events, telemetryFiles: o.telemetry, servedByFile: o["served-by"],
-      canary: o.canary, stable: o.stable, window: o.window, configFile: o.config,
+      canary: o.canary, stable: o.stable, window: o.window, configFile: o.config, usersFile: o.users,
     });
-    const read = [o.events, ...o.telemetry, inputs.servedByFile ?? undefined, o.config];
+    const read = [o.events, ...o.telemetry, inputs.servedByFile ?? undefined, o.config, o.users];
     if (o.report) await writeCanaryReport(o.report, analysis, { inputs: read, force: o.force });
     const loads = [
       loadLine(`events ${o.events}`, inputs.events, `${inputs.events.requests} request lines, ${inputs.events.watches} viewings`),

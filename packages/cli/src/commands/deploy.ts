@@ -3,6 +3,7 @@ import { loadCanaryConfig } from "@recsys/canary";
 import { join } from "node:path";
 import { DRIVERS, deployToRunningPlatform, initPlatform, releaseExitCode, stopStandalonePlatform } from "@recsys/deploy";
 import { checkTrainingData, createStore, keepReleases } from "@recsys/provenance";
+import { fairnessGate, loadFairnessConfig } from "@recsys/fairness";
 import { defineCommand } from "../command.ts";
 import { intFlag, noPositionals, numberFlag } from "../flags.ts";
 
@@ -11,7 +12,7 @@ export default defineCommand({
   summary: "canary-deploy a model to the running platform: analyse, then promote or roll back",
   help: `--model DIR [--driver process|docker] [--state DIR] [--router URL] [--interval S] [--max-wait S]
        [--on-max-wait rollback|promote] [--canary-weight N] [--drain MS] [--canary-config FILE]
-       [--watches FILE] [--data DIR] [--store DIR] [--allow-dirty] [--json]
+       [--watches FILE] [--users FILE] [--data DIR] [--fairness-config FILE] [--store DIR] [--allow-dirty] [--json]
    or: deploy --init --model DIR [--state DIR] [--replicas N] [--router-port P] [--data DIR] [--store DIR] [--allow-dirty]
    or: deploy --down [--state DIR]
 
@@ -20,9 +21,12 @@ starts. Starts the model as one canary replica, gives it N% of the router's traf
 S seconds analyses the window since then (success rate, p99, quality; see packages/canary)
 until the verdict is promote or rollback. Promote replaces the stable replicas one at a time
 (each old one drains before it stops); rollback sets the canary weight to 0 at once and stops
-it. The outcome is appended to STATE/releases.jsonl, and the release's manifest (commit, branch,
-data and model md5s, params, gate metrics, CI job, who and when) to STATE/manifests/<id>.json
-before its first replica starts. Exit 0 when promoted, 5 when rolled back.
+it. With --data, the fairness requirements are checked first, on the model's held-out split of
+DIR (packages/fairness): a model that fails one is refused before anything starts. The outcome
+(a refusal with its evidence too) is appended to STATE/releases.jsonl, and the release's manifest
+(commit, branch, data and model md5s, params, gate metrics, CI job, who and when) to
+STATE/manifests/<id>.json before its first replica starts. Exit 0 when promoted, 4 when refused by
+the fairness gate, 5 when rolled back.
   --model DIR            model artifact directory
   --driver NAME          where replicas run: process (default) or docker (image RECSYS_IMAGE, default recsys:latest)
   --state DIR            platform state directory: state.json, releases.jsonl (default runs/platform)
@@ -35,8 +39,13 @@ before its first replica starts. Exit 0 when promoted, 5 when rolled back.
   --drain MS             time an old replica keeps finishing requests before SIGTERM (default 500)
   --canary-config FILE   canary thresholds (JSON, any subset; schema in packages/canary)
   --watches FILE         event stream with watch lines, for the quality test
+  --users FILE           users.jsonl: the quality test per gender / age / age x gender group too; a
+                         group significantly worse on the canary (Holm-corrected) rolls it back
   --data DIR             the dataset the model was trained on (checked against its dataHash
-                         before anything starts); kept in the store for 'recsys provenance'
+                         before anything starts); kept in the store for 'recsys provenance';
+                         its users and held-out split feed the fairness gate
+  --fairness-config FILE fairness requirements and resamples (JSON, as 'recsys fairness report
+                         --config'; default: gender and age, nDCG <= 0.05, RMSE <= 0.1); needs --data
   --store DIR            provenance store the release's model (and --data) are put into once
                          the release is recorded (default STATE/cache)
   --allow-dirty          release from a git tree with uncommitted changes (else refused, exit 2);
@@ -45,7 +54,7 @@ before its first replica starts. Exit 0 when promoted, 5 when rolled back.
                          router on port P (default 8082), as detached processes; then exit
   --down                 stop the platform started by --init (router first, then the replicas)
 Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else git rev-parse HEAD).`,
-  exits: ["gateFailed", "rolledBack"],
+  exits: ["gateFailed", "fairnessFailed", "rolledBack"],
   flags: {
     model: { type: "string" },
     driver: { type: "string" },
@@ -58,7 +67,9 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: { type: "string" },
     "canary-config": { type: "string" },
     watches: { type: "string" },
+    users: { type: "string" },
     data: { type: "string" },
+    "fairness-config": { type: "string" },
     store: { type: "string" },
     "allow-dirty": { type: "boolean" },
     init: { type: "boolean" },
@@ -78,7 +89,9 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     drain: intFlag(0, 60_000).default(500),
     "canary-config": z.string().min(1).optional(),
     watches: z.string().min(1).optional(),
+    users: z.string().min(1).optional(),
     data: z.string().min(1).optional(),
+    "fairness-config": z.string().min(1).optional(),
     store: z.string().min(1).optional(),
     "allow-dirty": z.boolean().default(false),
     init: z.boolean().default(false),
@@ -87,7 +100,8 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
     "router-port": intFlag(0, 65535).default(8082),
     _: noPositionals,
   }).refine((o) => o.down || o.model !== undefined, { message: "--model DIR is required", path: ["model"] })
-    .refine((o) => !(o.init && o.down), { message: "--init and --down do not go together", path: ["init"] }),
+    .refine((o) => !(o.init && o.down), { message: "--init and --down do not go together", path: ["init"] })
+    .refine((o) => !o["fairness-config"] || o.data, { message: "--fairness-config needs --data DIR (the dataset the model was trained on: its users and held-out split)", path: ["fairness-config"] }),
   async run(o, io) {
     if (o.down) {
       const stopped = await stopStandalonePlatform(o.state);
@@ -106,14 +120,16 @@ Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else 
         text: `platform up: router ${state.router.url} (pid ${state.router.pid}), release ${state.stable.releaseId} on ${state.replicas.map((r) => r.url).join(", ")}; state in ${o.state}`,
       };
     }
+    const fairnessConfig = o.data ? await loadFairnessConfig(o["fairness-config"]) : undefined;
     const abort = new AbortController();
     io.waitForStop().then(() => abort.abort());
     const record = await deployToRunningPlatform({
       modelDir: o.model!, driver: o.driver, stateDir: o.state, routerUrl: o.router, adminToken: process.env.RECSYS_ADMIN_TOKEN, env: process.env,
       intervalMs: Math.round(o.interval * 1000), maxWaitMs: Math.round(o["max-wait"] * 1000), onMaxWait: o["on-max-wait"],
-      canaryWeight: o["canary-weight"], drainMs: o.drain, watchesPath: o.watches, allowDirty: o["allow-dirty"],
+      canaryWeight: o["canary-weight"], drainMs: o.drain, watchesPath: o.watches, usersPath: o.users, allowDirty: o["allow-dirty"],
       canary: o["canary-config"] ? await loadCanaryConfig(o["canary-config"]) : undefined,
       signal: abort.signal, log: (line) => io.stderr.write(`deploy: ${line}\n`),
+      fairness: fairnessConfig && ((modelDir) => fairnessGate({ modelDir, dataDir: o.data!, config: fairnessConfig, seed: 42 })),
     });
     await archive();
     return {

@@ -63,6 +63,9 @@ describe("recsys fairness report", () => {
       ["fairness", "report", "--model", w.model, "--data", w.data, "--out", join(root, "x"), "--config", join(root, "missing.json")],
       ["fairness", "report", "--model", w.model, "--data", w.data, "--out", busy, ...fast, config],
       ["fairness", "report", "--model", w.model, "--data", worlds.planted.data, "--out", join(root, "x"), ...fast, config],
+      ["fairness", "online", "--events", join(root, "missing.log"), "--responses", root],
+      ["fairness", "online", "--events", join(root, "missing.log"), "--responses", root, "--users", join(w.data, "users.jsonl"), "--follow-window", "soon"],
+      ["fairness", "online", "--events", join(root, "missing.log"), "--responses", root, "--users", join(w.data, "users.jsonl")],
     ];
     for (const argv of cases) {
       const r = await runCapture(argv);
