@@ -19,6 +19,8 @@ export const STATE_FILES = {
   reports: "reports",
   /** Replica logs and API telemetry, one entry per replica id. */
   replicas: "replicas",
+  /** The router's generated admin token (0600), when the platform was not given RECSYS_ADMIN_TOKEN. */
+  adminToken: "admin-token",
 } as const;
 
 const ReplicaSchema = z.object({
@@ -26,7 +28,8 @@ const ReplicaSchema = z.object({
 });
 
 /**
- * `state.json`. The admin token is never stored (it comes from RECSYS_ADMIN_TOKEN). `router.pid`
+ * `state.json`. The admin token is never stored here (RECSYS_ADMIN_TOKEN, or the owner-only
+ * `admin-token` file beside it). `router.pid`
  * is set when the platform started the router as a process of its own.
  */
 export const PlatformStateSchema = z.object({

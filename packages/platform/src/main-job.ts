@@ -6,7 +6,7 @@ import { claimOutputDir, createLineLog, createProgress, EXIT, parseOrThrow, Recs
 import { createWorld, writeSimulation, SIM_FILES, type SimulationSummary, type World } from "@recsys/simulator";
 import { formatQualitySummary, ingestEvents } from "@recsys/ingest";
 import { trainAndGate } from "@recsys/train";
-import { createProcessDriver, startPlatform, STATE_FILES, type Platform, type ReleaseRecord } from "@recsys/deploy";
+import { createProcessDriver, DEPLOY_ERRORS, startPlatform, STATE_FILES, type Platform, type ReleaseRecord } from "@recsys/deploy";
 import { startTraffic, type Traffic } from "./traffic.ts";
 import { canaryProgress, type CanaryProgress } from "./status.ts";
 import type { MainJobOutput } from "./terminal.ts";
@@ -39,6 +39,11 @@ export const MainJobOptionsSchema = z.object({
    * there and 0.9081 against 0.9092 on the test's smaller world.
    */
   reg: z.number().positive().max(100).default(0.3),
+  /**
+   * The router's admin token (RECSYS_ADMIN_TOKEN), for deploys from outside (`recsys deploy
+   * --state WORK/platform`); absent = a random one in WORK/platform/admin-token (owner-only).
+   */
+  adminToken: z.string().min(16, "RECSYS_ADMIN_TOKEN must have at least 16 characters").optional(),
 }).strict();
 export type MainJobOptions = z.input<typeof MainJobOptionsSchema>;
 
@@ -126,7 +131,7 @@ async function runStages(
 
   const platform = await startPlatform({
     modelDir: first.dir, driver: createProcessDriver({ logDir: join(paths.platform, STATE_FILES.replicas) }),
-    stateDir: paths.platform, replicas: opts.replicas, routerPort: opts.routerPort, log,
+    stateDir: paths.platform, replicas: opts.replicas, routerPort: opts.routerPort, adminToken: opts.adminToken, log,
   });
   // From here on, whatever happens, the router and every replica are stopped before returning.
   const liveLog = createLineLog({ path: paths.liveEvents, flushMs: 500 });
@@ -137,6 +142,7 @@ async function runStages(
     const sampleUser = world.users[0]!.user_id;
     const sample = await (await fetch(`${platform.routerUrl}/recommend/${sampleUser}`, { signal: AbortSignal.timeout(5000) })).text();
     log(`platform: router ${platform.routerUrl} in front of ${opts.replicas} replicas; sample: GET ${platform.routerUrl}/recommend/${sampleUser} -> ${sample.slice(0, 120)}...`);
+    log(`platform: deploy your own model into it with: recsys deploy --model DIR --state ${paths.platform} --watches ${paths.liveEvents}`);
     traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
     if (output.status) status = startStatus(platform, traffic, canary, output.status);
     if (opts.durationS !== undefined) setTimeout(() => run.abort(), opts.durationS * 1000).unref();
@@ -187,6 +193,11 @@ async function runCycles(
         onAnalysis: (a, line) => { canary.progress = canaryProgress(a); out.detail(line); },
       });
       out.event(`release ${record.releaseId}: ${record.verdict} (${record.reason.split("; ")[0]})`);
+    } catch (err) {
+      // One canary at a time: a user's `recsys deploy` holds the platform, so this cycle's model
+      // stays out (nothing was started) and the next cycle, trained on more data, tries again.
+      if (!(err instanceof RecsysError) || err.code !== DEPLOY_ERRORS.busy) throw err;
+      out.event(`canary: model #${cycle} stays out: ${err.message.replace(/; wait for it.*$/, "")}; the next cycle tries again`);
     } finally {
       canary.progress = null;
     }

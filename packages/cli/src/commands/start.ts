@@ -63,7 +63,7 @@ WORK/platform/analysis.log.
     const summary = await runMainJob(
       {
         workDir: o.work, force: o.force, users: o.users, movies: o.movies, days: o.days, seed: o.seed, durationS: o.duration,
-        routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle,
+        routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle, adminToken: process.env.RECSYS_ADMIN_TOKEN || undefined,
       },
       createTerminalOutput(io.stderr as OutputStream, { verbose: o.verbose }),
       io.waitForStop(),
