@@ -6,7 +6,7 @@
 #                                 simulator's layout: events.log, users.jsonl, movies.jsonl), else
 #                                 a simulated world of $RECSYS_SIM_USERS x $RECSYS_SIM_MOVIES x $RECSYS_SIM_DAYS
 #   docker/ci.sh dvc pull|push    DVC where a remote is configured; skipped (saying so) otherwise
-#   docker/ci.sh canary           recsys deploy of models/candidate into the platform at
+#   docker/ci.sh canary           recsys deploy of models/candidate (trained on data/dataset) into the platform at
 #                                 $RECSYS_STATE_DIR; the record goes to release/record.json and the
 #                                 exit code (0 promoted, 5 rolled back) to release/exit-code
 #   docker/ci.sh analyse          the canary's evidence: each check's verdict and figures, and its
@@ -36,9 +36,9 @@ case "${1:-}" in
     ;;
   canary)
     mkdir -p release
-    : "${RECSYS_STATE_DIR:?the serving host's platform state directory (a CI variable)}"
+    : "${RECSYS_STATE_DIR:?RECSYS_STATE_DIR must name the serving host platform state directory (a CI variable)}"
     code=0
-    recsys deploy --model models/candidate --state "$RECSYS_STATE_DIR" --driver "${RECSYS_DRIVER:-process}" \
+    recsys deploy --model models/candidate --data data/dataset --state "$RECSYS_STATE_DIR" --driver "${RECSYS_DRIVER:-process}" \
       ${RECSYS_WATCHES:+--watches "$RECSYS_WATCHES"} ${RECSYS_CANARY_CONFIG:+--canary-config "$RECSYS_CANARY_CONFIG"} \
       --interval "${RECSYS_CANARY_INTERVAL:-10}" --max-wait "${RECSYS_CANARY_MAX_WAIT:-600}" --json > release/record.json || code=$?
     echo "$code" > release/exit-code
@@ -47,7 +47,7 @@ case "${1:-}" in
     [ "$code" = 0 ] || [ "$code" = 5 ]
     ;;
   analyse)
-    : "${RECSYS_STATE_DIR:?the serving host's platform state directory (a CI variable)}"
+    : "${RECSYS_STATE_DIR:?RECSYS_STATE_DIR must name the serving host platform state directory (a CI variable)}"
     node -e '
       const fs = require("fs");
       const r = JSON.parse(fs.readFileSync("release/record.json", "utf8"));
