@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the `recsys` image, tagged recsys:<commit> and recsys:latest.
+# Builds the `recsys` image, tagged recsys:<commit> and recsys:latest (RECSYS_IMAGE_NAME renames
+# both, e.g. for a CI run that must not move another checkout's recsys:latest).
 #
 #   docker/build-image.sh             base node:20-bookworm-slim (needs an image registry)
 #   docker/build-image.sh --offline   base made here from the host's node (docker/make-base-image.sh)
@@ -18,6 +19,7 @@ elif [ -n "${1:-}" ]; then
 fi
 
 commit=${RECSYS_GIT_COMMIT:-$(git rev-parse HEAD)}
+name=${RECSYS_IMAGE_NAME:-recsys}
 version=$(node -p 'require("./packages/cli/package.json").version')
 # The build stage is only a step: its image would stay as a 400 MB dangling copy (vfs).
 cleanup() { docker image prune -f --filter label=org.recsys.stage=build >/dev/null; rm -rf docker/.build; }
@@ -29,5 +31,5 @@ docker build -f docker/Dockerfile \
   --build-arg BASE_IMAGE="$base" \
   --build-arg RECSYS_GIT_COMMIT="$commit" \
   --build-arg RECSYS_VERSION="$version" \
-  -t "recsys:$commit" -t recsys:latest . >&2
-echo "recsys:$commit"
+  -t "$name:$commit" -t "$name:latest" . >&2
+echo "$name:$commit"

@@ -87,17 +87,19 @@ async function prepare(path: string, form: "dir" | "file", claim: OutputClaim | 
  * sibling temp file, fsync it, rename it over the target. With a `claim` (a command's own
  * output), the target is checked first (see `checkOutput`) and `data` must carry
  * `outputToken(kind)` in its first bytes, so a later run recognises the file as its own.
- * `data` may be an async iterable for content too large to hold at once.
+ * `data` may be an async iterable for content too large to hold at once. `mode` is the file's
+ * permission from its first byte on (0o600 for a secret: never readable by others, not even
+ * as the temp file).
  *
  *     await writeFileAtomic("out/report.html", html, { kind: "report", inputs: [eventsFile] });
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>, claim?: OutputClaim): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>, claim?: OutputClaim, mode = 0o666): Promise<void> {
   if (claim && !(typeof data === "string" && data.slice(0, 4096).includes(outputToken(claim.kind)))) {
     throw new Error(`writeFileAtomic(${path}): a ${claim.kind} output must carry outputToken("${claim.kind}") in its first 4 KiB`);
   }
   const w = await prepare(path, "file", claim);
   try {
-    const fh = await step(path, () => open(w.tmp, "w"));
+    const fh = await step(path, () => open(w.tmp, "w", mode));
     try {
       await step(path, () => writeFile(fh, data));
       // Without fsync a crash after the rename can leave the new name with empty content.

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
 import { createRouter, type RouterConfigInput } from "@recsys/router";
+import { platformAdminToken, removeAdminToken, writeAdminToken } from "./admin-token.ts";
 import { deployModel, type DeployOptions } from "./deploy.ts";
 import { badDeployInput } from "./errors.ts";
 import { bootStable, recordFirst } from "./boot.ts";
@@ -21,7 +21,10 @@ export interface PlatformOptions {
   /** 0 = a free port. */
   routerPort?: number;
   host?: string;
-  /** Admin Bearer token (>= 16 characters); default a random one, readable on the Platform. */
+  /**
+   * Admin Bearer token (>= 16 characters, e.g. RECSYS_ADMIN_TOKEN); default a random one, readable
+   * on the Platform and written to STATE/admin-token (owner-only) for `recsys deploy` until stop().
+   */
   adminToken?: string;
   commit?: string;
   /** Release from a git tree with uncommitted changes, the first release and every deploy (recorded in each manifest). */
@@ -45,7 +48,10 @@ export interface Platform {
   adminUrl: string;
   adminToken: string;
   stateDir: string;
-  /** Canary, analysis, promote or rollback; one at a time (calls queue). */
+  /**
+   * Canary, analysis, promote or rollback; one at a time (calls queue). A deploy from another
+   * process (`recsys deploy`) in progress is not waited for: DEPLOY_BUSY, nothing started.
+   */
   deploy(modelDir: string, options?: DeployOptions): Promise<ReleaseRecord>;
   status(): Promise<PlatformStatus>;
   /**
@@ -66,9 +72,8 @@ export interface Platform {
  *     await platform.stop();
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const adminToken = options.adminToken ?? randomBytes(24).toString("hex");
-  if (adminToken.length < 16) throw badDeployInput("startPlatform adminToken", "at least 16 characters");
   const stateDir = resolve(options.stateDir);
+  const { token: adminToken, generated } = platformAdminToken(options.adminToken);
   const log = options.log ?? (() => {});
   const first = await bootStable({ modelDir: options.modelDir, stateDir, driver: options.driver, replicas: options.replicas ?? 2, commit: options.commit, allowDirty: options.allowDirty });
   const { releaseId, replicas: stable, eventLog, commit } = first;
@@ -86,7 +91,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     throw err;
   }
   await recordFirst(stateDir, first, { url: routerUrl, adminUrl, pid: null });
-  log(`platform up: router ${routerUrl}, release ${releaseId} on ${stable.map((r) => r.url).join(", ")}`);
+  if (generated) await writeAdminToken(stateDir, adminToken);
+  const tokenAt = generated ? `; admin token in ${join(stateDir, STATE_FILES.adminToken)} (owner-only)` : "";
+  log(`platform up: router ${routerUrl}, release ${releaseId} on ${stable.map((r) => r.url).join(", ")}${tokenAt}`);
 
   const admin = createRouterAdmin(adminUrl, adminToken);
   const target = { driver: options.driver, router: admin, stateDir, env: process.env };
@@ -118,6 +125,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await router.close();
       await Promise.all((state?.replicas ?? []).map((r: Replica) => options.driver.stop(r)));
       await rm(join(stateDir, STATE_FILES.state), { force: true });
+      if (generated) await removeAdminToken(stateDir);
     },
   };
 }

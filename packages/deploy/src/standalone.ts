@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "@recsys/core";
+import { platformAdminToken, removeAdminToken, writeAdminToken } from "./admin-token.ts";
 import { bootStable, recordFirst } from "./boot.ts";
 import { badDeployInput, noPlatform, ReplicaStartError } from "./errors.ts";
 import { freePort } from "./free-port.ts";
@@ -19,7 +20,7 @@ export interface InitPlatformOptions {
   routerPort?: number;
   /** The router's admin listener on 127.0.0.1: default 8092 (a free one when routerPort is 0); 0 = a free one. */
   adminPort?: number;
-  /** The router's admin token (RECSYS_ADMIN_TOKEN): needed by every later deploy. */
+  /** The router's admin token (RECSYS_ADMIN_TOKEN); default a random one in STATE/admin-token (0600), read by later deploys. */
   adminToken?: string;
   env?: Record<string, string | undefined>;
   /** Start from a git tree with uncommitted changes (recorded in the release manifest). */
@@ -29,16 +30,17 @@ export interface InitPlatformOptions {
 /**
  * `recsys deploy --init`: starts a platform that outlives the command, all as detached local
  * processes: `replicas` stable API replicas of `modelDir` and a router (`recsys route --config
- * STATE/router.json`, admin token from the environment, never written to disk) in front of
- * them; writes state.json (with the router's pid) and the "initial" release line.
+ * STATE/router.json`, admin token passed in its environment: RECSYS_ADMIN_TOKEN, or a generated
+ * one kept only in the owner-only STATE/admin-token) in front of them; writes state.json (with
+ * the router's pid) and the "initial" release line.
  *
  *     const state = await initPlatform({ modelDir: "models/m1", adminToken: process.env.RECSYS_ADMIN_TOKEN });
  */
 export async function initPlatform(o: InitPlatformOptions): Promise<PlatformState> {
   await checkDeployable(o.modelDir); // a gate-failed model is the first thing to hear about (exit 3)
-  if (!o.adminToken || o.adminToken.length < 16) throw badDeployInput("RECSYS_ADMIN_TOKEN", "set it (16+ characters): the router's admin API needs it for every deploy");
+  const { token, generated } = platformAdminToken(o.adminToken || undefined);
   const stateDir = resolve(o.stateDir ?? "runs/platform");
-  const env = { ...(o.env ?? process.env), RECSYS_ADMIN_TOKEN: o.adminToken };
+  const env = { ...(o.env ?? process.env), RECSYS_ADMIN_TOKEN: token };
   const driver = createProcessDriver({ logDir: join(stateDir, STATE_FILES.replicas), detached: true, env });
   const first = await bootStable({ modelDir: o.modelDir, stateDir, driver, replicas: o.replicas ?? 2, allowDirty: o.allowDirty });
   try {
@@ -57,6 +59,7 @@ export async function initPlatform(o: InitPlatformOptions): Promise<PlatformStat
     });
     if (!router.ok) throw new ReplicaStartError(`router ${url}`, `${router.why}; log ${join(stateDir, "router.log")}: ${router.log}`);
     await recordFirst(stateDir, first, { url, adminUrl: `http://127.0.0.1:${adminPort}`, pid: router.child.pid! });
+    if (generated) await writeAdminToken(stateDir, token);
   } catch (err) {
     await Promise.all(first.replicas.map((r) => driver.stop(r)));
     throw err;
@@ -79,5 +82,6 @@ export async function stopStandalonePlatform(stateDir = "runs/platform"): Promis
   await stopProcess(state.router.pid, undefined, { graceMs: 5_000 });
   await Promise.all(state.replicas.map((r) => stopProcess(Number(r.handle), undefined, { graceMs: 5_000 })));
   await rm(join(dir, STATE_FILES.state), { force: true });
+  await removeAdminToken(dir);
   return [`router ${state.router.url}`, ...state.replicas.map((r) => r.id)];
 }

@@ -21,6 +21,8 @@ export const STATE_FILES = {
   replicas: "replicas",
   /** Each release's manifest, written before its first replica starts: `manifests/<release>.json`. */
   manifests: "manifests",
+  /** The router's generated admin token (0600), when the platform was not given RECSYS_ADMIN_TOKEN. */
+  adminToken: "admin-token",
 } as const;
 
 const ReplicaSchema = z.object({
@@ -28,7 +30,8 @@ const ReplicaSchema = z.object({
 });
 
 /**
- * `state.json`. The admin token is never stored (it comes from RECSYS_ADMIN_TOKEN). `router.pid`
+ * `state.json`. The admin token is never stored here (RECSYS_ADMIN_TOKEN, or the owner-only
+ * `admin-token` file beside it). `router.pid`
  * is set when the platform started the router as a process of its own.
  */
 export const PlatformStateSchema = z.object({

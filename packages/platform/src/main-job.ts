@@ -6,7 +6,7 @@ import { claimOutputDir, createLineLog, createProgress, EXIT, parseOrThrow, Recs
 import { createWorld, writeSimulation, SIM_FILES, type SimulationSummary, type World } from "@recsys/simulator";
 import { formatQualitySummary, ingestEvents } from "@recsys/ingest";
 import { trainAndGate } from "@recsys/train";
-import { createProcessDriver, startPlatform, STATE_FILES, type Platform, type ReleaseRecord } from "@recsys/deploy";
+import { createProcessDriver, DEPLOY_ERRORS, startPlatform, STATE_FILES, type Platform, type ReleaseRecord } from "@recsys/deploy";
 import { FairnessConfigSchema, fairnessGate } from "@recsys/fairness";
 import { startTraffic, type Traffic } from "./traffic.ts";
 import { canaryProgress, type CanaryProgress } from "./status.ts";
@@ -33,6 +33,11 @@ export const MainJobOptionsSchema = z.object({
   /** Canary: analysis interval, and the requests it needs before a verdict. */
   analysisIntervalMs: z.number().int().positive().default(3000),
   canaryMinRequests: z.number().int().positive().default(100),
+  /**
+   * The router's admin token (RECSYS_ADMIN_TOKEN), for deploys from outside (`recsys deploy
+   * --state WORK/platform`); absent = a random one in WORK/platform/admin-token (owner-only).
+   */
+  adminToken: z.string().min(16, "RECSYS_ADMIN_TOKEN must have at least 16 characters").optional(),
 }).strict();
 export type MainJobOptions = z.input<typeof MainJobOptionsSchema>;
 
@@ -120,7 +125,7 @@ async function runStages(
 
   const platform = await startPlatform({
     modelDir: first.dir, driver: createProcessDriver({ logDir: join(paths.platform, STATE_FILES.replicas) }),
-    stateDir: paths.platform, replicas: opts.replicas, routerPort: opts.routerPort, log,
+    stateDir: paths.platform, replicas: opts.replicas, routerPort: opts.routerPort, adminToken: opts.adminToken, log,
     // The demo runs from a development checkout: a dirty tree is recorded in each manifest, not refused.
     allowDirty: true,
   });
@@ -133,6 +138,7 @@ async function runStages(
     const sampleUser = world.users[0]!.user_id;
     const sample = await (await fetch(`${platform.routerUrl}/recommend/${sampleUser}`, { signal: AbortSignal.timeout(5000) })).text();
     log(`platform: router ${platform.routerUrl} in front of ${opts.replicas} replicas; sample: GET ${platform.routerUrl}/recommend/${sampleUser} -> ${sample.slice(0, 120)}...`);
+    log(`platform: deploy your own model into it with: recsys deploy --model DIR --state ${paths.platform} --watches ${paths.liveEvents}`);
     traffic = startTraffic({ routerUrl: platform.routerUrl, world, rps: opts.rps, concurrency: 32, eventLog: liveLog, seed: opts.seed });
     if (output.status) status = startStatus(platform, traffic, canary, output.status);
     if (opts.durationS !== undefined) setTimeout(() => run.abort(), opts.durationS * 1000).unref();
@@ -194,6 +200,11 @@ async function runCycles(
         fairness: (modelDir) => fairnessGate({ modelDir, dataDir: paths.dataset(cycle), config: CYCLE_FAIRNESS, seed: opts.seed }),
       });
       out.event(`release ${record.releaseId}: ${record.verdict} (${record.reason.split("; ")[0]})`);
+    } catch (err) {
+      // One canary at a time: a user's `recsys deploy` holds the platform, so this cycle's model
+      // stays out (nothing was started) and the next cycle, trained on more data, tries again.
+      if (!(err instanceof RecsysError) || err.code !== DEPLOY_ERRORS.busy) throw err;
+      out.event(`canary: model #${cycle} stays out: ${err.message.replace(/; wait for it.*$/, "")}; the next cycle tries again`);
     } finally {
       canary.progress = null;
     }

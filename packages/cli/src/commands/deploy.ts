@@ -53,7 +53,12 @@ the fairness gate, 5 when rolled back.
   --init                 start a platform instead: N stable replicas of DIR (default 2) and a
                          router on port P (default 8082), as detached processes; then exit
   --down                 stop the platform started by --init (router first, then the replicas)
-Env: RECSYS_ADMIN_TOKEN (router admin token, required), RECSYS_GIT_COMMIT (else git rev-parse HEAD).`,
+One canary at a time: while another deploy holds the platform (the main job's own canary), this
+one waits its turn (Ctrl-C gives up, nothing started); the main job skips its cycle's canary
+while this one runs.
+Env: RECSYS_ADMIN_TOKEN (router admin token; when unset, the STATE/admin-token file that a
+platform started without one wrote, readable by its owner only), RECSYS_GIT_COMMIT (else git
+rev-parse HEAD).`,
   exits: ["gateFailed", "fairnessFailed", "rolledBack"],
   flags: {
     model: { type: "string" },

@@ -28,7 +28,9 @@ WORK/platform/analysis.log.
   --movies M     simulated movies (default 2000)
   --days D       simulated days of history (default 30)
   --seed S       random seed (default 42)
-  --verbose      also print the canary's full analysis line at each interval`,
+  --verbose      also print the canary's full analysis line at each interval
+Env: RECSYS_ADMIN_TOKEN: the router's admin token (16+ characters); unset = a random one in
+WORK/platform/admin-token, readable by you only, which 'recsys deploy --state WORK/platform' reads.`,
   exits: ["gateFailed"],
   flags: {
     duration: { type: "string" },
@@ -63,7 +65,7 @@ WORK/platform/analysis.log.
     const summary = await runMainJob(
       {
         workDir: o.work, force: o.force, users: o.users, movies: o.movies, days: o.days, seed: o.seed, durationS: o.duration,
-        routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle,
+        routerPort: o.port, replicas: o.replicas, rps: o.rps, cycleS: o.cycle, adminToken: process.env.RECSYS_ADMIN_TOKEN || undefined,
       },
       createTerminalOutput(io.stderr as OutputStream, { verbose: o.verbose }),
       io.waitForStop(),
