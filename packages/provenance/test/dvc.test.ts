@@ -73,9 +73,10 @@ describe("dvc.yaml's commands, run in order", () => {
   // `pnpm recsys` is the root's tsx script: the same CLI, started here without pnpm.
   const tsx = pathToFileURL(createRequire(join(ROOT, "package.json")).resolve("tsx")).href;
   const recsys = `'${process.execPath}' --import ${tsx} '${join(ROOT, "packages/cli/src/main.ts")}'`;
-  // The pipeline's own world size: on a smaller one (2000 users, 14k ratings) the trained model
-  // only ties the gate's biases-only baseline and train stops the pipeline, as it should.
-  const command = (stage: Stage) => stage.cmd.replaceAll("pnpm recsys", recsys);
+  // A small world keeps the test short: dense enough (about 20 ratings a user in 10 days) for
+  // train's defaults to beat the gate's biases-only baseline, as on the pipeline's own world.
+  const command = (stage: Stage) =>
+    stage.cmd.replaceAll("pnpm recsys", recsys).replace(/--users \d+ --movies \d+ --days \d+/, "--users 800 --movies 300 --days 10");
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "dvc-repro-"));
   });
@@ -84,6 +85,7 @@ describe("dvc.yaml's commands, run in order", () => {
   });
 
   it("reproduces every out and metrics file; train again gives the same model bytes", async () => {
+    expect(command(dvc.stages.simulate!), "the simulate stage's world size flags").toContain("--users 800 --movies 300 --days 10");
     for (const [name, stage] of Object.entries(dvc.stages)) {
       await run("sh", ["-c", command(stage)], { cwd: work, timeout: 240_000 }).catch((err) => {
         throw new Error(`stage ${name} failed: ${err.stderr ?? err.message}`);
