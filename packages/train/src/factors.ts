@@ -24,6 +24,12 @@ export function initFactorModel(nUsers: number, nItems: number, k: number, globa
  * contributes nothing: the prediction falls back to mean + the bias it does know.
  */
 export function predict(m: FactorModel, u: number, i: number): number {
+  const p = rawPredict(m, u, i);
+  return p < RATING_MIN ? RATING_MIN : p > RATING_MAX ? RATING_MAX : p;
+}
+
+/** predict without the clipping: what a blend combines and the API ranks by. */
+export function rawPredict(m: FactorModel, u: number, i: number): number {
   let p = m.globalMean;
   const knownU = u !== UNKNOWN, knownI = i !== UNKNOWN;
   if (knownU) p += m.userBias[u]!;
@@ -32,7 +38,7 @@ export function predict(m: FactorModel, u: number, i: number): number {
     const k = m.k, uo = u * k, io = i * k, pu = m.userFactors, qi = m.itemFactors;
     for (let f = 0; f < k; f++) p += pu[uo + f]! * qi[io + f]!;
   }
-  return p < RATING_MIN ? RATING_MIN : p > RATING_MAX ? RATING_MAX : p;
+  return p;
 }
 
 export interface ErrorMetrics { rmse: number; mae: number; count: number }

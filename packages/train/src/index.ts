@@ -4,7 +4,7 @@ export { UNKNOWN, eventTimeMs } from "./ratings.ts";
 export type { RatingSet } from "./ratings.ts";
 export { splitRatings } from "./split.ts";
 export type { SplitMode, SplitOptions } from "./split.ts";
-export { predict, errorMetrics, RATING_MIN, RATING_MAX } from "./factors.ts";
+export { predict, rawPredict, errorMetrics, RATING_MIN, RATING_MAX } from "./factors.ts";
 export type { FactorModel, ErrorMetrics } from "./factors.ts";
 export { ENGINE_NAMES } from "./engine.ts";
 export type { EngineName, EngineParams, EngineHooks } from "./engine.ts";
@@ -31,3 +31,6 @@ export { evaluateModel, evaluateRatings, factorView, EVALUATION_DEFAULTS } from 
 export type { EvaluationOptions, EvaluationReport } from "./evaluate.ts";
 export { syntheticRatings, writeSyntheticDataset, ML100K_LIKE } from "./synthetic.ts";
 export type { SyntheticOptions } from "./synthetic.ts";
+export { trainScorer, scorerErrors, ratingRange, factorScorer } from "./scorer.ts";
+export type { Scorer, RatingRange } from "./scorer.ts";
+export { pickRows } from "./ratings.ts";
