@@ -1,6 +1,8 @@
 import type { EngineHooks, EngineName, EngineParams } from "./engine.ts";
 import { rawPredict, type FactorModel } from "./factors.ts";
 import type { RatingSet } from "./ratings.ts";
+import { knnScorer, trainKnn } from "./knn.ts";
+import { trainBlend } from "./blend.ts";
 import { trainModel, type TrainModelHooks, type TrainModelInput } from "./train-model.ts";
 
 /**
@@ -45,5 +47,7 @@ export function scorerErrors(s: Scorer, test: RatingSet, range: RatingRange): { 
  *     const s = await trainScorer({ train, nUsers, nItems }, "knn", engineParams(options));
  */
 export async function trainScorer(input: TrainModelInput, engine: EngineName, params: EngineParams, hooks: TrainModelHooks & EngineHooks = {}): Promise<Scorer> {
+  if (engine === "knn") return knnScorer(await trainKnn(input.train, input.nUsers, input.nItems, params));
+  if (engine === "blend") return trainBlend(input.train, input.nUsers, input.nItems, params, input.implicit);
   return factorScorer(await trainModel(input, engine, params, hooks));
 }
