@@ -34,3 +34,7 @@ export type { SyntheticOptions } from "./synthetic.ts";
 export { trainScorer, scorerErrors, ratingRange, factorScorer } from "./scorer.ts";
 export type { Scorer, RatingRange } from "./scorer.ts";
 export { pickRows } from "./ratings.ts";
+export { trainKnn, knnScorer, KNN_KEPT_PER_ITEM } from "./knn.ts";
+export type { KnnModel } from "./knn.ts";
+export { trainBlend, stackWeights, BLEND_FOLD } from "./blend.ts";
+export type { BlendScorer } from "./blend.ts";

@@ -1,3 +1,4 @@
+import { InputError } from "@recsys/core";
 import type { EngineHooks, EngineName, EngineParams } from "./engine.ts";
 import { rawPredict, type FactorModel } from "./factors.ts";
 import type { RatingSet } from "./ratings.ts";
@@ -47,6 +48,7 @@ export function scorerErrors(s: Scorer, test: RatingSet, range: RatingRange): { 
  *     const s = await trainScorer({ train, nUsers, nItems }, "knn", engineParams(options));
  */
 export async function trainScorer(input: TrainModelInput, engine: EngineName, params: EngineParams, hooks: TrainModelHooks & EngineHooks = {}): Promise<Scorer> {
+  if (engine === "knn" && input.implicit) throw new InputError("RECSYS_USAGE", "the implicit watch signal (SVD++) is for the sgd and blend engines, not knn");
   if (engine === "knn") return knnScorer(await trainKnn(input.train, input.nUsers, input.nItems, params));
   if (engine === "blend") return trainBlend(input.train, input.nUsers, input.nItems, params, input.implicit);
   return factorScorer(await trainModel(input, engine, params, hooks));
