@@ -8,7 +8,7 @@
  *
  *     npx tsx bench/train.ts                  # every engine on 100k and 1M (tfjs on 1M takes minutes)
  *     npx tsx bench/train.ts --skip-tfjs-1m   # leave that one out
- *     npx tsx bench/train.ts --models [--movielens DIR] [--tune-budget 120]
+ *     npx tsx bench/train.ts --models [--movielens DIR] [--tune-budget 120] [--only knn,blend] [--world DATASET]
  *                                             # model quality: 5-fold CV RMSE, fit time, nDCG@20 and
  *                                             # recall@20 per model on the simulated world and
  *                                             # ml-latest-small (DIR holds its ratings.csv; never committed)
@@ -37,11 +37,15 @@ async function simulatedWorld(): Promise<CvData> {
     };
     cli(["simulate", "--out", join(dir, "world"), "--seed", "42"]);
     cli(["ingest", "--events", join(dir, "world", "events.log"), "--users", join(dir, "world", "users.jsonl"), "--movies", join(dir, "world", "movies.jsonl"), "--out", join(dir, "data")]);
-    const d = await loadTrainingData(join(dir, "data"));
-    return { name: "simulated (default world)", ratings: d.ratings, nUsers: d.userIds.length, nItems: d.movieIds.length };
+    return await cvData("simulated (default world)", join(dir, "data"));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function cvData(name: string, dir: string): Promise<CvData> {
+  const d = await loadTrainingData(dir);
+  return { name, ratings: d.ratings, nUsers: d.userIds.length, nItems: d.movieIds.length };
 }
 
 const DATASETS: Record<string, SyntheticOptions> = {
@@ -97,12 +101,14 @@ function table(rows: Row[]): string {
 
 if (process.argv.includes("--models")) {
   const flag = (name: string) => { const j = process.argv.indexOf(name); return j > 0 ? process.argv[j + 1] : undefined; };
-  const budget = Number(flag("--tune-budget") ?? 120), movielens = flag("--movielens");
+  const budget = Number(flag("--tune-budget") ?? 120), movielens = flag("--movielens"), only = flag("--only")?.split(",") ?? [];
   const log = (line: string) => process.stderr.write(line + "\n");
   const rows = [];
-  const world = await simulatedWorld();
-  rows.push(...await crossValidate(world, budget, log));
-  if (movielens) rows.push(...await crossValidate({ name: "ml-latest-small", ...await readMovieLensRatings(movielens) }, budget, log));
+  // --world DIR: an already ingested default world (recsys simulate --seed 42 + ingest), to skip generating one.
+  const worldDir = flag("--world");
+  const world = worldDir ? await cvData("simulated (default world)", worldDir) : await simulatedWorld();
+  rows.push(...await crossValidate(world, budget, log, only));
+  if (movielens) rows.push(...await crossValidate({ name: "ml-latest-small", ...await readMovieLensRatings(movielens) }, budget, log, only));
   console.log(modelTable(rows));
 } else if (process.argv[2] === "--child") {
   process.stdout.write(JSON.stringify(await child(process.argv[3]!, process.argv[4]!)));

@@ -26,13 +26,24 @@ const MODELS: Array<[string, TrainOptions | "popularity"]> = [
   ["blend: mf + svd++ + knn (defaults)", { engine: "blend" }],
 ];
 
-export async function crossValidate(d: CvData, tuneBudgetSeconds: number, log: (line: string) => void): Promise<ModelRow[]> {
+/** `only`: model names starting with one of these (e.g. "knn", "sgd tuned"); all when empty. */
+export async function crossValidate(d: CvData, tuneBudgetSeconds: number, log: (line: string) => void, only: string[] = []): Promise<ModelRow[]> {
   const folds = 5, seed = 42;
   const foldOf = assignFolds(d.ratings.length, folds, seed);
-  const range = ratingRange(d.ratings);
-  const tuned = await tune(d.ratings, d.nUsers, d.nItems, { engine: "sgd", folds, budgetSeconds: tuneBudgetSeconds, trials: 64, seed });
+  const wanted = (name: string) => only.length === 0 || only.some((prefix) => name.startsWith(prefix));
+  const models = MODELS.filter(([name]) => wanted(name));
+  if (wanted("sgd tuned")) models.push(await tunedSgd(d, tuneBudgetSeconds, log));
+  return runModels(d, models, foldOf, folds, log);
+}
+
+async function tunedSgd(d: CvData, tuneBudgetSeconds: number, log: (line: string) => void): Promise<[string, TrainOptions]> {
+  const tuned = await tune(d.ratings, d.nUsers, d.nItems, { engine: "sgd", folds: 5, budgetSeconds: tuneBudgetSeconds, trials: 64, seed: 42 });
   log(`${d.name}: tuned sgd ${JSON.stringify(tuned.best?.config)} at ${tuned.best?.epochs} epochs, ${tuned.trials.length} trials in ${tuned.seconds.toFixed(0)} s`);
-  const models: Array<[string, TrainOptions | "popularity"]> = [...MODELS, [`sgd tuned (${tuned.trials.length} trials, ${tuneBudgetSeconds} s)`, { engine: "sgd", ...tuned.best!.config, epochs: tuned.best!.epochs }]];
+  return [`sgd tuned (${tuned.trials.length} trials, ${tuneBudgetSeconds} s)`, { engine: "sgd", ...tuned.best!.config, epochs: tuned.best!.epochs }];
+}
+
+async function runModels(d: CvData, models: Array<[string, TrainOptions | "popularity"]>, foldOf: Uint8Array, folds: number, log: (line: string) => void): Promise<ModelRow[]> {
+  const range = ratingRange(d.ratings);
   const rows: ModelRow[] = [];
   for (const [name, options] of models) {
     const rmse: number[] = [], ndcg: number[] = [], recall: number[] = [];

@@ -8,6 +8,9 @@ import { trainSgd } from "./sgd.ts";
 /** Neighbours kept per item: predictions take the best `neighbours` of these that the user rated. */
 export const KNN_KEPT_PER_ITEM = 200;
 
+/** See KnnModel.damping; chosen by the bench (packages/train/README.md). */
+export const KNN_DAMPING = 0.5;
+
 export interface KnnModel {
   /** Global mean and biases, no factors: b(u,i) = mean + bu + bi. */
   baseline: FactorModel;
@@ -20,6 +23,8 @@ export interface KnnModel {
   byUserItems: Uint32Array;
   byUserResiduals: Float32Array;
   neighbours: number;
+  /** Added to the similarity sum: pulls a prediction from few or weak neighbours towards the baseline. */
+  damping: number;
 }
 
 /**
@@ -71,7 +76,7 @@ export async function trainKnn(train: RatingSet, nUsers: number, nItems: number,
   }
   const neighbourItems = new Uint32Array(offsets[nItems]!), neighbourSims = new Float32Array(offsets[nItems]!);
   lists.forEach((l, i) => { neighbourItems.set(l.items, offsets[i]!); neighbourSims.set(l.sims, offsets[i]!); });
-  return { baseline, offsets, neighbourItems, neighbourSims, userOffsets, byUserItems, byUserResiduals, neighbours: p.neighbours ?? 40 };
+  return { baseline, offsets, neighbourItems, neighbourSims, userOffsets, byUserItems, byUserResiduals, neighbours: p.neighbours ?? 40, damping: KNN_DAMPING };
 }
 
 /**
@@ -97,7 +102,7 @@ export function knnScorer(m: KnnModel): Scorer {
       const s = m.neighbourSims[a]!;
       num += s * value[j]!; den += s; found++;
     }
-    return den > 0 ? num / den : 0;
+    return den > 0 ? num / (den + m.damping) : 0;
   };
   return {
     raw: (u, i) => rawPredict(m.baseline, u, i) + (u === UNKNOWN || i === UNKNOWN ? 0 : neighbourhood(u, i)),
