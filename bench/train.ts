@@ -8,6 +8,10 @@
  *
  *     npx tsx bench/train.ts                  # every engine on 100k and 1M (tfjs on 1M takes minutes)
  *     npx tsx bench/train.ts --skip-tfjs-1m   # leave that one out
+ *     npx tsx bench/train.ts --models [--movielens DIR] [--tune-budget 120] [--only knn,blend] [--world DATASET]
+ *                                             # model quality: 5-fold CV RMSE, fit time, nDCG@20 and
+ *                                             # recall@20 per model on the simulated world and
+ *                                             # ml-latest-small (DIR holds its ratings.csv; never committed)
  *
  * Each run is a child process, so its peak RSS is its own.
  */
@@ -20,6 +24,29 @@ import {
   ENGINE_DEFAULTS, ML100K_LIKE, errorMetrics, trainAls, loadTrainingData, splitRatings, syntheticRatings, trainModel, writeSyntheticDataset,
   type EngineName, type EngineParams, type SyntheticOptions,
 } from "@recsys/train";
+import { crossValidate, modelTable, type CvData } from "./lib/model-cv.ts";
+import { readMovieLensRatings } from "./lib/movielens-ratings.ts";
+
+/** The default simulated world (recsys simulate, seed 42), ingested, as CV data. */
+async function simulatedWorld(): Promise<CvData> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-world-"));
+  try {
+    const cli = (args: string[]) => {
+      const r = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../packages/cli/src/main.ts", import.meta.url)), ...args], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`recsys ${args[0]} failed: ${r.stderr}`);
+    };
+    cli(["simulate", "--out", join(dir, "world"), "--seed", "42"]);
+    cli(["ingest", "--events", join(dir, "world", "events.log"), "--users", join(dir, "world", "users.jsonl"), "--movies", join(dir, "world", "movies.jsonl"), "--out", join(dir, "data")]);
+    return await cvData("simulated (default world)", join(dir, "data"));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function cvData(name: string, dir: string): Promise<CvData> {
+  const d = await loadTrainingData(dir);
+  return { name, ratings: d.ratings, nUsers: d.userIds.length, nItems: d.movieIds.length };
+}
 
 const DATASETS: Record<string, SyntheticOptions> = {
   "100k": ML100K_LIKE,
@@ -72,7 +99,18 @@ function table(rows: Row[]): string {
   return [head, ...body].map((cells) => cells.map((x, c) => x.padStart(width[c]!)).join("  ")).join("\n");
 }
 
-if (process.argv[2] === "--child") {
+if (process.argv.includes("--models")) {
+  const flag = (name: string) => { const j = process.argv.indexOf(name); return j > 0 ? process.argv[j + 1] : undefined; };
+  const budget = Number(flag("--tune-budget") ?? 120), movielens = flag("--movielens"), only = flag("--only")?.split(",") ?? [];
+  const log = (line: string) => process.stderr.write(line + "\n");
+  const rows = [];
+  // --world DIR: an already ingested default world (recsys simulate --seed 42 + ingest), to skip generating one.
+  const worldDir = flag("--world");
+  const world = worldDir ? await cvData("simulated (default world)", worldDir) : await simulatedWorld();
+  rows.push(...await crossValidate(world, budget, log, only));
+  if (movielens) rows.push(...await crossValidate({ name: "ml-latest-small", ...await readMovieLensRatings(movielens) }, budget, log, only));
+  console.log(modelTable(rows));
+} else if (process.argv[2] === "--child") {
   process.stdout.write(JSON.stringify(await child(process.argv[3]!, process.argv[4]!)));
 } else {
   const skipTfjs1m = process.argv.includes("--skip-tfjs-1m");

@@ -23,8 +23,8 @@ export { MAX_USER_ID, parseUserId } from "@recsys/core";
 
 /**
  * Recommends up to 20 movies for a user: for a user the model knows, the highest-scoring
- * unseen movies (item bias + factor dot product; the user's constant terms do not change the
- * order); for anyone else, recent popularity in the user's demographic group when side
+ * unseen movies (item bias + factor dot product, plus the model's user-item table when it has
+ * one; the user's constant terms do not change the order); for anyone else, recent popularity in the user's demographic group when side
  * information places them in one, else overall. With `exploreShare`, that share of the slots
  * goes to movies from the less-exposed half of the catalogue that the list would not have
  * shown, at positions after the first; the draw depends only on user, model hash and day.
@@ -62,6 +62,8 @@ function scoreUnseen(model: RecModel, index: ServingIndex, row: number, generati
   for (let s = model.seenOffsets[row]!, end = model.seenOffsets[row + 1]!; s < end; s++) marker[model.seenItems[s]!] = generation;
   const k = model.k, uf = model.userFactors, itf = model.itemFactors, bias = model.itemBias;
   const uo = row * k, k4 = k & ~3;
+  // Models without a full factor form (kNN, blends with it) add a precomputed per-(user, item) score.
+  const extra = model.userItemScores, eo = row * model.nItems;
   const capacity = heap.capacity;
   heap.reset();
   for (let i = 0, io = 0; i < model.nItems; i++, io += k) {
@@ -75,7 +77,7 @@ function scoreUnseen(model: RecModel, index: ServingIndex, row: number, generati
       s3 += uf[uo + f + 3]! * itf[io + f + 3]!;
     }
     for (; f < k; f++) s0 += uf[uo + f]! * itf[io + f]!;
-    const score = s0 + s1 + s2 + s3;
+    const score = extra === undefined ? s0 + s1 + s2 + s3 : s0 + s1 + s2 + s3 + extra[eo + i]!;
     if (heap.size < capacity || score > heap.scores[0]!) heap.push(score, i);
   }
   return heap.drainBestFirst(index.best);

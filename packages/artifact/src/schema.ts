@@ -21,7 +21,8 @@ export const ModelMetaSchema = z.object({
   formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
   engine: z.string().min(1),
   hyperParams: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
-  factors: z.number().int().positive(),
+  /** 0 for a model without factors (kNN: biases plus its user_item_scores table). */
+  factors: z.number().int().nonnegative(),
   globalMean: z.number(),
   /** The dataset's rating scale the model was trained on; predictions are clipped to it (absent in older models: 1..5 step 1). */
   ratingScale: RatingScaleSchema.optional(),

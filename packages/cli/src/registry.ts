@@ -6,6 +6,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   simulate: { summary: "generate a synthetic streaming site: event log, users, movies, hidden truth", load: async () => (await import("./commands/simulate.ts")).default as Command },
   ingest: { summary: "validate an event stream or MovieLens files into a canonical dataset", load: async () => (await import("./commands/ingest.ts")).default as Command },
   train: { summary: "train matrix factorisation on a dataset; gate on held-out RMSE (exit 3 on failure)", load: async () => (await import("./commands/train.ts")).default as Command },
+  tune: { summary: "tune hyper-parameters: seeded k-fold CV, random search with successive halving, best params to params.yaml", load: async () => (await import("./commands/tune.ts")).default as Command },
   evaluate: { summary: "score a model on a dataset: RMSE, MAE, precision/recall/nDCG@20, catalogue coverage", load: async () => (await import("./commands/evaluate.ts")).default as Command },
   serve: { summary: "serve recommendations over HTTP from a model artifact (hot swap, telemetry log, metrics)", load: async () => (await import("./commands/serve.ts")).default as Command },
   route: { summary: "canary router: sticky weighted split over releases, health checks, retries, admin API", load: async () => (await import("./commands/route.ts")).default as Command },

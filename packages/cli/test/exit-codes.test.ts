@@ -41,6 +41,7 @@ const WALK: Array<[string, string[], number]> = [
   ["output is the input", ["train", "--data", data, "--out", data], EXIT.badInput],
   ["gate failed", ["train", "--data", noise, "--out", join(root, "bad"), "--factors", "4", "--epochs", "3"], EXIT.gateFailed],
   ["input missing", ["evaluate", "--model", missing, "--data", data], EXIT.badInput],
+  ["input missing", ["tune", "--data", missing], EXIT.badInput],
   ["input missing", ["serve", "--model", missing, "--port", "0"], EXIT.badInput],
   ["port in use", ["serve", "--model", model, "--host", "127.0.0.1", "--port", busyPort, "--log-dir", join(root, "logs")], EXIT.badInput],
   ["config missing", ["route", "--config", missing], EXIT.badInput],

@@ -4,7 +4,7 @@ import { InputError } from "./errors.ts";
 import { noteClaim } from "./pending.ts";
 
 /** What a command writes; an existing target is replaced only by a writer of the same kind. */
-export type OutputKind = "world" | "dataset" | "model" | "report" | "run";
+export type OutputKind = "world" | "dataset" | "model" | "report" | "run" | "params";
 
 /** How a writer claims its target: its kind, the inputs it must never overwrite, and --force. */
 export interface OutputClaim {

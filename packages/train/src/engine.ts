@@ -1,6 +1,8 @@
 import type { FactorModel } from "./factors.ts";
 
-export type EngineName = "sgd" | "tfjs";
+/** sgd and tfjs: biased MF; knn: item-item kNN on baseline residuals (knn.ts); blend: stacked MF, SVD++ and kNN (blend.ts). */
+export const ENGINE_NAMES = ["sgd", "tfjs", "knn", "blend"] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Hyper-parameters every engine understands (see DEFAULTS in options.ts for the values and why). */
 export interface EngineParams {
@@ -12,6 +14,10 @@ export interface EngineParams {
   seed: number;
   /** Ratings per optimiser step (tfjs only; SGD updates per rating). */
   batchSize: number;
+  /** knn and blend only: neighbours per prediction (k of KNNBaseline). */
+  neighbours?: number;
+  /** knn and blend only: Pearson shrinkage, sim * (n - 1) / (n - 1 + shrinkage) over n common raters. */
+  shrinkage?: number;
 }
 
 export interface EngineHooks {

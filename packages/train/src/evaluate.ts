@@ -1,7 +1,8 @@
 import { UNKNOWN, type RatingSet } from "./ratings.ts";
-import { errorMetrics, type FactorModel } from "./factors.ts";
+import { errorMetrics, rawPredict, type FactorModel } from "./factors.ts";
 import { loadRatingsAgainst } from "./data.ts";
 import { modelRatingScale, type RecModel } from "@recsys/artifact";
+import { clipToScale, type RatingScale } from "@recsys/core";
 
 export interface EvaluationOptions {
   /** List length of the ranking metrics. */
@@ -55,10 +56,24 @@ export async function evaluateModel(model: RecModel, dataDir: string, options: E
 /** evaluateModel on ratings already mapped to the model's rows. */
 export function evaluateRatings(model: RecModel, s: RatingSet, options: EvaluationOptions = EVALUATION_DEFAULTS): EvaluationReport {
   const fm = factorView(model);
-  const { rmse, mae } = errorMetrics(fm, s, modelRatingScale(model.meta));
+  const scale = modelRatingScale(model.meta);
+  const { rmse, mae } = model.userItemScores ? tableErrors(model, s, scale) : errorMetrics(fm, s, scale);
   let unknownRatings = 0;
   for (let r = 0; r < s.length; r++) if (s.users[r] === UNKNOWN || s.items[r] === UNKNOWN) unknownRatings++;
   return { ratings: s.length, rmse, mae, unknownRatings, ...rankingMetrics(model, s, options), ...options };
+}
+
+/** errorMetrics for a model with a user-item table: the table joins the prediction where user and movie are known. */
+function tableErrors(model: RecModel, s: RatingSet, scale: RatingScale): { rmse: number; mae: number } {
+  const fm = factorView(model), table = model.userItemScores!;
+  let se = 0, ae = 0;
+  for (let r = 0; r < s.length; r++) {
+    const u = s.users[r]!, i = s.items[r]!;
+    const raw = rawPredict(fm, u, i) + (u !== UNKNOWN && i !== UNKNOWN ? table[u * model.nItems + i]! : 0);
+    const e = s.values[r]! - clipToScale(scale, raw);
+    se += e * e; ae += Math.abs(e);
+  }
+  return { rmse: Math.sqrt(se / s.length), mae: ae / s.length };
 }
 
 function rankingMetrics(model: RecModel, s: RatingSet, { topN, relevantAt }: EvaluationOptions) {
@@ -102,7 +117,8 @@ function scoreItems(model: RecModel, u: number, out: Float64Array): void {
     let s = model.itemBias[i]!;
     const io = i * k;
     for (let f = 0; f < k; f++) s += P[uo + f]! * Q[io + f]!;
-    out[i] = s;
+    // A model without a full factor form (kNN, blend) adds its user-item table, as the API does.
+    out[i] = model.userItemScores ? s + model.userItemScores[u * model.nItems + i]! : s;
   }
 }
 

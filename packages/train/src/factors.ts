@@ -26,6 +26,11 @@ export function initFactorModel(nUsers: number, nItems: number, k: number, globa
  * the bias it does know.
  */
 export function predict(m: FactorModel, u: number, i: number, scale: RatingScale = STREAM_RATING_SCALE): number {
+  return clipToScale(scale, rawPredict(m, u, i));
+}
+
+/** predict without the clipping: what a blend combines and the API ranks by. */
+export function rawPredict(m: FactorModel, u: number, i: number): number {
   let p = m.globalMean;
   const knownU = u !== UNKNOWN, knownI = i !== UNKNOWN;
   if (knownU) p += m.userBias[u]!;
@@ -34,7 +39,7 @@ export function predict(m: FactorModel, u: number, i: number, scale: RatingScale
     const k = m.k, uo = u * k, io = i * k, pu = m.userFactors, qi = m.itemFactors;
     for (let f = 0; f < k; f++) p += pu[uo + f]! * qi[io + f]!;
   }
-  return clipToScale(scale, p);
+  return p;
 }
 
 export interface ErrorMetrics { rmse: number; mae: number; count: number }

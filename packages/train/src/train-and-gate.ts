@@ -2,13 +2,15 @@ import { checkOutput, InputError, parseOrThrow, type OutputClaim } from "@recsys
 import { ModelGateFailedError } from "./errors.ts";
 import { writeRecModel, type ModelMeta } from "@recsys/artifact";
 import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
-import { errorMetrics, type FactorModel } from "./factors.ts";
+import { errorMetrics } from "./factors.ts";
+import { ratingRange, scorerErrors, trainScorer, type Scorer } from "./scorer.ts";
+import { BLEND_MEMBERS, type BlendScorer } from "./blend.ts";
 import { gateVerdict, type GateVerdict } from "./gate.ts";
 import { ENGINE_DEFAULTS, engineParams, TrainOptionsSchema, type TrainOptions } from "./options.ts";
 import { eventTimeMs } from "./ratings.ts";
 import { servingTensors } from "./serving.ts";
 import { splitRatings } from "./split.ts";
-import { trainModel, type TrainModelHooks } from "./train-model.ts";
+import type { TrainModelHooks } from "./train-model.ts";
 import { trainSgd } from "./sgd.ts";
 import { implicitItems } from "./svdpp.ts";
 
@@ -64,16 +66,17 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   const implicit = options.implicit === "svdpp" ? implicitItems(train, data.watches, test, nUsers, nItems) : undefined;
   const scale = data.scale;
   const dims = { train, nUsers, nItems, implicit, scale };
-  const model = await trainModel(dims, options.engine, params, {
+  const model = await trainScorer(dims, options.engine, params, {
     ...hooks,
     onEpoch: (epoch, trainRmse, m) => hooks.onEpochReport?.({ epoch, epochs: params.epochs, trainRmse, heldOutRmse: errorMetrics(m, test, scale).rmse }),
   });
   // The same biases-only SGD whatever the engine, so the baseline compares across engines.
   const baseline = await trainSgd(train, dims.nUsers, dims.nItems, { ...ENGINE_DEFAULTS.sgd, factors: 0 });
-  const held = errorMetrics(model, test, scale);
+  const held = scorerErrors(model, test, scale);
   const metrics = {
-    rmse: held.rmse, mae: held.mae, trainRmse: errorMetrics(model, train, scale).rmse,
+    rmse: held.rmse, mae: held.mae, trainRmse: scorerErrors(model, train, scale).rmse,
     baselineRmse: errorMetrics(baseline, test, scale).rmse, trainRatings: train.length, heldOutRatings: test.length,
+    ...blendWeights(model),
   };
   const lastEvent = data.manifest.timeRange.last ?? lastEventTime(data);
   const gate = gateVerdict(held.rmse, metrics.baselineRmse, options.gateRmse);
@@ -98,14 +101,23 @@ interface ArtifactInfo {
 }
 
 /** `now` anchors the popularity decay: the data's last event, whatever createdAt says. */
-async function writeArtifact(dir: string, data: TrainingData, model: FactorModel, info: ArtifactInfo, now: number, output: Omit<OutputClaim, "kind">): Promise<ModelMeta> {
+async function writeArtifact(dir: string, data: TrainingData, scorer: Scorer, info: ArtifactInfo, now: number, output: Omit<OutputClaim, "kind">): Promise<ModelMeta> {
   const { groups, tensors } = servingTensors(data, now);
+  const { factors: model, userItemScores } = scorer.serving();
   return writeRecModel(dir, {
     ...info, factors: model.k, globalMean: model.globalMean, ratingScale: data.scale, userIds: data.userIds, movieIds: data.movieIds, groups,
     dataHash: data.manifest.dataHash,
   }, {
     ...tensors, userFactors: model.userFactors, itemFactors: model.itemFactors, userBias: model.userBias, itemBias: model.itemBias,
+    ...(userItemScores ? { userItemScores } : {}),
   }, output);
+}
+
+/** A blend's stacking weights as metrics (blendWeightIntercept, blendWeightMf, ...); nothing for other engines. */
+function blendWeights(model: Scorer): Record<string, number> {
+  if (!("weights" in model)) return {};
+  const [intercept, ...members] = (model as BlendScorer).weights;
+  return Object.fromEntries([["blendWeightIntercept", intercept!], ...BLEND_MEMBERS.map((m, j) => [`blendWeight${m[0]!.toUpperCase()}${m.slice(1)}`, members[j]!])]);
 }
 
 function lastEventTime(data: TrainingData): string {

@@ -40,6 +40,7 @@ export const PARALLEL_MIN_RATINGS = 200_000;
  */
 export async function trainModel(input: TrainModelInput, engine: EngineName, params: EngineParams, hooks: TrainModelHooks = {}): Promise<FactorModel> {
   const { train, nUsers, nItems, implicit, scale } = input;
+  if (engine === "knn" || engine === "blend") throw new InputError("RECSYS_USAGE", `engine ${engine} is trained by trainScorer (scorer.ts), not trainModel (it has no plain factor form)`);
   if (implicit && engine !== "sgd") throw new InputError("RECSYS_USAGE", `the implicit watch signal (SVD++) is implemented by the sgd engine only, not ${engine}`);
   const model = engine === "tfjs"
     ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks, scale)

@@ -65,6 +65,20 @@ describe("recsys train / evaluate", () => {
     expect(t.err().trim().split("\n")).toHaveLength(1);
   });
 
+  it("trains from --params, a flag overriding the file, and names a bad key's line (exit 2)", async () => {
+    const params = join(root, "params.yaml");
+    await writeFile(params, "train: {engine: sgd, factors: 4, epochs: 3, seed: 7}\ngate: {rmse: 1.5}\nserve: {exploration: 0.1}\n");
+    const t = io();
+    expect(await runCli(["train", "--data", data, "--out", join(root, "m-params"), "--params", params, "--epochs", "5", "--json"], t.io)).toBe(0);
+    const s = JSON.parse(t.out());
+    expect(s.hyperParams).toMatchObject({ factors: 4, epochs: 5, seed: 7 });
+    expect(s.gate.threshold).toBe(1.5);
+    await writeFile(params, "train:\n  engine: sgd\n  factor: 4\n");
+    const bad = io();
+    expect(await runCli(["train", "--data", data, "--out", join(root, "m-params2"), "--params", params], bad.io)).toBe(2);
+    expect(bad.err()).toMatch(/^recsys train: .*params\.yaml:3: train\.factor: unknown key/);
+  });
+
   it("refuses a gate-failed model in evaluate (exit 2)", async () => {
     const t = io();
     expect(await runCli(["evaluate", "--model", join(root, "bad.failed"), "--data", data], t.io)).toBe(2);
