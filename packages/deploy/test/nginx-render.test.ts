@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { FRONT_TEMPLATE, renderFront, serverLines, type RouterRelease } from "@recsys/deploy";
+import { recsys } from "./fixtures.ts";
 
 const canaryTable = (canaryWeight: number): RouterRelease[] => [
   { id: "r1", role: "stable", upstreams: ["http://127.0.0.1:9001", "http://127.0.0.1:9002"], weight: 100 - canaryWeight },
@@ -33,5 +34,12 @@ describe("the nginx front's rendering", () => {
     expect(() => renderFront("", 8180, { generation: 1, releases: [{ ...canaryTable(20)[0]!, weight: 100, upstreams: ["http://127.0.0.1:1;\n  evil"] }] }))
       .toThrow(/is not http:\/\/host:port/);
     expect(() => renderFront("", 8180, { generation: 1, releases: [{ ...canaryTable(20)[0]!, weight: 100, upstreams: [] }] })).toThrow(/no replicas/);
+  });
+
+  it("is only for containers: recsys deploy --front nginx without --driver docker is exit 2 with one line", async () => {
+    const { code, stderr } = await recsys(["deploy", "--front", "nginx", "--model", "models/none"]);
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/--front nginx needs --driver docker/);
   });
 });
