@@ -17,26 +17,41 @@ const freePort = () => new Promise<number>((resolve) => {
   });
 });
 
-/** One GET through nginx: status, body and the release that answered. */
-async function recommend(base: string, user: number | string): Promise<{ status: number; body: string; release: string }> {
-  const res = await fetch(`${base}/recommend/${user}`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-  if (!res) return { status: 0, body: "", release: "" };
-  return { status: res.status, body: (await res.text()).trim(), release: res.headers.get("x-release") ?? "" };
+/** One GET through nginx: status, body, the release that answered and the replica (host:port). */
+async function recommend(base: string, user: number | string): Promise<{ status: number; body: string; release: string; upstream: string }> {
+  const res = await fetch(`${base}/recommend/${user}`, { signal: AbortSignal.timeout(2000) }).catch((err: Error) => err);
+  if (res instanceof Error) return { status: 0, body: `${res.message} ${String(res.cause ?? "")}`, release: "", upstream: "" };
+  return { status: res.status, body: (await res.text()).trim(), release: res.headers.get("x-release") ?? "", upstream: res.headers.get("x-upstream") ?? "" };
+}
+
+/** One instant query against Prometheus' HTTP API: the result vector. */
+async function promQuery(base: string, query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+  if (!res?.ok) return [];
+  return ((await res.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
 }
 
 describe.skipIf(unavailable !== null)("docker-compose stack (real engine, nginx, compose 1.29)", () => {
   const project = `recsys-test-${process.pid}`;
   const env: Record<string, string> = {};
   const compose = (...args: string[]) => run("docker-compose", ["-p", project, "-f", "docker/compose.yaml", ...args], { env, timeoutMs: 300_000 });
-  let base: string, buildMs: number;
+  let base: string, prometheus: string, buildMs: number;
+  const replicaPorts: Record<string, string> = {};
 
   beforeAll(async () => {
     buildMs = await buildRecsysImage(true);
-    const nginxImage = await run("docker", ["image", "inspect", "recsys-nginx:offline"]);
-    if (nginxImage.code !== 0) expect((await run("docker/make-base-image.sh", ["nginx"])).code).toBe(0);
-    const [nginx, canary, stable1, stable2] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    Object.assign(env, { RECSYS_NGINX_PORT: String(nginx), RECSYS_CANARY_PORT: String(canary), RECSYS_STABLE1_PORT: String(stable1), RECSYS_STABLE2_PORT: String(stable2) });
+    for (const kind of ["nginx", "prometheus"]) {
+      const image = await run("docker", ["image", "inspect", `recsys-${kind}:offline`]);
+      if (image.code !== 0) expect((await run("docker/make-base-image.sh", [kind])).code).toBe(0);
+    }
+    const [nginx, canary, stable1, stable2, prom] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    Object.assign(env, {
+      RECSYS_NGINX_PORT: String(nginx), RECSYS_CANARY_PORT: String(canary), RECSYS_STABLE1_PORT: String(stable1), RECSYS_STABLE2_PORT: String(stable2),
+      RECSYS_PROMETHEUS_PORT: String(prom),
+    });
+    Object.assign(replicaPorts, { [`127.0.0.1:${canary}`]: "api-canary", [`127.0.0.1:${stable1}`]: "api-stable-1", [`127.0.0.1:${stable2}`]: "api-stable-2" });
     base = `http://127.0.0.1:${nginx}`;
+    prometheus = `http://127.0.0.1:${prom}`;
   }, 900_000);
 
   afterAll(async () => {
@@ -59,29 +74,66 @@ describe.skipIf(unavailable !== null)("docker-compose stack (real engine, nginx,
     expect(first.body).toMatch(/^[^,\s]+(,[^,\s]+)*$/);
   }, 240_000);
 
-  it("splits users 20/40/40 by release and keeps each user on one release", async () => {
-    const users = Array.from({ length: 2000 }, (_, i) => i + 1);
+  it("splits 10,000 users 20/40/40 over the replicas within 1.5 points and keeps each user on one replica", async () => {
+    const users = Array.from({ length: 10_000 }, (_, i) => i + 1);
     const first = new Map<number, string>();
+    const unanswered: string[] = [];
     for (let i = 0; i < users.length; i += 50) {
       const batch = users.slice(i, i + 50);
-      const answers = await Promise.all(batch.map((u) => recommend(base, u)));
+      // A user whose request failed asks again (twice at most): the hash sends them to the same replica.
+      const answers = await Promise.all(batch.map(async (u) => {
+        let a = await recommend(base, u);
+        for (let retry = 0; retry < 2 && a.status !== 200; retry++) a = await sleep(500).then(() => recommend(base, u));
+        return a;
+      }));
       answers.forEach((a, j) => {
-        expect(a.status).toBe(200);
-        first.set(batch[j]!, a.release);
+        // A request a cold stack on a loaded machine does not answer in time (no answer in 2 s, or
+        // nginx's 502/504 after its one retry) says nothing about the split: it is counted, a few
+        // are allowed (availability under load has its own tests: nginx-front.test.ts), and the
+        // user left out.
+        if (a.status !== 200) return void unanswered.push(`user ${batch[j]}: ${a.status} ${a.body.slice(0, 80)}`);
+        first.set(batch[j]!, replicaPorts[a.upstream] ?? a.upstream);
       });
     }
-    const canaryShare = [...first.values()].filter((r) => r === "canary").length / users.length;
-    // 2,000 users, nginx's consistent hash at weights 1:2:2: within 5 points of 20%.
-    expect(canaryShare).toBeGreaterThan(0.15);
-    expect(canaryShare).toBeLessThan(0.25);
+    expect(unanswered.length, unanswered.slice(0, 5).join("; ")).toBeLessThanOrEqual(20);
+    const share = (service: string) => [...first.values()].filter((r) => r === service).length / first.size;
+    // A failover (a replica timing out under load) moves a few users; the tolerance holds them.
+    expect(Math.abs(share("api-canary") - 0.2)).toBeLessThanOrEqual(0.015);
+    expect(Math.abs(share("api-stable-1") - 0.4)).toBeLessThanOrEqual(0.015);
+    expect(Math.abs(share("api-stable-2") - 0.4)).toBeLessThanOrEqual(0.015);
     const again = await Promise.all(users.slice(0, 300).map((u) => recommend(base, u)));
     // nginx moves a user when its replica times out (700 ms) and marks that replica down for 10 s
     // after two failures, as it should; on a loaded CI machine that happens to a few. A config that
     // were not sticky would move about half of them.
-    const moved = again.filter((a, k) => a.release !== first.get(users[k]!)).length;
+    const moved = again.filter((a, k) => first.has(users[k]!) && (replicaPorts[a.upstream] ?? a.upstream) !== first.get(users[k]!)).length;
     expect(moved).toBeLessThanOrEqual(15);
-    // Same user written differently (leading zeros, a query) stays on that user's release.
-    expect((await recommend(base, "0007?x=1")).release).toBe(first.get(7));
+    // Same user written differently (leading zeros, a query) stays on that user's replica.
+    expect(replicaPorts[(await recommend(base, "0007?x=1")).upstream]).toBe(first.get(7));
+  }, 180_000);
+
+  it("has Prometheus scrape every replica and record success rate and p99 per release", async () => {
+    const deadline = Date.now() + 90_000;
+    let up: Awaited<ReturnType<typeof promQuery>> = [];
+    let p99: Awaited<ReturnType<typeof promQuery>> = [];
+    let success: Awaited<ReturnType<typeof promQuery>> = [];
+    while (Date.now() < deadline) {
+      up = await promQuery(prometheus, 'up{job="recsys-api"} == 1');
+      success = await promQuery(prometheus, "release:recsys_recommend_success_rate:ratio_rate1m");
+      p99 = await promQuery(prometheus, "release:recsys_recommend_latency_seconds:p99_1m");
+      const finite = [...success, ...p99].every((s) => Number.isFinite(Number(s.value[1])));
+      if (up.length === 3 && success.length === 2 && p99.length === 2 && finite) break;
+      // Traffic to both releases in the rate window (a release without any has no rate: NaN).
+      await Promise.all(Array.from({ length: 20 }, (_, k) => recommend(base, 1 + k)));
+      await sleep(1000);
+    }
+    expect(up.map((s) => s.metric.service).sort()).toEqual(["api-canary", "api-stable-1", "api-stable-2"]);
+    expect(success.map((s) => s.metric.release).sort()).toEqual(["canary", "stable"]);
+    for (const s of success) expect(Number(s.value[1])).toBeGreaterThan(0.99);
+    expect(p99.map((s) => s.metric.release).sort()).toEqual(["canary", "stable"]);
+    for (const s of p99) expect(Number(s.value[1])).toBeGreaterThan(0);
+    // Each replica's own model info came along with the scrape: which model and commit serves.
+    const info = await promQuery(prometheus, "recsys_api_model_info");
+    expect(new Set(info.map((s) => s.metric.service))).toEqual(new Set(["api-canary", "api-stable-1", "api-stable-2"]));
   }, 120_000);
 
   it("shows what serves: the image's commit and each replica's release as labels", async () => {

@@ -6,6 +6,7 @@
 #   docker/make-base-image.sh node  [TAG]   node, bash, coreutils, git, tar, rsync  (recsys-base:node20-offline)
 #   docker/make-base-image.sh ci    [TAG]   node's image plus npm/npx, for CI jobs  (recsys-ci:node20-offline)
 #   docker/make-base-image.sh nginx [TAG]   Debian's nginx with its config dirs     (recsys-nginx:offline)
+#   docker/make-base-image.sh prometheus [TAG]  Debian's prometheus and its web assets   (recsys-prometheus:offline)
 set -euo pipefail
 
 kind=${1:-node}
@@ -13,7 +14,8 @@ case "$kind" in
   node)  tag=${2:-recsys-base:node20-offline} ;;
   ci)    tag=${2:-recsys-ci:node20-offline} ;;
   nginx) tag=${2:-recsys-nginx:offline} ;;
-  *) echo "make-base-image: unknown kind '$kind'; use 'node', 'ci' or 'nginx'" >&2; exit 2 ;;
+  prometheus) tag=${2:-recsys-prometheus:offline} ;;
+  *) echo "make-base-image: unknown kind '$kind'; use 'node', 'ci', 'nginx' or 'prometheus'" >&2; exit 2 ;;
 esac
 
 need() { command -v "$1" >/dev/null || { echo "make-base-image: '$1' not found on this host; $2" >&2; exit 2; }; }
@@ -79,6 +81,14 @@ case "$kind" in
     [ -d /usr/lib/nginx ] && cp -a /usr/lib/nginx "$rootfs/usr/lib/" || true
     printf 'www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n' >> "$rootfs/etc/passwd"
     printf 'www-data:x:33:\n' >> "$rootfs/etc/group"
+    ;;
+  prometheus)
+    need prometheus "apt-get install -y prometheus"
+    put_program prometheus
+    cp -a /etc/prometheus "$rootfs/etc/prometheus"
+    [ -d /usr/share/prometheus ] && { mkdir -p "$rootfs/usr/share"; cp -a /usr/share/prometheus "$rootfs/usr/share/"; } || true
+    # The TSDB lives here; the container runs as nobody, as the official image does.
+    mkdir -p "$rootfs/prometheus"; chown 65534:65534 "$rootfs/prometheus"
     ;;
 esac
 

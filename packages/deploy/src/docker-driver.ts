@@ -22,6 +22,9 @@ export const DOCKER_LABELS = {
   startedAt: "org.recsys.started-at",
 } as const;
 
+/** Requests a new container answers before it is reported ready (and so before it gets traffic). */
+const WARM_UP_REQUESTS = 20;
+
 /** The image's non-root user (docker/Dockerfile): owns the telemetry directory when we run as root. */
 const IMAGE_UID = 10001;
 
@@ -102,6 +105,9 @@ export function createDockerDriver(options: DockerDriverOptions): ReplicaDriver 
     let exited: string | undefined;
     while (Date.now() < deadline) {
       if ((await httpCall("GET", `${url}/readyz`, { timeoutMs: 500 })).status === 200) {
+        // A fresh container's first answers are slow (cold JIT, empty caches; on a loaded machine
+        // past nginx's 700 ms read timeout): a few of them here, before any user's request.
+        for (let user = 1; user <= WARM_UP_REQUESTS; user++) await httpCall("GET", `${url}/recommend/${user}`, { timeoutMs: 2000 });
         const replica: Replica = { id, url, releaseId: spec.releaseId, modelDir: model.modelDir, driver: "docker", handle: container.id, telemetryDir, startedAt };
         running.set(id, replica);
         return replica;
@@ -159,6 +165,14 @@ export function createDockerDriver(options: DockerDriverOptions): ReplicaDriver 
       throw dockerUnavailable("docker driver", `${what} failed: ${e.message ?? String(err)}`);
     }
   }
+}
+
+/**
+ * What a container gets of the deploying process's environment: the RECSYS_ settings only
+ * (the host's PATH, HOME and the like would break the image's own).
+ */
+export function replicaEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("RECSYS_") && k !== "RECSYS_IMAGE"));
 }
 
 /** A container that is already stopped or removed is not an error. */

@@ -2,9 +2,11 @@ import { join, resolve } from "node:path";
 import { RecsysError, sleepUnless } from "@recsys/core";
 import { deployAdminToken } from "./admin-token.ts";
 import { deployModel, type DeployOptions, type DeployTarget } from "./deploy.ts";
-import { DEPLOY_ERRORS, noPlatform } from "./errors.ts";
+import { badDeployInput, DEPLOY_ERRORS, noPlatform } from "./errors.ts";
 import { checkDeployable } from "./model-check.ts";
-import { createDockerDriver } from "./docker-driver.ts";
+import { createDockerDriver, replicaEnv } from "./docker-driver.ts";
+import { stopUnrecordedContainers } from "./docker-platform.ts";
+import { findNginxFront } from "./nginx-front.ts";
 import { createProcessDriver } from "./process-driver.ts";
 import type { ReleaseRecord } from "./releases.ts";
 import { createRouterAdmin } from "./router-admin.ts";
@@ -15,6 +17,10 @@ import type { ReplicaDriver } from "./driver.ts";
 export const DRIVERS = ["process", "docker"] as const;
 export type DriverName = (typeof DRIVERS)[number];
 
+/** The fronts `recsys deploy --front` knows: the project's router (admin API) or nginx (config + reload). */
+export const FRONTS = ["router", "nginx"] as const;
+export type FrontName = (typeof FRONTS)[number];
+
 export interface RunningDeployOptions extends Omit<DeployOptions, "env"> {
   modelDir: string;
   /** Default `runs/platform`. */
@@ -24,6 +30,8 @@ export interface RunningDeployOptions extends Omit<DeployOptions, "env"> {
   /** The router's admin Bearer token (RECSYS_ADMIN_TOKEN); default the platform's STATE/admin-token file. */
   adminToken?: string;
   driver?: DriverName;
+  /** Default `router`; `nginx` needs the docker driver and a platform from `initDockerPlatform`. */
+  front?: FrontName;
   env?: Record<string, string | undefined>;
 }
 
@@ -39,11 +47,19 @@ export interface RunningDeployOptions extends Omit<DeployOptions, "env"> {
  *     await deployToRunningPlatform({ modelDir: "models/next", adminToken: process.env.RECSYS_ADMIN_TOKEN });
  */
 export async function deployToRunningPlatform(options: RunningDeployOptions): Promise<ReleaseRecord> {
-  const { modelDir, stateDir: dir, routerUrl, adminToken, driver: driverName = "process", env = {}, ...deployOptions } = options;
+  const { modelDir, stateDir: dir, routerUrl, adminToken, driver: driverName = "process", front = "router", env = {}, ...deployOptions } = options;
   await checkDeployable(modelDir);
   const stateDir = resolve(dir ?? "runs/platform");
   const state = await readPlatformState(stateDir);
   if (!state) throw noPlatform(`${join(stateDir, STATE_FILES.state)} does not exist: no platform runs from this state directory (--state DIR names it)`);
+  if (front === "nginx") {
+    if (driverName !== "docker") throw badDeployInput("--front nginx", "needs --driver docker (nginx reaches the replica containers)");
+    const image = env.RECSYS_IMAGE ?? "recsys:latest";
+    // A deploy killed before it recorded a container it started left it running: its labels find it.
+    for (const r of await stopUnrecordedContainers(stateDir, { image })) deployOptions.log?.(`stopped container ${r.id}, left by an earlier deploy`);
+    const driver = createDockerDriver({ image, logDir: join(stateDir, STATE_FILES.replicas), env: replicaEnv(env) });
+    return deployInTurn({ driver, router: await findNginxFront({ stateDir }), stateDir, env }, modelDir, deployOptions);
+  }
   const token = await deployAdminToken(adminToken, stateDir);
   const drivers: Record<DriverName, () => ReplicaDriver> = {
     process: () => createProcessDriver({ logDir: join(stateDir, STATE_FILES.replicas), detached: true, env }),
@@ -74,12 +90,4 @@ async function deployInTurn(target: DeployTarget, modelDir: string, options: Dep
       if (options.signal?.aborted) throw err; // stopped while waiting: nothing was started
     }
   }
-}
-
-/**
- * What a container gets of the deploying process's environment: the RECSYS_ settings only
- * (the host's PATH, HOME and the like would break the image's own).
- */
-function replicaEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("RECSYS_") && k !== "RECSYS_IMAGE"));
 }
