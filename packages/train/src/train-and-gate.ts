@@ -3,7 +3,7 @@ import { ModelGateFailedError } from "./errors.ts";
 import { writeRecModel, type ModelMeta } from "@recsys/artifact";
 import { loadRatingsAgainst, loadTrainingData, type TrainingData } from "./data.ts";
 import { errorMetrics } from "./factors.ts";
-import { ratingRange, scorerErrors, trainScorer, type Scorer } from "./scorer.ts";
+import { scorerErrors, trainScorer, type Scorer } from "./scorer.ts";
 import { BLEND_MEMBERS, type BlendScorer } from "./blend.ts";
 import { gateVerdict, type GateVerdict } from "./gate.ts";
 import { ENGINE_DEFAULTS, engineParams, TrainOptionsSchema, type TrainOptions } from "./options.ts";
@@ -12,6 +12,7 @@ import { servingTensors } from "./serving.ts";
 import { splitRatings } from "./split.ts";
 import type { TrainModelHooks } from "./train-model.ts";
 import { trainSgd } from "./sgd.ts";
+import { loadTf } from "./tf-backend.ts";
 import { implicitItems } from "./svdpp.ts";
 
 export interface TrainAndGateInput extends TrainOptions {
@@ -84,7 +85,11 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
   const dir = passed ? outDir : `${outDir}.failed`;
   const meta = await writeArtifact(dir, data, model, {
     engine: options.engine,
-    hyperParams: { ...params, implicit: options.implicit, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction },
+    hyperParams: {
+      ...params, implicit: options.implicit, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction,
+      // Which TensorFlow.js backend trained it (`tensorflow` = tfjs-node's native one, `cpu` = pure JS): say it where the model and --json are read.
+      ...(options.engine === "tfjs" && { backend: (await loadTf(() => {})).getBackend() }),
+    },
     metrics, gate,
     createdAt: createdAt ?? lastEvent,
   }, eventTimeMs(lastEvent), output);
