@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { simpleGit } from "simple-git";
 import { z } from "zod";
+import { ModelMetaSchema } from "@recsys/artifact";
 import { md5Dir, parseOrThrow, writeFileAtomic } from "@recsys/core";
 import { InputError } from "@recsys/core";
 import { DEPLOY_ERRORS } from "./errors.ts";
@@ -34,7 +35,8 @@ export const ReleaseManifestSchema = z.strictObject({
   data: z.strictObject({ md5: z.string() }),
   params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   metrics: z.record(z.string(), z.number()),
-  gate: z.strictObject({ metric: z.string(), threshold: z.number(), value: z.number(), passed: z.boolean() }),
+  /** The model's gate verdict exactly as its model.json records it (one schema: the artifact's). */
+  gate: ModelMetaSchema.shape.gate,
   /** The fairness gate's verdict with its evidence; null when deploy ran no gate (no `--data`). */
   fairness: z.unknown().nullable(),
   ci: z.strictObject({ pipelineId: z.string().nullable(), jobUrl: z.string().nullable() }).nullable(),
