@@ -49,6 +49,10 @@ export const ApiConfigSchema = z.strictObject({
   logFlushMs: z.number().int().min(10).max(60_000).default(250),
   /** A response log file rotates once it passes this size (and at every UTC day). */
   logMaxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  /** Closed (gzipped) response logs are removed once their day ended this many days ago. */
+  logRetentionDays: z.number().min(0).default(14),
+  /** ...and, oldest first, while all response logs together exceed this many bytes. */
+  logRetentionBytes: z.number().int().min(0).default(32 * 1024 ** 3),
   /** How long a stop waits for in-flight requests before closing connections. */
   drainTimeoutMs: z.number().int().min(0).max(120_000).default(10_000),
   // Limits of the HTTP listener (Node's own checks; README "Hardening"). A head must be complete
