@@ -26,9 +26,11 @@ const DAY_MS = 86_400_000;
  *     const removed = await archiveResponseLogs("logs/api", "responses-20261202.csv", policy, Date.now());
  */
 export async function archiveResponseLogs(dir: string, current: string, policy: RetentionPolicy, nowMs: number): Promise<string[]> {
+  const now = RESPONSE_FILE.exec(current);
   for (const name of await readdir(dir)) {
     const m = RESPONSE_FILE.exec(name);
-    if (!m || m[3] || name === current) continue;
+    // Only files older than the one being written are closed (a late line may reopen an older day: then newer ones wait).
+    if (!m || m[3] || !now || order(m, now) >= 0) continue;
     // Rename-then-remove: a reader sees the plain file, or the complete .gz, or both for an instant.
     await writeFileAtomic(join(dir, `${name}.gz`), createReadStream(join(dir, name)).pipe(createGzip()));
     await rm(join(dir, name));
@@ -51,4 +53,8 @@ export async function archiveResponseLogs(dir: string, current: string, policy: 
     removed.push(`api: retention removed ${join(dir, f.name)} (${f.size} bytes, ${reason}); traces of its responses now find nothing, even for a release still kept`);
   }
   return removed;
+}
+
+function order(a: RegExpExecArray, b: RegExpExecArray): number {
+  return a[1]!.localeCompare(b[1]!) || Number(a[2] ?? 0) - Number(b[2] ?? 0);
 }

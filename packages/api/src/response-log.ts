@@ -88,10 +88,11 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
     }
     let size = await stat(fileName(day, index)).then((s) => s.size, () => 0);
     if (size >= options.maxBytes) { index++; size = 0; }
+    // Named before it exists: an archiving already running must never take it for a closed file.
+    newest = basename(fileName(day, index));
     const fh = await open(fileName(day, index), "a");
     if (size === 0) size = (await fh.write(HEADER)).bytesWritten;
     file = { day, n: index, size, fh };
-    newest = basename(fileName(day, index));
     archive();
   }
 
