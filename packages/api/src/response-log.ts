@@ -58,7 +58,7 @@ export function formatResponseLine(r: ResponseRecord): string {
  * files are gzipped to `.csv.gz` and the retention policy applied, in the background: neither
  * requests nor flushes wait for it.
  *
- *     const log = await openResponseLog({ dir: "logs/api", flushMs: 250, maxBytes: 64 << 20, retention: { maxAgeMs: 14 * 86_400_000, maxTotalBytes: 32 << 30 } });
+ *     const log = await openResponseLog({ dir: "logs/api", flushMs: 250, maxBytes: 64 << 20, retention: { maxAgeMs: 14 * 86_400_000, maxTotalBytes: 64 * 1024 ** 3 } });
  */
 export async function openResponseLog(options: ResponseLogOptions): Promise<ResponseLog> {
   await mkdir(options.dir, { recursive: true });
