@@ -87,7 +87,7 @@ export async function candidateSegments(indexPath: string, files: readonly strin
  */
 async function extend(file: string, entry: Entry, size: number): Promise<Entry> {
   if (file.endsWith(".gz")) {
-    const bytes = await promisify(gunzip)(await readFile(file)).catch((err: Error) => {
+    const bytes = await promisify(gunzip)(await readFile(file), { chunkSize: 1 << 20 }).catch((err: Error) => {
       throw badProvenanceInput(file, `not a readable gzip file (${err.message}); move it out of the telemetry directory`);
     });
     const cut = cutBlocks(bytes, 0, []);
