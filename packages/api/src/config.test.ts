@@ -16,6 +16,7 @@ describe("resolveApiConfig", () => {
     const c = resolveApiConfig({ modelDir: "m" }, { RECSYS_LOG_RETENTION_DAYS: "7", RECSYS_LOG_RETENTION_BYTES: "1000000" }, noGit);
     expect(c).toMatchObject({ logRetentionDays: 7, logRetentionBytes: 1_000_000 });
     expect(() => resolveApiConfig({ modelDir: "m" }, { RECSYS_LOG_RETENTION_BYTES: "lots" }, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
+    expect(() => resolveApiConfig({ modelDir: "m" }, { RECSYS_LOG_RESPONSES: "no" }, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
   });
 
   it("falls back from RECSYS_GIT_COMMIT to git to 'unknown'", () => {

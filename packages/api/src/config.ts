@@ -18,6 +18,7 @@ export const API_ENV = {
   manifestMd5: "RECSYS_MANIFEST_MD5",
   logRetentionDays: "RECSYS_LOG_RETENTION_DAYS",
   logRetentionBytes: "RECSYS_LOG_RETENTION_BYTES",
+  logResponses: "RECSYS_LOG_RESPONSES",
 } as const;
 
 /** A number, or its decimal text (environment variables are strings). */
@@ -48,6 +49,8 @@ export const ApiConfigSchema = z.strictObject({
   watchIntervalMs: z.number().int().min(50).max(60_000).default(1000),
   /** Cached answers (users); 0 disables the cache. */
   cacheSize: fromString(z.number().int().min(0).max(10_000_000)).default(50_000),
+  /** "off" writes no response log: only to measure what logging costs (trace finds nothing from such a process). */
+  logResponses: z.enum(["on", "off"]).default("on"),
   logFlushMs: z.number().int().min(10).max(60_000).default(250),
   /** A response log file rotates once it passes this size (and at every UTC day). */
   logMaxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
