@@ -11,6 +11,14 @@ describe("resolveApiConfig", () => {
     expect(c).toMatchObject({ modelDir: "m-env", port: 0, host: "127.0.0.1", exploreShare: 0.1, release: "r-env", commit: "abc", cacheSize: 50_000 });
   });
 
+  it("keeps response logs 14 days and 64 GiB by default, both settable from the environment", () => {
+    expect(resolveApiConfig({ modelDir: "m" }, {}, noGit)).toMatchObject({ logRetentionDays: 14, logRetentionBytes: 64 * 1024 ** 3 });
+    const c = resolveApiConfig({ modelDir: "m" }, { RECSYS_LOG_RETENTION_DAYS: "7", RECSYS_LOG_RETENTION_BYTES: "1000000" }, noGit);
+    expect(c).toMatchObject({ logRetentionDays: 7, logRetentionBytes: 1_000_000 });
+    expect(() => resolveApiConfig({ modelDir: "m" }, { RECSYS_LOG_RETENTION_BYTES: "lots" }, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
+    expect(() => resolveApiConfig({ modelDir: "m" }, { RECSYS_LOG_RESPONSES: "no" }, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
+  });
+
   it("falls back from RECSYS_GIT_COMMIT to git to 'unknown'", () => {
     expect(resolveApiConfig({ modelDir: "m" }, {}, () => "deadbeef").commit).toBe("deadbeef");
     expect(resolveApiConfig({ modelDir: "m" }, {}, noGit).commit).toBe("unknown");

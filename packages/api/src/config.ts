@@ -16,6 +16,9 @@ export const API_ENV = {
   adminToken: "RECSYS_ADMIN_TOKEN",
   cacheSize: "RECSYS_CACHE_SIZE",
   manifestMd5: "RECSYS_MANIFEST_MD5",
+  logRetentionDays: "RECSYS_LOG_RETENTION_DAYS",
+  logRetentionBytes: "RECSYS_LOG_RETENTION_BYTES",
+  logResponses: "RECSYS_LOG_RESPONSES",
 } as const;
 
 /** A number, or its decimal text (environment variables are strings). */
@@ -46,9 +49,18 @@ export const ApiConfigSchema = z.strictObject({
   watchIntervalMs: z.number().int().min(50).max(60_000).default(1000),
   /** Cached answers (users); 0 disables the cache. */
   cacheSize: fromString(z.number().int().min(0).max(10_000_000)).default(50_000),
+  /** "off" writes no response log: only to measure what logging costs (trace finds nothing from such a process). */
+  logResponses: z.enum(["on", "off"]).default("on"),
   logFlushMs: z.number().int().min(10).max(60_000).default(250),
   /** A response log file rotates once it passes this size (and at every UTC day). */
   logMaxBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  /** Closed (gzipped) response logs are removed once their day ended this many days ago. */
+  logRetentionDays: fromString(z.number().min(0)).default(14),
+  /**
+   * ...and, oldest first, while all response logs together exceed this many bytes. 64 GiB holds
+   * about 12 days at a sustained 1,000 req/s (about 64 B a response gzipped: bench/provenance.ts).
+   */
+  logRetentionBytes: fromString(z.number().int().min(0)).default(64 * 1024 ** 3),
   /** How long a stop waits for in-flight requests before closing connections. */
   drainTimeoutMs: z.number().int().min(0).max(120_000).default(10_000),
   // Limits of the HTTP listener (Node's own checks; README "Hardening"). A head must be complete

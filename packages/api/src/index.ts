@@ -7,6 +7,8 @@ export type { Recommendation, RecommendOptions } from "./recommend.ts";
 export { RESULT_COUNT } from "./serving-index.ts";
 export { openResponseLog, formatResponseLine } from "./response-log.ts";
 export type { ResponseLog, ResponseRecord, ResponseLogOptions } from "./response-log.ts";
+export { RESPONSE_FILE } from "./response-log-archive.ts";
+export type { RetentionPolicy } from "./response-log-archive.ts";
 export { writeSyntheticRecModel } from "./synthetic-model.ts";
 export type { SyntheticModelOptions } from "./synthetic-model.ts";
 export type { ServingState } from "./model-holder.ts";

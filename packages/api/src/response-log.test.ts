@@ -1,5 +1,7 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
 import { TELEMETRY_HEADER } from "@recsys/core";
 import { parseTelemetryLine } from "@recsys/ingest";
@@ -17,7 +19,8 @@ function record(timeMs: number, requestId: string, extra: Partial<ResponseRecord
 }
 
 async function lines(dir: string, file: string): Promise<string[]> {
-  return (await readFile(join(dir, file), "utf8")).trimEnd().split("\n");
+  const bytes = await readFile(join(dir, file));
+  return (file.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8").trimEnd().split("\n");
 }
 
 describe("response log", () => {
@@ -43,7 +46,8 @@ describe("response log", () => {
     for (let i = 0; i < 3; i++) log.append(record(DAY2, `b-${i}`));
     await log.close();
     const files = (await readdir(dir)).sort();
-    expect(files).toEqual(["responses-20261201-1.csv", "responses-20261201.csv", "responses-20261202.csv"]);
+    // The closed files were gzipped in the background; the one being written stays plain.
+    expect(files).toEqual(["responses-20261201-1.csv.gz", "responses-20261201.csv.gz", "responses-20261202.csv"]);
     const all = (await Promise.all(files.map((f) => lines(dir, f)))).flatMap((l) => {
       expect(l[0]).toBe(TELEMETRY_HEADER.join(","));
       return l.slice(1);
@@ -55,6 +59,50 @@ describe("response log", () => {
     await again.close();
     expect(await readdir(dir)).toHaveLength(3);
     expect(await lines(dir, "responses-20261202.csv")).toHaveLength(5);
+  });
+
+  it("compresses a plain file left by an earlier run, and a restart never reuses a compressed part's name", async () => {
+    const dir = await tempDir();
+    const header = TELEMETRY_HEADER.join(",") + "\n";
+    await writeFile(join(dir, "responses-20261130.csv"), header + "old line\n");
+    await writeFile(join(dir, "responses-20261201.csv.gz"), gzipSync(header + "part 0\n"));
+    const log = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1 << 20 });
+    log.append(record(DAY1, "c-1"));
+    await log.close();
+    expect((await readdir(dir)).sort()).toEqual(["responses-20261130.csv.gz", "responses-20261201-1.csv", "responses-20261201.csv.gz"]);
+    expect(await lines(dir, "responses-20261130.csv.gz")).toEqual([TELEMETRY_HEADER.join(","), "old line"]);
+    expect(await lines(dir, "responses-20261201.csv.gz")).toEqual([TELEMETRY_HEADER.join(","), "part 0"]);
+  });
+
+  it("retention removes closed files by age and then by total size, oldest first, saying so", async () => {
+    const dir = await tempDir();
+    const header = TELEMETRY_HEADER.join(",") + "\n";
+    for (const day of ["20261120", "20261128", "20261129", "20261130"]) await writeFile(join(dir, `responses-${day}.csv.gz`), gzipSync(header + randomBytes(2000).toString("hex") + "\n"));
+    const notices: string[] = [];
+    const gzSize = (await readFile(join(dir, "responses-20261130.csv.gz"))).length;
+    const log = await openResponseLog({
+      dir, flushMs: 10_000, maxBytes: 1 << 20, now: () => DAY1, onNotice: (l) => notices.push(l),
+      // 20261120 ended more than 7 days before DAY1; the size limit then leaves room for one
+      // closed file (about 2 KB, incompressible) and today's file (under 1 KB).
+      retention: { maxAgeMs: 7 * 86_400_000, maxTotalBytes: gzSize + 1000 },
+    });
+    log.append(record(DAY1, "k-1"));
+    await log.close();
+    expect((await readdir(dir)).sort()).toEqual(["responses-20261130.csv.gz", "responses-20261201.csv"]);
+    expect(notices).toHaveLength(3);
+    expect(notices[0]).toMatch(/responses-20261120\.csv\.gz.*older than 7 days/);
+    expect(notices[1]).toMatch(/responses-20261128\.csv\.gz.*over/);
+    expect(notices[2]).toMatch(/responses-20261129\.csv\.gz.*over/);
+  });
+
+  it("retention never touches files the platform did not write", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "notes.csv.gz"), "mine");
+    await writeFile(join(dir, "responses-2026.csv.gz"), "mine too");
+    const log = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1 << 20, now: () => DAY1, retention: { maxAgeMs: 0, maxTotalBytes: 0 } });
+    log.append(record(DAY1, "k-1"));
+    await log.close();
+    expect((await readdir(dir)).sort()).toEqual(["notes.csv.gz", "responses-2026.csv.gz", "responses-20261201.csv"]);
   });
 
   it("flushes on its interval without close", async () => {

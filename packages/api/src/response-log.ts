@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { TELEMETRY_HEADER, csvField, formatEventTime, type TelemetryFields } from "@recsys/core";
+import { RESPONSE_FILE, archiveResponseLogs, type RetentionPolicy } from "./response-log-archive.ts";
 
 /** One answered request, as the response log records it (columns of core TELEMETRY_HEADER). */
 export interface ResponseRecord extends TelemetryFields {
@@ -25,12 +26,18 @@ export interface ResponseLogOptions {
   dir: string;
   flushMs: number;
   maxBytes: number;
+  /** Applied to the closed (compressed) files at every rotation and at open; without one, none is removed. */
+  retention?: RetentionPolicy;
   /** Called with a write error (disk full…); the lines stay queued for the next try. */
   onError?: (err: Error) => void;
+  /** Called with one line per file retention removed. */
+  onNotice?: (line: string) => void;
+  /** The clock retention measures age with (tests pass a fixed one). */
+  now?: () => number;
 }
 
 const HEADER = TELEMETRY_HEADER.join(",") + "\n";
-const FILE_PATTERN = /^responses-(\d{8})(?:-(\d+))?\.csv$/;
+const KEEP_ALL: RetentionPolicy = { maxAgeMs: Infinity, maxTotalBytes: Infinity };
 /** A flush starts early once this much is queued, bounding memory under a flood. */
 const EARLY_FLUSH_BYTES = 1 << 20;
 /** With the disk failing, lines beyond this are dropped (and counted) rather than eat memory. */
@@ -47,9 +54,11 @@ export function formatResponseLine(r: ResponseRecord): string {
  * starting with the header; a new one begins at every UTC day and whenever the current one
  * passes `maxBytes`. A restart continues today's newest file. A crash loses at most the lines
  * of one flush interval; lines are written whole, so readers never see half a record except
- * after a machine crash at the very end of a file.
+ * after a machine crash at the very end of a file. At every rotation (and at open) the closed
+ * files are gzipped to `.csv.gz` and the retention policy applied, in the background: neither
+ * requests nor flushes wait for it.
  *
- *     const log = await openResponseLog({ dir: "logs/api", flushMs: 250, maxBytes: 64 << 20 });
+ *     const log = await openResponseLog({ dir: "logs/api", flushMs: 250, maxBytes: 64 << 20, retention: { maxAgeMs: 14 * 86_400_000, maxTotalBytes: 64 * 1024 ** 3 } });
  */
 export async function openResponseLog(options: ResponseLogOptions): Promise<ResponseLog> {
   await mkdir(options.dir, { recursive: true });
@@ -61,6 +70,11 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
   let closed = false;
   let file: { day: string; n: number; size: number; fh: FileHandle } | null = null;
   let writing: Promise<void> = Promise.resolve();
+  let archiving: Promise<void> = Promise.resolve();
+  // The newest file is read when the archiving runs, not when it was queued: a rotation in
+  // between must not get the file now being written compressed. It stays set after close, so
+  // the file a restart continues stays plain.
+  let newest = "";
 
   const fileName = (day: string, n: number) => join(options.dir, `responses-${day}${n ? `-${n}` : ""}.csv`);
 
@@ -68,14 +82,24 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
     if (file) await file.fh.close();
     let index = n;
     if (index === null) {
-      const existing = (await readdir(options.dir)).map((f) => FILE_PATTERN.exec(f)).filter((m) => m?.[1] === day);
-      index = Math.max(0, ...existing.map((m) => Number(m![2] ?? 0)));
+      const existing = (await readdir(options.dir)).map((f) => RESPONSE_FILE.exec(f)).filter((m) => m?.[1] === day);
+      // A compressed part is closed for good: continue after it, never write its plain name again.
+      index = Math.max(0, ...existing.map((m) => Number(m![2] ?? 0) + (m![3] ? 1 : 0)));
     }
     let size = await stat(fileName(day, index)).then((s) => s.size, () => 0);
     if (size >= options.maxBytes) { index++; size = 0; }
+    // Named before it exists: an archiving already running must never take it for a closed file.
+    newest = basename(fileName(day, index));
     const fh = await open(fileName(day, index), "a");
     if (size === 0) size = (await fh.write(HEADER)).bytesWritten;
     file = { day, n: index, size, fh };
+    archive();
+  }
+
+  function archive(): void {
+    archiving = archiving
+      .then(() => archiveResponseLogs(options.dir, newest, options.retention ?? KEEP_ALL, (options.now ?? Date.now)()))
+      .then((removed) => removed.forEach((line) => options.onNotice?.(line)), (err: Error) => options.onError?.(err));
   }
 
   async function writeQueued(): Promise<void> {
@@ -142,6 +166,7 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
         await file.fh.close();
         file = null;
       }
+      await archiving;
     },
     get written() {
       return written;

@@ -68,7 +68,9 @@ export function createApiServer(config: ApiConfig, deps: ApiServerDeps = {}): Ap
   return {
     app,
     async listen() {
-      log = await openResponseLog({ dir: config.logDir, flushMs: config.logFlushMs, maxBytes: config.logMaxBytes, onError: (err) => report(`api: response log write failed (will retry): ${err.message}`) })
+      log = config.logResponses === "off" ? null : await openResponseLog({ dir: config.logDir, flushMs: config.logFlushMs, maxBytes: config.logMaxBytes,
+        retention: { maxAgeMs: config.logRetentionDays * 86_400_000, maxTotalBytes: config.logRetentionBytes },
+        onError: (err) => report(`api: response log write or archive failed (will retry): ${err.message}`), onNotice: report })
         .catch((err: NodeJS.ErrnoException) => {
           throw logDirUnusable(config.logDir, err.code ?? err.message);
         });

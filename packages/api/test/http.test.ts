@@ -145,6 +145,13 @@ describe("GET /recommend/:userId", () => {
 });
 
 describe("operational endpoints", () => {
+  it("writes no response log with RECSYS_LOG_RESPONSES=off (what bench/provenance.ts compares against)", async () => {
+    const quiet = await startApi({ modelDir: dirA, logResponses: "off" });
+    expect((await get(`${quiet.url}/recommend/2`)).status).toBe(200);
+    await quiet.api.close();
+    expect(await readdir(quiet.logDir).catch(() => [])).toEqual([]);
+  });
+
   it("404s unknown routes in plain text", async () => {
     const r = await get(`${url}/recommend`);
     expect(r.status).toBe(404);

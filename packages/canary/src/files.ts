@@ -1,6 +1,8 @@
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { parse } from "csv-parse";
 import { InputError } from "@recsys/core";
 import { CANARY_ERROR } from "./errors.ts";
@@ -15,12 +17,31 @@ export async function mustExist(path: string, what: string): Promise<{ isDirecto
 }
 
 /**
- * The `*.csv` files below a directory, subdirectories included (a platform keeps one folder per
- * replica), in path order: the API's `responses-YYYYMMDD[-n].csv` sort by time within a folder.
+ * The `*.csv` and `*.csv.gz` files below a directory, subdirectories included (a platform keeps
+ * one folder per replica), in path order. The API gzips a rotated `responses-*.csv` to
+ * `.csv.gz` by rename-then-remove, so for an instant both exist: the complete `.gz` is taken
+ * and its plain twin skipped, never both.
  */
 export async function csvFilesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".csv")).map((e) => join(e.parentPath, e.name)).sort();
+  const files = new Set(entries.filter((e) => e.isFile() && /\.csv(\.gz)?$/.test(e.name)).map((e) => join(e.parentPath, e.name)));
+  return [...files].filter((f) => !files.has(`${f}.gz`)).sort();
+}
+
+/**
+ * The bytes of a log file, decompressed when its name ends in `.gz`: the one reader for the
+ * API's response logs, plain or rotated, in the canary and in provenance.
+ *
+ *     for await (const chunk of openLogStream("logs/api/responses-20261201.csv.gz")) ...
+ */
+export function openLogStream(path: string): Readable {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (!path.endsWith(".gz")) return raw;
+  // 1 MiB output chunks: with zlib's default 16 KiB a 64 MiB log inflates about 15 times slower.
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  // pipe() does not forward a read error (a missing file) to the gunzip stream its reader holds.
+  raw.on("error", (err) => gunzip.destroy(err));
+  return raw.pipe(gunzip);
 }
 
 /**
@@ -31,7 +52,10 @@ export async function csvFilesIn(dir: string): Promise<string[]> {
 export async function* csvRows<C extends string>(
   path: string, wanted: readonly C[], stats: LoadStats, expected: string,
 ): AsyncGenerator<{ row: Record<C, string>; where: string }> {
-  const parser = createReadStream(path).pipe(parse({ relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true }));
+  const source = openLogStream(path);
+  const parser = source.pipe(parse({ relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true }));
+  // A corrupt .gz fails in the source, which pipe() would leave the parser waiting on forever.
+  source.on("error", (err) => parser.destroy(new InputError(CANARY_ERROR.badFile, `${path}: cannot read (${err.message})`)));
   parser.on("skip", (err: { lines?: number }) => { stats.lines++; countBad(stats, "bad_csv", `${path}:${err.lines ?? "?"}`); });
   let columns: Map<string, number> | null = null;
   for await (const fields of parser as AsyncIterable<string[]>) {

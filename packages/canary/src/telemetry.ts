@@ -34,7 +34,7 @@ async function readTelemetryFile(path: string, requests: RequestRecord[]): Promi
 /**
  * Reads the API's per-response CSV logs (core TELEMETRY_HEADER; columns found by name) into
  * RequestRecords carrying the release that served each one. A directory stands for all its
- * `*.csv` files. Bad rows are counted by reason and skipped; a missing file or a header without
+ * `*.csv` and `*.csv.gz` files (rotated logs are read compressed, as they are). Bad rows are counted by reason and skipped; a missing file or a header without
  * the needed columns is an InputError (exit 2).
  *
  *     const { requests, stats } = await readTelemetryLogs(["logs/api-a", "logs/api-b/responses-20220208.csv"]);

@@ -1,8 +1,9 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { CANARY_ERROR, readEventLog, readTelemetryLogs } from "../src/index.ts";
+import { CANARY_ERROR, analyzeCanaryFiles, readEventLog, readTelemetryLogs } from "../src/index.ts";
 
 const fixture = (name: string) => join(import.meta.dirname, "fixtures", name);
 const ms = (iso: string) => Date.parse(iso + "Z");
@@ -66,6 +67,31 @@ describe("readTelemetryLogs", () => {
     const flat = await readTelemetryLogs([join(fixture("telemetry"), "responses-20220208.csv"), join(fixture("telemetry"), "responses-20220209.csv")]);
     expect(nested.requests).toEqual(flat.requests);
     expect(nested.requests.length).toBeGreaterThan(0);
+  });
+
+  it("reads rotated .csv.gz logs as they are: a mix of gz and plain analyses as the plain files do", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "canary-gz-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await cp(fixture("telemetry"), dir, { recursive: true });
+    for (const name of ["responses-20220208.csv", "responses-20220209.csv"]) {
+      await writeFile(join(dir, `${name}.gz`), gzipSync(await readFile(join(dir, name))));
+    }
+    // 20220208 fully rotated; 20220209 caught between the API's rename of the .gz and its removal of the plain file.
+    await rm(join(dir, "responses-20220208.csv"));
+    // Same records, counts and evidence; only the paths in the bad-line examples name the .gz.
+    const same = (value: unknown, root: string) => JSON.stringify(value).replaceAll(root, "DIR").replaceAll(".csv.gz", ".csv");
+    const mixed = await readTelemetryLogs([dir]);
+    expect(mixed.requests.length).toBe(4);
+    expect(same(mixed, dir)).toBe(same(await readTelemetryLogs([fixture("telemetry")]), fixture("telemetry")));
+    const analyse = (telemetry: string) => analyzeCanaryFiles({ eventsFile: fixture("events.log"), telemetryFiles: [telemetry], canary: "r2" });
+    expect(same(await analyse(dir), dir)).toBe(same(await analyse(fixture("telemetry")), fixture("telemetry")));
+  });
+
+  it("refuses a corrupt .gz with a coded error instead of hanging", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "canary-gz-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, "responses-20220208.csv.gz"), "not gzip at all");
+    await expect(readTelemetryLogs([dir])).rejects.toMatchObject({ code: CANARY_ERROR.badFile });
   });
 
   it("refuses a header without the needed columns and a missing file", async () => {

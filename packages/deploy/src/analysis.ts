@@ -19,7 +19,7 @@ export interface WindowInput {
 
 /**
  * One analysis of the window since the canary took traffic, from what each replica itself
- * logged (its `responses-*.csv`, with the release it served). The replicas' own logs, not the
+ * logged (its `responses-*.csv` and rotated `.csv.gz`, with the release it served). The replicas' own logs, not the
  * router's, are the evidence: the router retries a failed canary answer on a stable replica,
  * so the users (and the router's log) never see the failure the analysis must catch.
  *
@@ -39,7 +39,9 @@ export async function analyzeWindow(input: WindowInput): Promise<CanaryAnalysis>
 async function telemetryFiles(dir: string | null): Promise<string[]> {
   if (dir === null) return [];
   const names = await readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => /^responses-.*\.csv$/.test(n)).sort().map((n) => join(dir, n));
+  // The API gzips a rotated file (rename, then remove the plain one): take the .gz, never both.
+  const logs = new Set(names.filter((n) => /^responses-.*\.csv(\.gz)?$/.test(n)));
+  return [...logs].filter((n) => !logs.has(`${n}.gz`)).sort().map((n) => join(dir, n));
 }
 
 /** The part of an analysis a release record keeps: verdict, reasons, the two arms, the tests. */

@@ -25,7 +25,7 @@ export interface Replica {
   driver: string;
   /** Driver-specific handle that survives a restart of the deploying process: a pid, a container id. */
   handle: string;
-  /** Directory of the replica's per-response CSV logs (`responses-*.csv`), read by the canary analysis. */
+  /** Directory of the replica's per-response CSV logs (`responses-*.csv`, rotated ones `.csv.gz`), read by the canary analysis. */
   telemetryDir: string | null;
   startedAt: string;
 }

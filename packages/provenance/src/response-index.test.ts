@@ -1,10 +1,11 @@
-import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { openResponseLog } from "@recsys/api";
 import { TELEMETRY_HEADER } from "@recsys/core";
 import { candidateSegments } from "./response-index.ts";
-import { findResponse } from "./responses.ts";
+import { findResponse, responseFiles } from "./responses.ts";
 
 const temps: string[] = [];
 afterEach(async () => {
@@ -53,5 +54,48 @@ describe("response index", () => {
     const { chosen } = await findResponse(segments, { requestId: id });
     expect(chosen.requestId).toBe(id);
     expect(chosen.where).toMatch(/responses-20261201\.csv@\d+$/);
+  });
+});
+
+describe("rotated, gzipped response logs", () => {
+  it("traces a response that sits in a rotated .csv.gz, by request id and by user and time", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "prov-gz-"));
+    temps.push(dir);
+    const log = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 4096 });
+    const t0 = Date.parse("2026-12-01T10:00:00Z");
+    for (let i = 1; i <= 200; i++) {
+      log.append({
+        timeMs: t0 + i * 1000, requestId: `aaaaaaaa-${i.toString(36)}`, userId: String(i % 7), status: 200, latencyMs: 1.5,
+        release: "r7", commit: "c0ffee", modelHash: "m1", dataHash: "d1", result: `movie+${i}+1999|movie+2+2001`, exploreSlots: "",
+      });
+      if (i % 20 === 0) await log.flush(); // several files, so rotation (and compression) happens
+    }
+    await log.close();
+    const files = await responseFiles([dir]);
+    expect(files.filter((f) => f.endsWith(".csv.gz")).length).toBeGreaterThan(1);
+    expect(files.filter((f) => f.endsWith(".csv"))).toHaveLength(1); // only the file still being written
+    expect(files.length).toBe((await readdir(dir)).filter((n) => n.startsWith("responses-")).length);
+
+    const id = `aaaaaaaa-${(5).toString(36)}`;
+    const segments = await candidateSegments(join(dir, "index.json"), files, id);
+    expect(segments.map((s) => s.file)).toEqual([files[0]]);
+    const { chosen } = await findResponse(segments, { requestId: id });
+    expect(chosen).toMatchObject({ requestId: id, userId: "5", release: "r7", ids: ["movie+5+1999", "movie+2+2001"] });
+    expect(chosen.where).toMatch(/\.csv\.gz@\d+$/);
+    // Indexed once, the gz is not read again for the index: a second lookup agrees.
+    expect(await candidateSegments(join(dir, "index.json"), files, id)).toEqual(segments);
+
+    const atUs = (t0 + 12_500) * 1000;
+    const { chosen: atTime } = await findResponse(files, { userId: "5", atUs });
+    expect(atTime.requestId).toBe(`aaaaaaaa-${(12).toString(36)}`);
+    expect(atTime.where).toMatch(/\.csv\.gz:\d+$/);
+  });
+
+  it("refuses a corrupt .csv.gz with a coded error", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "prov-gz-"));
+    temps.push(dir);
+    await writeFile(join(dir, "responses-20261201.csv.gz"), "not gzip");
+    const files = await responseFiles([dir]);
+    await expect(candidateSegments(join(dir, "index.json"), files, "aaaaaaaa-1")).rejects.toMatchObject({ code: "PROVENANCE_BAD_INPUT" });
   });
 });

@@ -1,6 +1,9 @@
 import { open, readFile, stat } from "node:fs/promises";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import { z } from "zod";
 import { writeFileAtomic } from "@recsys/core";
+import { badProvenanceInput } from "./errors.ts";
 import { parseJson } from "./json.ts";
 
 /**
@@ -21,7 +24,11 @@ const BlockSchema = z.object({
   foreign: z.boolean(),
 });
 const EntrySchema = z.object({
-  /** Bytes read so far, up to the last complete line: logs only grow, the tail is read next time. */
+  /**
+   * Bytes read so far, up to the last complete line: logs only grow, the tail is read next time.
+   * A `.gz` (a rotated log, never appended to) is read whole once: this is then its compressed
+   * size, and its blocks are positions in the uncompressed stream.
+   */
   indexedBytes: z.number().int().nonnegative(),
   blocks: z.array(BlockSchema),
 });
@@ -36,7 +43,9 @@ export interface Segment { file: string; start: number; end: number }
  * The parts of the response files that can hold `requestId`, from an index at `indexPath`
  * brought up to date first (only bytes appended since the last lookup are read; a file that
  * shrank was replaced and is read again). Per block of about 1 MiB the index keeps each
- * prefix's counter range, so a lookup reads a few MiB whatever the size of the logs.
+ * prefix's counter range, so a lookup reads a few MiB whatever the size of the logs. A rotated
+ * `.csv.gz` is indexed by one whole-file scan when it first appears; its plain predecessor
+ * drops out of the index as it disappears.
  *
  *     const segments = await candidateSegments("runs/platform/cache/index/responses.json", files, "7234a07d-1f");
  */
@@ -77,6 +86,13 @@ export async function candidateSegments(indexPath: string, files: readonly strin
  * into blocks of about BLOCK_BYTES, each with its prefixes' counter ranges.
  */
 async function extend(file: string, entry: Entry, size: number): Promise<Entry> {
+  if (file.endsWith(".gz")) {
+    const bytes = await promisify(gunzip)(await readFile(file), { chunkSize: 1 << 20 }).catch((err: Error) => {
+      throw badProvenanceInput(file, `not a readable gzip file (${err.message}); move it out of the telemetry directory`);
+    });
+    const cut = cutBlocks(bytes, 0, []);
+    return { indexedBytes: size, blocks: cut.blocks };
+  }
   const kept = entry.blocks.slice();
   const reopen = kept.length && kept.at(-1)!.end - kept.at(-1)!.start < BLOCK_BYTES ? kept.pop()!.start : entry.indexedBytes;
   const fh = await open(file, "r");
@@ -86,18 +102,24 @@ async function extend(file: string, entry: Entry, size: number): Promise<Entry> 
   } finally {
     await fh.close();
   }
-  let block: Block = { start: reopen, end: reopen, ranges: {}, foreign: false };
+  const cut = cutBlocks(bytes, reopen, kept);
+  return { indexedBytes: reopen + cut.consumed, blocks: cut.blocks };
+}
+
+/** Cuts the complete lines of `bytes` (found at `offset` of the log) into blocks after `kept`. */
+function cutBlocks(bytes: Buffer, offset: number, kept: Block[]): { blocks: Block[]; consumed: number } {
+  let block: Block = { start: offset, end: offset, ranges: {}, foreign: false };
   let start = 0;
   for (let nl = bytes.indexOf(10); nl !== -1; start = nl + 1, nl = bytes.indexOf(10, start)) {
     addLine(block, bytes, start, nl);
-    block.end = reopen + nl + 1;
+    block.end = offset + nl + 1;
     if (block.end - block.start >= BLOCK_BYTES) {
       kept.push(block);
       block = { start: block.end, end: block.end, ranges: {}, foreign: false };
     }
   }
   if (block.end > block.start) kept.push(block);
-  return { indexedBytes: reopen + start, blocks: kept };
+  return { blocks: kept, consumed: start };
 }
 
 /** Folds the request id of the line bytes[start, nl) into the block's ranges. */

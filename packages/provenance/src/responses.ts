@@ -1,6 +1,9 @@
 import { open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TELEMETRY_HEADER, parseEventTime, readCsvLines, splitCsvLine, type TelemetryFields } from "@recsys/core";
+import { createInterface } from "node:readline";
+import { RESPONSE_FILE } from "@recsys/api";
+import { openLogStream } from "@recsys/canary";
+import { TELEMETRY_HEADER, parseEventTime, splitCsvLine, type TelemetryFields } from "@recsys/core";
 import { STATE_FILES } from "@recsys/deploy";
 import { badProvenanceInput, notFound } from "./errors.ts";
 import type { Segment } from "./response-index.ts";
@@ -20,18 +23,19 @@ export interface ResponseLine extends Omit<TelemetryFields, "exploreSlots"> {
 
 export type ResponseQuery = { requestId: string } | { userId: string; atUs: number };
 
-const FILE_PATTERN = /^responses-(\d{8})(?:-(\d+))?\.csv$/;
-
 /**
  * The response logs in the given telemetry directories (one per replica), oldest first within
- * each. A directory that does not exist is the user's mistake: exit 2 naming it.
+ * each, rotated `.csv.gz` ones included (a plain file caught next to its finished `.gz`
+ * mid-rotation is left out). A directory that does not exist is the user's mistake: exit 2
+ * naming it.
  */
 export async function responseFiles(dirs: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const dir of dirs) {
     const names = await readdir(dir).catch(() => null);
     if (names === null) throw badProvenanceInput(dir, "no such telemetry directory (pass the replicas' --log-dir with --telemetry DIR)");
-    out.push(...names.filter((n) => FILE_PATTERN.test(n)).sort(byDayAndPart).map((n) => join(dir, n)));
+    const logs = new Set(names.filter((n) => RESPONSE_FILE.test(n)));
+    out.push(...[...logs].filter((n) => !logs.has(`${n}.gz`)).sort(byDayAndPart).map((n) => join(dir, n)));
   }
   return out;
 }
@@ -97,6 +101,7 @@ async function byRequestId(segments: readonly Segment[], requestId: string): Pro
 }
 
 async function readRange(seg: Segment): Promise<Buffer> {
+  if (seg.file.endsWith(".gz")) return readGzRange(seg);
   if (seg.start === 0 && seg.end === Infinity) return readFile(seg.file);
   const fh = await open(seg.file, "r");
   try {
@@ -108,16 +113,40 @@ async function readRange(seg: Segment): Promise<Buffer> {
   }
 }
 
+/**
+ * Bytes [start, end) of a gzipped log, positions in its uncompressed stream (gzip cannot seek):
+ * decompresses from the start and stops at `end`, so a lookup costs at most one rotated file.
+ */
+async function readGzRange(seg: Segment): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let at = 0;
+  const stream = openLogStream(seg.file);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (at + chunk.length > seg.start) parts.push(chunk.subarray(Math.max(0, seg.start - at), Math.max(0, seg.end - at)));
+    at += chunk.length;
+    if (at >= seg.end) break;
+  }
+  stream.destroy();
+  return Buffer.concat(parts);
+}
+
 async function byUserAt(files: readonly string[], userId: string, atUs: number): Promise<ResponseLine[]> {
   let best: ResponseLine | null = null, bestUs = -Infinity;
   for (const file of files) {
-    await readCsvLines(file, TELEMETRY_HEADER, (fields, lineNo) => {
-      if (fields[2] !== userId) return;
+    let lineNo = 0;
+    for await (const text of createInterface({ input: openLogStream(file), crlfDelay: Infinity })) {
+      if (++lineNo === 1) {
+        if (text !== TELEMETRY_HEADER.join(",")) throw badProvenanceInput(`${file}:1`, `header must be ${TELEMETRY_HEADER.join(",")}`);
+        continue;
+      }
+      if (text === "") continue;
+      const fields = splitCsvLine(text);
+      if (fields[2] !== userId) continue;
       const us = parseEventTime(fields[0]!);
-      if (us > atUs || us < bestUs) return;
+      if (us > atUs || us < bestUs) continue;
       const line = toResponse(fields, file, `${file}:${lineNo}`);
       if (line) { best = line; bestUs = us; }
-    }, "PROVENANCE_BAD_INPUT");
+    }
   }
   return best ? [best] : [];
 }
@@ -135,6 +164,6 @@ function toResponse(f: string[], file: string, where: string): ResponseLine | nu
 }
 
 function byDayAndPart(a: string, b: string): number {
-  const x = FILE_PATTERN.exec(a)!, y = FILE_PATTERN.exec(b)!;
+  const x = RESPONSE_FILE.exec(a)!, y = RESPONSE_FILE.exec(b)!;
   return x[1]!.localeCompare(y[1]!) || Number(x[2] ?? 0) - Number(y[2] ?? 0);
 }
