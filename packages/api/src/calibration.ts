@@ -5,6 +5,9 @@ import type { RecModel } from "@recsys/artifact";
 /** Steck's smoothing of the list's genre distribution, so KL stays finite when a genre is missing. */
 export const CALIBRATION_ALPHA = 0.01;
 
+/** Candidates the re-ranker picks the served list from unless configured otherwise. */
+export const CALIBRATION_CANDIDATES = 100;
+
 /** Calibrated re-ranking (Steck, RecSys 2018) as `recommend` applies it. */
 export interface CalibrationOptions {
   /** Weight of calibration against score, 0..1: 0 keeps the score order. */

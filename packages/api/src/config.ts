@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { parseOrThrow } from "@recsys/core";
+import { CALIBRATION_CANDIDATES } from "./calibration.ts";
 
 /** Where each setting comes from when the flag is absent. */
 export const API_ENV = {
@@ -48,7 +49,7 @@ export const ApiConfigSchema = z.strictObject({
    */
   calibration: fromString(z.number().min(0).max(1)).default(0),
   /** How many of the best-scoring unseen movies calibration picks the 20 from. */
-  calibrationCandidates: fromString(z.number().int().min(20).max(5000)).default(100),
+  calibrationCandidates: fromString(z.number().int().min(20).max(5000)).default(CALIBRATION_CANDIDATES),
   /** The dataset's movies.jsonl: the genres calibration needs (the artifact has none). */
   movies: z.string().min(1).optional(),
   /** Bearer token for POST /admin/reload; without one the endpoint always answers 401. */
