@@ -23,6 +23,8 @@ describe("calibration measure", () => {
     const history = new Map([["Drama", 1]]);
     expect(calibratedRerank([0, 1, 2], [3, 2, 1], genresOf, history, 0, 2)).toEqual([0, 1]);
     expect(calibratedRerank([0, 1, 2], [3, 2, 1], genresOf, history, 1, 2)).toEqual([2, 0]);
+    // Movies without genres (no movies.jsonl row) leave the list's distribution empty, not NaN.
+    expect(calibratedRerank([0, 1, 2], [3, 2, 1], [[], [], []], history, 0.5, 2)).toEqual([0, 1]);
   });
 });
 

@@ -44,9 +44,14 @@ export function genreDistribution<G>(movies: Iterable<number>, genresOf: readonl
 
 /** Steck (RecSys 2018): KL(p || q~) with q~ = (1 - alpha) q + alpha p; 0 for a perfectly calibrated list. */
 export function calibrationKl<G>(history: ReadonlyMap<G, number>, list: ReadonlyMap<G, number>, alpha = CALIBRATION_ALPHA): number {
+  return klOf(history, (g) => list.get(g) ?? 0, alpha);
+}
+
+/** The KL above with the list's share of each genre given by a function (the re-ranker's trial lists). */
+function klOf<G>(history: ReadonlyMap<G, number>, share: (g: G) => number, alpha: number): number {
   let kl = 0;
   for (const [g, p] of history) {
-    if (p > 0) kl += p * Math.log(p / ((1 - alpha) * (list.get(g) ?? 0) + alpha * p));
+    if (p > 0) kl += p * Math.log(p / ((1 - alpha) * share(g) + alpha * p));
   }
   return kl;
 }
@@ -71,9 +76,10 @@ export function calibratedRerank<G>(
     for (let c = 0; c < candidates.length; c++) {
       if (taken[c]) continue;
       const gs = genresOf[candidates[c]!] ?? [];
-      const trial = new Map(sums);
-      addMovie(trial, gs);
-      const kl = lambda > 0 ? calibrationKl(history, normalised(trial, counted + (gs.length ? 1 : 0))) : 0;
+      // The list so far plus this movie, without building it: its weight 1/|gs| on each of its genres.
+      const movies = counted + (gs.length ? 1 : 0);
+      const share = (g: G) => (movies ? ((sums.get(g) ?? 0) + (gs.includes(g) ? 1 / gs.length : 0)) / movies : 0);
+      const kl = lambda > 0 ? klOf(history, share, CALIBRATION_ALPHA) : 0;
       const value = (1 - lambda) * scores[c]! - lambda * kl;
       if (value > bestValue) { best = c; bestValue = value; }
     }
