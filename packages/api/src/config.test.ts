@@ -33,6 +33,13 @@ describe("resolveApiConfig", () => {
     expect(() => resolveApiConfig({ modelDir: "m", headersTimeoutMs: 5000, requestTimeoutMs: 1000 }, {}, noGit)).toThrow(/headersTimeoutMs: must not be longer than requestTimeoutMs/);
   });
 
+  it("reads calibration from the environment, off by default, and requires the movies file when on", () => {
+    expect(resolveApiConfig({ modelDir: "m" }, {}, noGit)).toMatchObject({ calibration: 0, calibrationCandidates: 100 });
+    expect(resolveApiConfig({ modelDir: "m" }, { RECSYS_CALIBRATION: "0.3", RECSYS_MOVIES: "data/movies.jsonl" }, noGit)).toMatchObject({ calibration: 0.3, movies: "data/movies.jsonl" });
+    expect(() => resolveApiConfig({ modelDir: "m" }, { RECSYS_CALIBRATION: "0.3" }, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
+    expect(() => resolveApiConfig({ modelDir: "m", calibration: 1.5, movies: "x" }, {}, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
+  });
+
   it("takes the models root from the flag, else RECSYS_MODELS_ROOT, else the model directory's parent (absolute)", () => {
     expect(resolveApiConfig({ modelDir: "models/current" }, {}, noGit).modelsRoot).toBe(resolve("models"));
     expect(resolveApiConfig({ modelDir: "/srv/m/current" }, { RECSYS_MODELS_ROOT: "/srv/all" }, noGit).modelsRoot).toBe("/srv/all");

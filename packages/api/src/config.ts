@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { parseOrThrow } from "@recsys/core";
+import { CALIBRATION_CANDIDATES } from "./calibration.ts";
 
 /** Where each setting comes from when the flag is absent. */
 export const API_ENV = {
@@ -19,6 +20,9 @@ export const API_ENV = {
   logRetentionDays: "RECSYS_LOG_RETENTION_DAYS",
   logRetentionBytes: "RECSYS_LOG_RETENTION_BYTES",
   logResponses: "RECSYS_LOG_RESPONSES",
+  calibration: "RECSYS_CALIBRATION",
+  calibrationCandidates: "RECSYS_CALIBRATION_CANDIDATES",
+  movies: "RECSYS_MOVIES",
 } as const;
 
 /** A number, or its decimal text (environment variables are strings). */
@@ -42,6 +46,15 @@ export const ApiConfigSchema = z.strictObject({
   manifestMd5: z.string().regex(/^[0-9a-f]{32}$/, "an md5 (32 hex digits)").nullable().default(null),
   /** Share of the result slots filled by exploration (0.1 of 20 = 2 slots). */
   exploreShare: fromString(z.number().min(0).max(0.5)).default(0),
+  /**
+   * Calibrated re-ranking (Steck 2018): weight lambda of genre calibration against score, 0..1.
+   * 0 (the default) serves the plain score order through the unchanged code path.
+   */
+  calibration: fromString(z.number().min(0).max(1)).default(0),
+  /** How many of the best-scoring unseen movies calibration picks the 20 from. */
+  calibrationCandidates: fromString(z.number().int().min(20).max(5000)).default(CALIBRATION_CANDIDATES),
+  /** The dataset's movies.jsonl: the genres calibration needs (the artifact has none). */
+  movies: z.string().min(1).optional(),
   /** Bearer token for POST /admin/reload; without one the endpoint always answers 401. */
   adminToken: z.string().min(16, "the admin token must be at least 16 characters").optional(),
   watch: z.boolean().default(false),
@@ -79,6 +92,7 @@ export const ApiConfigSchema = z.strictObject({
   /** Characters of the request target; longer is refused with 414 (the platform's are < 100). */
   maxTargetLength: z.number().int().min(64).max(64 * 1024).default(2048),
 })
+  .refine((c) => c.calibration === 0 || c.movies !== undefined, { message: "calibration needs the movies file with genres (RECSYS_MOVIES, e.g. data/movies.jsonl)", path: ["movies"] })
   .refine((c) => c.headersTimeoutMs <= c.requestTimeoutMs, { message: "must not be longer than requestTimeoutMs", path: ["headersTimeoutMs"] })
   .transform((c) => ({ ...c, modelsRoot: resolve(c.modelsRoot ?? dirname(resolve(c.modelDir))) }));
 export type ApiConfig = z.output<typeof ApiConfigSchema>;

@@ -4,6 +4,8 @@ export { ApiConfigSchema, API_ENV, resolveApiConfig, gitHeadCommit } from "./con
 export type { ApiConfig, ApiConfigInput } from "./config.ts";
 export { recommend, parseUserId, MAX_USER_ID } from "./recommend.ts";
 export type { Recommendation, RecommendOptions } from "./recommend.ts";
+export { CALIBRATION_ALPHA, CALIBRATION_CANDIDATES, calibrationKl, genreDistribution, calibratedRerank, readGenres } from "./calibration.ts";
+export type { CalibrationOptions } from "./calibration.ts";
 export { RESULT_COUNT } from "./serving-index.ts";
 export { openResponseLog, formatResponseLine } from "./response-log.ts";
 export type { ResponseLog, ResponseRecord, ResponseLogOptions } from "./response-log.ts";

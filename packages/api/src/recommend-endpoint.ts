@@ -3,6 +3,7 @@ import { userIdFromSegment } from "@recsys/core";
 import { TEXT, elapsedMs, type AppContext, type Respond } from "./context.ts";
 import type { CachedAnswer, ServingState } from "./model-holder.ts";
 import { MAX_USER_ID, recommend } from "./recommend.ts";
+import { readGenres } from "./calibration.ts";
 import { createDayClock, createRequestIds, printable } from "./request-context.ts";
 
 const PREFIX = "/recommend/";
@@ -39,6 +40,10 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
   const { config, holder, metrics } = ctx;
   const requestId = createRequestIds();
   const dayOf = createDayClock();
+  // Off (lambda 0) leaves the option out, so the hot path is exactly the uncalibrated one.
+  const calibration = config.calibration > 0 && config.movies
+    ? { lambda: config.calibration, candidates: config.calibrationCandidates, genres: readGenres(config.movies) }
+    : undefined;
 
   /**
    * Sends and logs one response with the model that produced it. `userId` is the canonical id,
@@ -75,7 +80,7 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
       const key = Number(userId);
       let cached = state.cache.get(key);
       if (!cached) {
-        const rec = recommend(state.model, key, { exploreShare: config.exploreShare, day });
+        const rec = recommend(state.model, key, { exploreShare: config.exploreShare, day, calibration });
         cached = { body: rec.ids.join(","), result: rec.ids.join("|"), exploreSlots: rec.exploreSlots.join("|"), exploreCount: rec.exploreSlots.length };
         state.cache.set(key, cached);
       }

@@ -1,12 +1,19 @@
 import { createRng, hashString } from "@recsys/core";
 import type { RecModel } from "@recsys/artifact";
-import { RESULT_COUNT, nextGeneration, servingIndex, sideGroupOf, type ServingIndex } from "./serving-index.ts";
+import { RESULT_COUNT, nextGeneration, servingIndex, sideGroupOf, wideScratch, type ServingIndex } from "./serving-index.ts";
+import { calibratedRerank, genreDistribution, itemGenres, type CalibrationOptions } from "./calibration.ts";
+import type { TopK } from "./top-k.ts";
 
 export interface RecommendOptions {
   /** Share of the RESULT_COUNT slots given to exploration, 0 to 0.5 (0.1 → 2 slots). Default 0. */
   exploreShare?: number;
   /** UTC day "YYYY-MM-DD" that seeds exploration with the user and model; the server passes today's. */
   day?: string;
+  /**
+   * Calibrated re-ranking of a known user's list (Steck 2018): the served movies are picked from
+   * the best `candidates` so that their genres follow the user's history. Absent: plain score order.
+   */
+  calibration?: CalibrationOptions;
 }
 
 export interface Recommendation {
@@ -28,6 +35,7 @@ export { MAX_USER_ID, parseUserId } from "@recsys/core";
  * information places them in one, else overall. With `exploreShare`, that share of the slots
  * goes to movies from the less-exposed half of the catalogue that the list would not have
  * shown, at positions after the first; the draw depends only on user, model hash and day.
+ * With `calibration`, a known user's list is first re-ranked for genre calibration.
  * Pure in its result; it reuses the model's scratch buffers, so it allocates only the answer.
  *
  *     recommend(model, 42, { exploreShare: 0.1, day: "2026-12-01" }).ids.join(",")
@@ -39,7 +47,7 @@ export function recommend(model: RecModel, userId: number, options: RecommendOpt
   let count = 0;
   let source: Recommendation["source"] = "model";
   if (row !== undefined) {
-    count = scoreUnseen(model, index, row, generation);
+    count = options.calibration ? calibrated(model, index, row, generation, options.calibration) : scoreUnseen(model, index, index.heap, row, generation, index.best);
   }
   if (count === 0) {
     // Unknown users, and the rare user who has seen the whole catalogue: popularity.
@@ -56,9 +64,9 @@ export function recommend(model: RecModel, userId: number, options: RecommendOpt
   return withExploration(model, index, userId, count, wanted, options.day ?? "", generation, source);
 }
 
-/** Top RESULT_COUNT unseen items of a known user into index.best; returns how many. */
-function scoreUnseen(model: RecModel, index: ServingIndex, row: number, generation: number): number {
-  const { marker, heap } = index;
+/** Top `heap.capacity` unseen items of a known user, best first, into `out` (scores into `scoresOut`); returns how many. */
+function scoreUnseen(model: RecModel, index: ServingIndex, heap: TopK, row: number, generation: number, out: Int32Array, scoresOut?: Float64Array): number {
+  const { marker } = index;
   for (let s = model.seenOffsets[row]!, end = model.seenOffsets[row + 1]!; s < end; s++) marker[model.seenItems[s]!] = generation;
   const k = model.k, uf = model.userFactors, itf = model.itemFactors, bias = model.itemBias;
   const uo = row * k, k4 = k & ~3;
@@ -80,7 +88,18 @@ function scoreUnseen(model: RecModel, index: ServingIndex, row: number, generati
     const score = extra === undefined ? s0 + s1 + s2 + s3 : s0 + s1 + s2 + s3 + extra[eo + i]!;
     if (heap.size < capacity || score > heap.scores[0]!) heap.push(score, i);
   }
-  return heap.drainBestFirst(index.best);
+  return heap.drainBestFirst(out, scoresOut);
+}
+
+/** The best `candidates` unseen items re-ranked for calibration into index.best; returns how many. */
+function calibrated(model: RecModel, index: ServingIndex, row: number, generation: number, c: CalibrationOptions): number {
+  const wide = wideScratch(index, c.candidates);
+  const n = scoreUnseen(model, index, wide.heap, row, generation, wide.items, wide.scores);
+  const genresOf = itemGenres(model, c.genres);
+  const history = genreDistribution(model.seenItems.subarray(model.seenOffsets[row]!, model.seenOffsets[row + 1]!), genresOf);
+  const picked = calibratedRerank(wide.items.subarray(0, n), wide.scores, genresOf, history, c.lambda, RESULT_COUNT);
+  index.best.set(picked);
+  return picked.length;
 }
 
 function namesOf(model: RecModel, items: Int32Array, count: number): string[] {

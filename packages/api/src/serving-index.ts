@@ -26,6 +26,8 @@ export interface ServingIndex {
   marker: Uint32Array;
   generation: number;
   best: Int32Array;
+  /** Scratch of calibrated re-ranking: the wider candidate list, made on its first use. */
+  wide: { heap: TopK; items: Int32Array; scores: Float64Array } | null;
 }
 
 const indexes = new WeakMap<RecModel, ServingIndex>();
@@ -61,6 +63,7 @@ function buildIndex(model: RecModel): ServingIndex {
     marker: new Uint32Array(n),
     generation: 0,
     best: new Int32Array(RESULT_COUNT),
+    wide: null,
   };
 }
 
@@ -79,6 +82,14 @@ function topByScore(scores: Float64Array, count: number): Int32Array {
   const out = new Int32Array(heap.size);
   heap.drainBestFirst(out);
   return out;
+}
+
+/** The candidate-list scratch for `candidates` items (re-made when the configured size changes). */
+export function wideScratch(index: ServingIndex, candidates: number): NonNullable<ServingIndex["wide"]> {
+  if (index.wide?.heap.capacity !== candidates) {
+    index.wide = { heap: new TopK(candidates), items: new Int32Array(candidates), scores: new Float64Array(candidates) };
+  }
+  return index.wide;
 }
 
 /** Starts a request's exclusion set: afterwards no item is marked. */

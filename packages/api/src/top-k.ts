@@ -44,11 +44,12 @@ export class TopK {
     s[i] = score; it[i] = item;
   }
 
-  /** Writes the kept items, best first, into `out`; returns how many. Empties the heap. */
-  drainBestFirst(out: Int32Array): number {
+  /** Writes the kept items, best first, into `out` (their scores into `scoresOut`); returns how many. Empties the heap. */
+  drainBestFirst(out: Int32Array, scoresOut?: Float64Array): number {
     const n = this.size;
     for (let k = n - 1; k >= 0; k--) {
       out[k] = this.items[0]!;
+      if (scoresOut) scoresOut[k] = this.scores[0]!;
       // Pop the root: move the last element up and sift it down.
       const last = --this.size;
       const ls = this.scores[last]!, li = this.items[last]!;

@@ -4,6 +4,9 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DATASET_FILES, REQUESTS_HEADER, readCsvLines } from "@recsys/core";
 import { ingestEvents } from "@recsys/ingest";
+import { loadRecModel } from "@recsys/artifact";
+import { recommend } from "../src/index.ts";
+import { listKl, oneGenreHistory } from "./calibration-helpers.ts";
 import { modelDir, tempDir } from "./helpers.ts";
 
 const MAIN = resolve(import.meta.dirname, "../../cli/src/main.ts");
@@ -105,5 +108,31 @@ describe("recsys serve (child process)", () => {
     expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/models root .*no-such-dir: ENOENT.*--models-root/);
+  });
+});
+
+describe("recsys serve with calibrated re-ranking", () => {
+  it("serves a one-genre user a list closer to their history when RECSYS_CALIBRATION is set", async () => {
+    const dir = await modelDir({ users: 60, movies: 400, seenPerUser: 30 });
+    const model = await loadRecModel(dir);
+    const genres = oneGenreHistory(model);
+    const movies = join(await tempDir(), DATASET_FILES.movies);
+    await writeFile(movies, [...genres].map(([id, gs]) => JSON.stringify({ id, genres: gs.map((name, k) => ({ id: k + 1, name })) })).join("\n"));
+    const { child, ready, exited } = serve(["--model", dir, "--log-dir", join(await tempDir(), "logs")], { RECSYS_CALIBRATION: "0.5", RECSYS_MOVIES: movies });
+    const url = await ready;
+    const served = (await (await fetch(`${url}/recommend/${model.meta.userIds[0]}`)).text()).split(",");
+    child.kill("SIGTERM");
+    await exited;
+    expect(served).toHaveLength(20);
+    expect(listKl(model, genres, served)).toBeLessThan(listKl(model, genres, recommend(model, model.meta.userIds[0]!).ids));
+  });
+
+  it("exits 2 with one line naming the movies file when calibration is on and it is missing", async () => {
+    const { exited, ready } = serve(["--model", await modelDir(), "--log-dir", join(await tempDir(), "logs")], { RECSYS_CALIBRATION: "0.5", RECSYS_MOVIES: "/nonexistent/movies.jsonl" });
+    ready.catch(() => undefined);
+    const { code, stderr } = await exited;
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("/nonexistent/movies.jsonl");
   });
 });

@@ -68,6 +68,24 @@ function strataSpec(q: AttributeQuality, metric: MetricName): ChartSpec | null {
   };
 }
 
+/** A served-list measure per group (and for all users) before and after the mitigation, side by side. */
+function mitigationSpec(report: FairnessReport, attr: string | null, metric: "calibration" | "ndcg"): ChartSpec | null {
+  const m = report.mitigation;
+  if (!m) return null;
+  const rows = (side: typeof m.before) => [{ group: "all users", ...side.overall }, ...(attr ? side.groups[attr] ?? [] : [])];
+  const values = (["before", "after"] as const).flatMap((when) => rows(m[when]).map((g) => ({ group: g.group, when, value: g[metric] })));
+  return {
+    title: `${metric} ${attr ? `by ${attr} ` : ""}before and after calibrated re-ranking (lambda ${m.lambda})`, width: WIDTH, height: 200,
+    data: { values }, mark: "bar",
+    encoding: {
+      x: { field: "group", type: "nominal", sort: rows(m.before).map((g) => g.group), title: null, axis: { labelAngle: -40 } },
+      xOffset: { field: "when", type: "nominal", sort: ["before", "after"] },
+      y: { field: "value", type: "quantitative", title: metric },
+      color: { field: "when", type: "nominal", sort: ["before", "after"], title: null },
+    },
+  };
+}
+
 /** Inline SVG for HTML: the namespace attributes are only needed in standalone .svg files. */
 const inline = (svg: string) => svg.replace(/ xmlns(:xlink)?="[^"]*"/g, "");
 
@@ -82,5 +100,6 @@ export async function reportCharts(report: FairnessReport) {
       await render(qualitySpec(report, q, "ndcg")), await render(qualitySpec(report, q, "rmse")), await render(strataSpec(q, "ndcg")), await render(strataSpec(q, "rmse")),
       await render(qualitySpec(report, q, "calibration")), await render(qualitySpec(report, q, "tailExposure")),
     ].filter((s) => s !== "")] as const))),
+    mitigation: await Promise.all((attrs.length ? attrs : [null]).flatMap((a) => [render(mitigationSpec(report, a, "calibration")), render(mitigationSpec(report, a, "ndcg"))])),
   };
 }

@@ -1,11 +1,8 @@
-import { recommend } from "@recsys/api";
+import { calibrationKl, genreDistribution, recommend, type CalibrationOptions } from "@recsys/api";
 import type { RecModel } from "@recsys/artifact";
 import type { Movie } from "@recsys/core";
 import type { TrainingData } from "@recsys/train";
 import type { MetricColumns } from "./stats.ts";
-
-/** Steck's smoothing of the list's genre distribution, so KL stays finite when a genre is missing. */
-const CALIBRATION_ALPHA = 0.01;
 
 export interface ExposureColumns {
   userIds: number[];
@@ -13,28 +10,6 @@ export interface ExposureColumns {
   columns: { calibration: MetricColumns; tailExposure: MetricColumns };
   /** Each row's list as movie rows of `data` (for coverage and Gini per group). */
   lists: number[][];
-}
-
-/** Genre distribution of a set of movies: each movie spreads weight 1 evenly over its genres. */
-function genreDistribution(movies: readonly number[], genresOf: readonly string[][]): Map<string, number> {
-  const p = new Map<string, number>();
-  let total = 0;
-  for (const i of movies) {
-    const gs = genresOf[i] ?? [];
-    for (const g of gs) p.set(g, (p.get(g) ?? 0) + 1 / gs.length);
-    if (gs.length) total++;
-  }
-  for (const [g, w] of p) p.set(g, w / total);
-  return p;
-}
-
-/** Steck (RecSys 2018): KL(p || q~) with q~ = (1 - alpha) q + alpha p; 0 for a perfectly calibrated list. */
-export function calibrationKl(history: Map<string, number>, list: Map<string, number>, alpha = CALIBRATION_ALPHA): number {
-  let kl = 0;
-  for (const [g, p] of history) {
-    if (p > 0) kl += p * Math.log(p / ((1 - alpha) * (list.get(g) ?? 0) + alpha * p));
-  }
-  return kl;
 }
 
 /** Gini of exposure counts over the whole catalogue: 0 = every movie shown equally, 1 = one movie gets all. */
@@ -47,16 +22,27 @@ export function gini(counts: ArrayLike<number>): number {
   return s / (n * total);
 }
 
+/** Genre names by movie id, the table the API's calibrated re-ranking reads. */
+export const genresById = (movies: readonly Movie[]) => new Map(movies.map((m) => [m.id, m.genres.map((g) => g.name)]));
+
+/** Catalogue coverage and Gini of exposure of some users' lists (rows of `lists`). */
+export function listExposure(lists: readonly number[][], rows: readonly number[], movies: number): { coverage: number; gini: number } {
+  const counts = new Float64Array(movies);
+  for (const r of rows) for (const i of lists[r]!) counts[i]!++;
+  return { coverage: counts.filter((c) => c > 0).length / Math.max(1, movies), gini: gini(counts) };
+}
+
 /**
  * What each known user of the data is actually served: the API's own `recommend` on the deployed
- * model (seen movies excluded, no exploration). Per user: genre calibration against their history
- * (every movie rated or watched) and the share of the list from the long tail.
+ * model (seen movies excluded, no exploration; with `calibration`, re-ranked as the API does when
+ * RECSYS_CALIBRATION is set). Per user: genre calibration against their history (every movie
+ * rated or watched) and the share of the list from the long tail.
  *
  *     const e = exposureColumns(model, data, movies, inTail);
  */
-export function exposureColumns(model: RecModel, data: TrainingData, movies: readonly Movie[], inTail: Uint8Array): ExposureColumns {
-  const genresById = new Map(movies.map((m) => [m.id, m.genres.map((g) => g.name)]));
-  const genresOf = data.movieIds.map((id) => genresById.get(id) ?? []);
+export function exposureColumns(model: RecModel, data: TrainingData, movies: readonly Movie[], inTail: Uint8Array, calibration?: CalibrationOptions): ExposureColumns {
+  const byId = calibration?.genres ?? genresById(movies);
+  const genresOf = data.movieIds.map((id) => byId.get(id) ?? []);
   const history: number[][] = data.userIds.map(() => []);
   for (let r = 0; r < data.ratings.length; r++) history[data.ratings.users[r]!]!.push(data.ratings.items[r]!);
   for (let r = 0; r < data.watches.length; r++) history[data.watches.users[r]!]!.push(data.watches.items[r]!);
@@ -66,7 +52,7 @@ export function exposureColumns(model: RecModel, data: TrainingData, movies: rea
   const col = (): MetricColumns => ({ num: new Float64Array(n), den: new Float64Array(n), finish: (x) => x });
   const columns = { calibration: col(), tailExposure: col() };
   const lists = rows.map(([id, u], row) => {
-    const list = recommend(model, id).ids.map((m) => data.movieIndex.get(m)).filter((i): i is number => i !== undefined);
+    const list = recommend(model, id, { calibration }).ids.map((m) => data.movieIndex.get(m)).filter((i): i is number => i !== undefined);
     const hist = [...new Set(history[u])];
     if (list.length && hist.some((i) => genresOf[i]!.length)) {
       columns.calibration.num[row] = calibrationKl(genreDistribution(hist, genresOf), genreDistribution(list, genresOf));

@@ -23,6 +23,12 @@ export function formatFairnessText(r: FairnessReport): string {
     `served lists: coverage ${pct(r.exposure.overall.coverage)} of the catalogue, Gini of exposure ${num(r.exposure.overall.gini, 3)}`,
     `items: long-tail share ${pct(r.balance.items.longTailShare)} of ${r.balance.items.interactions} interactions (tail = all but the top ${pct(r.balance.items.headShare)} of ${r.balance.items.movies} movies)`,
   ];
+  const m = r.mitigation;
+  if (m) {
+    const side = (x: typeof m.before.overall) => `calibration ${num(x.calibration)}  tailExposure ${pct(x.tailExposure)}  ndcg ${num(x.ndcg)}  recall ${num(x.recall)}  coverage ${pct(x.coverage)}  Gini ${num(x.gini, 3)}`;
+    lines.push(`mitigation: calibrated re-ranking, lambda ${m.lambda} (API: RECSYS_CALIBRATION=${m.lambda})`, `  before: ${side(m.before.overall)}`, `  after:  ${side(m.after.overall)}`,
+      `  cost: nDCG ${num(m.cost.ndcg)}, recall ${num(m.cost.recall)}; RMSE unchanged (re-ranking changes no predicted rating)`);
+  }
   if (r.statement) return [...lines, r.statement].join("\n");
   lines.push(`groups: ${r.attributes.map((a) => `${a.name} (${a.groups.length})`).join(", ")}`);
   for (const q of r.quality) {

@@ -28,6 +28,19 @@ function balanceTable(r: FairnessReport, attr: string): string {
   ]));
 }
 
+function mitigationSection(r: FairnessReport, charts: string[]): string {
+  const m = r.mitigation;
+  if (!m) return "";
+  const rows = [{ attr: "", g: { group: "all users", ...m.before.overall }, a: { group: "all users", ...m.after.overall } },
+    ...r.quality.flatMap((q) => (m.before.groups[q.attribute] ?? []).map((g, i) => ({ attr: `${q.attribute}: `, g, a: m.after.groups[q.attribute]![i]! })))];
+  const pair = (b: number, a: number, f: (x: number) => string) => `${f(b)} → ${f(a)}`;
+  const n4 = (x: number) => num(x), n3 = (x: number) => num(x, 3);
+  return `<h2>Bias reduction: calibrated re-ranking</h2><p>${esc(m.note)}. Every known user's list re-ranked as the API does with <code>RECSYS_CALIBRATION=${m.lambda}</code> (Steck 2018: greedy, (1 − λ) · score − λ · KL to the genres of the user's history). Cost overall: nDCG ${num(m.cost.ndcg)}, recall ${num(m.cost.recall)}, RMSE ${num(m.cost.rmse)}.</p>`
+    + table(["group", "users", "calibration (KL)", "tail exposure", "nDCG", "recall", "coverage", "Gini"], rows.map(({ attr, g, a }) => [
+      `${attr}${g.group}`, String(g.users), pair(g.calibration, a.calibration, n4), pair(g.tailExposure, a.tailExposure, pct), pair(g.ndcg, a.ndcg, n4), pair(g.recall, a.recall, n4), pair(g.coverage, a.coverage, pct), pair(g.gini, a.gini, n3),
+    ]), "mitigation") + figures(charts);
+}
+
 function qualityTables(q: AttributeQuality): string {
   const metrics = METRICS.filter((m) => q.disparities[m] !== undefined);
   const perGroup = table(["group", ...metrics.map((m) => `${m} (users) [95% CI]`)], q.groups.map((g) => [
@@ -71,6 +84,7 @@ export async function reportHtml(r: FairnessReport): Promise<string> {
     table(["group", "users", "coverage", "Gini"], [r.exposure.overall, ...r.quality.flatMap((q) => (r.exposure.groups[q.attribute] ?? []).map((g) => ({ ...g, group: `${q.attribute}: ${g.group}` })))].map((g) => [g.group, String(g.users), pct(g.coverage), num(g.gini, 3)])),
     r.statement ? "" : `<h2>Quality and exposure per group</h2><p>RMSE and MAE on held-out ratings; nDCG, precision and recall at ${r.config.topN} (relevant = rated &gt;= ${r.config.relevantAt}), over users with a relevant held-out movie; calibration = KL divergence between the genres of a user's history and of their served list (Steck 2018; 0 = calibrated); tailExposure = share of the served list from the long tail. Difference = highest - lowest group, ratio = lowest / highest (Fairlearn's MetricFrame); CIs resample users within groups; p-values shuffle group labels.</p>`,
     ...r.quality.map((q) => `<h3>By ${esc(q.attribute)}</h3>${qualityTables(q)}${figures(charts.quality[q.attribute] ?? [])}`),
+    mitigationSection(r, charts.mitigation),
   ];
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Fairness report ${esc(r.model.modelHash.slice(0, 12))}</title><style>${STYLE}</style></head>\n<body>\n${body.join("\n")}\n</body></html>\n`;
 }

@@ -4,7 +4,9 @@ import { loadFairnessInputs } from "./load.ts";
 import { perUserQuality } from "./quality.ts";
 import { datasetBalance, type GroupBalance, type ItemBalance } from "./balance.ts";
 import { attributeQuality, mergeColumns, type AttributeQuality } from "./analysis.ts";
-import { exposureColumns, gini } from "./exposure.ts";
+import { exposureColumns, genresById, listExposure } from "./exposure.ts";
+import { mitigationReport, servedRanking, servedSide, type Mitigation, type MitigationReport } from "./mitigation.ts";
+import { badInput } from "./errors.ts";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { DATASET_FILES, readMovies, type Movie } from "@recsys/core";
@@ -39,6 +41,8 @@ export interface FairnessReport {
   quality: AttributeQuality[];
   requirements: RequirementResult[];
   passed: boolean;
+  /** With --mitigation: the served-list measures before and after it, side by side, and its cost. */
+  mitigation: MitigationReport | null;
 }
 
 export interface GroupExposure {
@@ -54,6 +58,8 @@ export interface ReportInput {
   holdoutDir?: string;
   config: FairnessConfig;
   seed: number;
+  /** Also measure the served lists after this mitigation (the API's calibrated re-ranking). */
+  mitigation?: Mitigation;
   /** Progress text for a TTY line. */
   onProgress?: (text: string) => void;
 }
@@ -69,6 +75,11 @@ export async function buildFairnessReport(input: ReportInput): Promise<FairnessR
   const progress = input.onProgress ?? (() => {});
   progress("loading model and data");
   const { model, served, data, heldOut, heldOutSource, profile } = await loadFairnessInputs(input.modelDir, input.dataDir, input.holdoutDir);
+  const movies = await moviesIfAny(input.dataDir);
+  const genres = genresById(movies);
+  if (input.mitigation && ![...genres.values()].some((g) => g.length)) {
+    throw badInput(`--mitigation calibration needs movie genres: ${input.dataDir} has no ${DATASET_FILES.movies} with genres (use a dataset that has them)`);
+  }
   const assignment = groupUsers(data.users, config);
   const demographics = assignment.size > 0;
   progress("dataset balance");
@@ -76,7 +87,7 @@ export async function buildFairnessReport(input: ReportInput): Promise<FairnessR
   progress(`scoring ${heldOut.length} held-out ratings user by user`);
   const q = perUserQuality(model, heldOut, { topN: config.topN, relevantAt: config.relevantAt });
   progress("recommending to every known user as the API does");
-  const e = exposureColumns(served, data, await moviesIfAny(input.dataDir), balance.inTail);
+  const e = exposureColumns(served, data, movies, balance.inTail);
   const columns = mergeColumns(q, e);
   const everyone = [Array.from(columns.userIds.keys())];
   const overall = Object.fromEntries(METRICS.map((m) => [m, groupValues(columns.columns[m]!, everyone)[0]!])) as Record<MetricName, number>;
@@ -85,13 +96,19 @@ export async function buildFairnessReport(input: ReportInput): Promise<FairnessR
     progress(`quality and disparities by ${attr}`);
     quality.push(attributeQuality(attr, labels, columns, profile, config, seed));
   }
-  const exposureOf = (group: string, rows: number[]): GroupExposure => {
-    const counts = new Float64Array(data.movieIds.length);
-    for (const r of rows) for (const i of e.lists[r]!) counts[i]!++;
-    return { group, users: rows.length, coverage: counts.filter((c) => c > 0).length / Math.max(1, counts.length), gini: gini(counts) };
-  };
+  const exposureOf = (group: string, rows: number[]): GroupExposure => ({ group, users: rows.length, ...listExposure(e.lists, rows, data.movieIds.length) });
   const requirements = demographics ? checkRequirements(quality, config) : [];
   const order = (attr: string) => groupLabels(assignment.get(attr)!, config);
+  let mitigation: MitigationReport | null = null;
+  if (input.mitigation) {
+    progress(`calibrated re-ranking (lambda ${input.mitigation.lambda}): the served lists before and after`);
+    const calibration = { lambda: input.mitigation.lambda, candidates: input.mitigation.candidates, genres };
+    const groups = new Map([...assignment].map(([attr, labels]) => [attr, { labels, order: order(attr) }]));
+    const opts = { topN: config.topN, relevantAt: config.relevantAt };
+    const before = servedSide(e, servedRanking(model, heldOut, opts), groups, data.movieIds.length);
+    const after = servedSide(exposureColumns(served, data, movies, balance.inTail, calibration), servedRanking(model, heldOut, opts, calibration), groups, data.movieIds.length);
+    mitigation = mitigationReport(input.mitigation, before, after);
+  }
   return {
     kind: REPORT_KIND, version: 1,
     model: { dir: input.modelDir, modelHash: model.meta.modelHash, engine: model.meta.engine, dataHash: model.meta.dataHash },
@@ -113,5 +130,6 @@ export async function buildFairnessReport(input: ReportInput): Promise<FairnessR
       groups: Object.fromEntries([...assignment].map(([attr, labels]) => [attr, order(attr).map((g) => exposureOf(g, e.userIds.flatMap((id, r) => (labels.get(id) === g ? [r] : []))))])),
     },
     passed: requirements.every((r) => r.status !== "fail"),
+    mitigation,
   };
 }

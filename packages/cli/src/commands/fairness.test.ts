@@ -59,6 +59,7 @@ describe("recsys fairness report", () => {
       ["fairness", "report", "--data", w.data, "--out", join(root, "x")],
       ["fairness", "report", "--model", w.model, "--data", w.data, "--out", join(root, "x"), "--bogus"],
       ["fairness", "report", "--model", w.model, "--data", w.data, "--out", join(root, "x"), "--seed", "abc"],
+      ["fairness", "report", "--model", w.model, "--data", w.data, "--out", join(root, "x"), "--mitigation", "calibration:2"],
       ["fairness", "report", "--model", w.model, "--data", w.data, "--out", join(root, "x"), "--config", unknownKey],
       ["fairness", "report", "--model", w.model, "--data", w.data, "--out", join(root, "x"), "--config", join(root, "missing.json")],
       ["fairness", "report", "--model", w.model, "--data", w.data, "--out", busy, ...fast, config],

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { createProgress, EXIT } from "@recsys/core";
-import { buildFairnessReport, checkReplaceable, formatFairnessText, loadFairnessConfig, writeFairnessReport } from "@recsys/fairness";
+import { buildFairnessReport, checkReplaceable, formatFairnessText, loadFairnessConfig, MitigationSchema, writeFairnessReport } from "@recsys/fairness";
 import { formatOnlineFairness, onlineFairness, parseDurationMs } from "@recsys/canary";
 import { defineCommand } from "../command.ts";
 import { FORCE_FLAG, FORCE_HELP, forceFlag, seedFlag } from "../flags.ts";
@@ -13,6 +13,7 @@ const reportSchema = z.object({
   out: z.string({ error: "--out DIR is required" }).min(1, "--out needs a path"),
   config: z.string().min(1, "--config needs a path").optional(),
   check: z.boolean().default(false),
+  mitigation: MitigationSchema.optional(),
   seed: seedFlag,
   force: forceFlag,
 });
@@ -39,13 +40,13 @@ async function runReport(o: z.output<typeof reportSchema>) {
   const output = { inputs: [o.model, o.data, o.holdout, o.config], force: o.force };
   await checkReplaceable(o.out, output);
   const progress = createProgress();
-  const report = await buildFairnessReport({ modelDir: o.model, dataDir: o.data, holdoutDir: o.holdout, config, seed: o.seed, onProgress: (t) => progress.update(`fairness: ${t}`) });
+  const report = await buildFairnessReport({ modelDir: o.model, dataDir: o.data, holdoutDir: o.holdout, config, seed: o.seed, mitigation: o.mitigation, onProgress: (t) => progress.update(`fairness: ${t}`) });
   progress.update("fairness: writing the report");
   await writeFairnessReport(o.out, report, output);
   progress.clear();
   const failed = report.requirements.filter((r) => r.status === "fail");
   return {
-    summary: { out: o.out, passed: report.passed, failed: failed.map((r) => `${r.attribute}/${r.metric}`), overall: report.overall, requirements: report.requirements, demographics: report.demographics, heldOut: report.heldOut, model: report.model.modelHash },
+    summary: { out: o.out, passed: report.passed, mitigation: report.mitigation && { lambda: report.mitigation.lambda, before: report.mitigation.before.overall, after: report.mitigation.after.overall, cost: report.mitigation.cost }, failed: failed.map((r) => `${r.attribute}/${r.metric}`), overall: report.overall, requirements: report.requirements, demographics: report.demographics, heldOut: report.heldOut, model: report.model.modelHash },
     text: `${formatFairnessText(report)}\nreport: ${o.out}/report.html`,
     exitCode: o.check && failed.length > 0 ? EXIT.fairnessFailed : EXIT.ok,
   };
@@ -54,7 +55,7 @@ async function runReport(o: z.output<typeof reportSchema>) {
 export default defineCommand({
   name: "fairness",
   summary: "fairness report: dataset balance and quality per group, disparities with CIs and p-values (--check exits 4)",
-  help: `report --model MODEL --data DIR [--holdout DIR] --out DIR [--force] [--config FILE] [--check] [--seed S] [--json]
+  help: `report --model MODEL --data DIR [--holdout DIR] --out DIR [--force] [--config FILE] [--check] [--mitigation calibration:LAMBDA] [--seed S] [--json]
    or: fairness online --events LOG --responses DIR [--responses DIR ...] --users FILE [--follow-window 10m] [--json]
 
 Groups users by gender, age band, age x gender and every other categorical field of DIR's
@@ -71,6 +72,10 @@ ${FORCE_HELP}
   --config FILE    JSON: ageBands, minGroupSize, bootstrap, permutations, alpha, topN, relevantAt,
                    activityStrata, headShare, requirements [{attribute, metric, maxDifference?, minRatio?}]
   --check          exit 4 when a requirement fails (a significant disparity beyond its threshold)
+  --mitigation calibration:LAMBDA
+                   also serve every user through the API's calibrated re-ranking (RECSYS_CALIBRATION=LAMBDA,
+                   0 < LAMBDA <= 1; needs DIR/movies.jsonl with genres) and report calibration, tail
+                   exposure, nDCG, recall, coverage and Gini before and after, with the cost in nDCG
   --seed S         bootstrap and permutation seed (default 42): same seed, same bytes
 
 online: the follow rate (a recommendation followed by a watch of one of its movies within the
@@ -82,7 +87,7 @@ between the highest and lowest group. The canary analysis's parsing and scoring.
   exits: ["fairnessFailed"],
   flags: {
     model: { type: "string" }, data: { type: "string" }, holdout: { type: "string" }, out: { type: "string" },
-    config: { type: "string" }, check: { type: "boolean" }, seed: { type: "string" }, ...FORCE_FLAG,
+    config: { type: "string" }, check: { type: "boolean" }, mitigation: { type: "string" }, seed: { type: "string" }, ...FORCE_FLAG,
     events: { type: "string" }, responses: { type: "string", multiple: true }, users: { type: "string" }, "follow-window": { type: "string" },
   },
   // The sub-command picks the schema, so each flag's message is its own.
