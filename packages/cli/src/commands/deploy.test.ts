@@ -38,8 +38,8 @@ describe("recsys deploy: the fairness gate before the canary", () => {
       expect(r.verdict).toBe("refused");
       expect(r.canaryAt).toBeNull();
       expect(r.replicas).toEqual([]);
-      expect(r.reason).toMatch(/^fairness: gender rmse: F vs M difference .* p [0-9.e-]+ \(requirement difference <= 0\.1/);
-      const failed = r.fairness.requirements.find((q: { status: string }) => q.status === "fail");
+      expect(r.reason).toMatch(/^fairness: .*gender rmse: F vs M difference .* p [0-9.e-]+ \(requirement difference <= 0\.1/);
+      const failed = r.fairness.requirements.find((q: { status: string; attribute: string; metric: string }) => q.status === "fail" && q.attribute === "gender" && q.metric === "rmse");
       expect(failed).toMatchObject({ attribute: "gender", metric: "rmse", highest: "F", lowest: "M", maxDifference: 0.1 });
       expect(failed.difference).toBeGreaterThan(0.1);
       expect(failed.pValue).toBeLessThan(0.05);
