@@ -58,7 +58,7 @@ describe("recsys deploy into the running main job (real router, replicas and CLI
       // Two models a user brings: one trained on the job's data, one on the same history with its
       // ratings shuffled, let through by a lenient gate (--gate-rmse 1.5; its held-out RMSE is about 1.18).
       // (The job's own seed and split, with more factors than its model: a different model that passes the gate here.)
-      const good = await trainAndGate({ dataDir: paths.dataset(0), outDir: join(root, "good"), seed: 3, reg: 0.3, factors: 16, force: true });
+      const good = await trainAndGate({ dataDir: paths.dataset(0), outDir: join(root, "good"), seed: 3, factors: 16, force: true });
       const shuffled = join(root, "shuffled.log");
       await writeFile(shuffled, shuffleRatings(await readFile(join(paths.world, SIM_FILES.events), "utf8"), 5));
       await ingestEvents({ input: shuffled, usersFile: join(paths.world, SIM_FILES.users), moviesFile: join(paths.world, SIM_FILES.movies), outDir: join(root, "shuffled-data"), force: true });
