@@ -52,7 +52,8 @@ case "${1:-}" in
       const fs = require("fs");
       const r = JSON.parse(fs.readFileSync("release/record.json", "utf8"));
       const lines = [`release ${r.releaseId} (model ${r.modelId}, commit ${r.commit}): ${r.verdict}`, `  reason: ${r.reason}`];
-      for (const [name, t] of Object.entries(r.evidence?.tests ?? {})) lines.push(`  ${name}: ${t.status}`);
+      // A check that did not run is null (the per-group one without a users file).
+      for (const [name, t] of Object.entries(r.evidence?.tests ?? {})) lines.push(`  ${name}: ${t?.status ?? "not run"}`);
       fs.writeFileSync("release/analysis.txt", lines.join("\n") + "\n");
       console.log(lines.join("\n"));
       fs.copyFileSync(`${process.argv[1]}/reports/${r.releaseId}.html`, "release/report.html");' "$RECSYS_STATE_DIR"
