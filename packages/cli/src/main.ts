@@ -67,7 +67,14 @@ function waitForStop(): Promise<string> {
 function installSignalHandlers(): void {
   let firstAt = 0;
   const interrupt = (): never => {
-    process.stderr.write(`recsys: ${describeInterruption(abandonPendingWrites())}\n`);
+    let outcome: string;
+    try {
+      outcome = describeInterruption(abandonPendingWrites());
+    } catch (err) {
+      // Still an interruption (130), never a stack trace: say which temporary is left.
+      outcome = `interrupted, but a temporary could not be removed: ${(err as Error).message}`;
+    }
+    process.stderr.write(`recsys: ${outcome}\n`);
     process.exit(EXIT.interrupted);
   };
   const onSignal = (sig: NodeJS.Signals) => {

@@ -44,7 +44,7 @@ export function forgetWrite(w: PendingWrite, outcome: "written" | "failed"): voi
  */
 export function abandonPendingWrites(): AbandonedOutput[] {
   for (const w of pending) {
-    rmSync(w.tmp, { recursive: true, force: true });
+    removeTreeNow(w.tmp);
     if (w.aside !== null) {
       if (existsSync(w.target)) rmSync(w.aside, { recursive: true, force: true });
       else renameSync(w.aside, w.target);
@@ -52,6 +52,25 @@ export function abandonPendingWrites(): AbandonedOutput[] {
   }
   pending.clear();
   return [...claimed.values()];
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * rm -rf that wins against writes still in flight: the command's last awaits may have queued file
+ * writes on libuv's pool, which keep adding entries while this synchronous walk removes them
+ * (ENOTEMPTY). Node's own maxRetries does not wait long enough for them; a few 10 ms naps do.
+ */
+function removeTreeNow(path: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOTEMPTY" || attempt === 100) throw err;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
 }
 
 /** One line for the user: "interrupted: nothing written, the old dataset at X is intact". */

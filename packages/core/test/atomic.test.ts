@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { OUTPUT_MARKER, writeDirAtomic, writeFileAtomic, type RecsysError } from "../src/index.ts";
+import { abandonPendingWrites, OUTPUT_MARKER, writeDirAtomic, writeFileAtomic, type RecsysError } from "../src/index.ts";
 
 const root = await mkdtemp(join(tmpdir(), "core-atomic-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -80,4 +80,29 @@ describe("writes that cannot succeed fail fast", () => {
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain("/recsys-nope");
   }, 20_000);
+});
+
+describe("an interruption (abandonPendingWrites)", () => {
+  it("removes a directory being built even while the thread pool is still writing into it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "abandon-"));
+    try {
+      const target = join(dir, "ds");
+      let cleanUp: unknown = "not run";
+      await writeDirAtomic(target, async (tmp) => {
+        // Writes queued on libuv's pool, as a command's last awaits are when the signal lands:
+        // they keep creating files while the synchronous clean-up walks the directory.
+        const inFlight = Array.from({ length: 400 }, (_, i) => writeFile(join(tmp, `part-${i}`), "x".repeat(1000)).catch(() => undefined));
+        try {
+          cleanUp = abandonPendingWrites();
+        } catch (err) {
+          cleanUp = err;
+        }
+        await Promise.all(inFlight);
+      }, { kind: "dataset" }).catch(() => undefined);
+      expect(cleanUp).toContainEqual({ target, kind: "dataset", state: "absent" });
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
