@@ -1,11 +1,66 @@
 import { createReadStream } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createGzip } from "node:zlib";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import { writeFileAtomic } from "@recsys/core";
 
 /** `responses-YYYYMMDD[-n].csv`, or the same compressed once closed (`.csv.gz`). */
 export const RESPONSE_FILE = /^responses-(\d{8})(?:-(\d+))?\.csv(\.gz)?$/;
+
+/** The member table written next to a rotated `X.csv.gz`, as `X.csv.gz.members`. */
+export const MEMBERS_SUFFIX = ".members";
+
+/** About this many uncompressed bytes (whole lines) go into one gzip member. */
+export const MEMBER_BYTES = 1 << 20;
+
+/**
+ * Where each gzip member of a rotated log sits: `[compressed start, compressed length,
+ * uncompressed start, uncompressed length]`, in file order. `gzBytes` is the `.gz` file's size,
+ * so a table that does not belong to the file next to it is never trusted.
+ */
+export interface GzipMembers {
+  version: 1;
+  gzBytes: number;
+  members: Array<[number, number, number, number]>;
+}
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * Gzips `source` as a series of independent gzip members of about `memberBytes` whole lines
+ * each, recording where each one starts in `table`. The concatenation is an ordinary gzip file
+ * (gunzip, zcat and Node read every member in turn); the table lets a reader inflate only the
+ * member that holds a line instead of everything before it.
+ *
+ *     const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
+ *     await writeFileAtomic("x.csv.gz", gzipInMembers(createReadStream("x.csv"), table));
+ */
+export async function* gzipInMembers(source: AsyncIterable<Buffer> | Iterable<Buffer>, table: GzipMembers, memberBytes = MEMBER_BYTES): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [], pendingBytes = 0, zAt = 0, uAt = 0;
+  async function* flush(bytes: Buffer): AsyncGenerator<Buffer> {
+    const member = await gzipAsync(bytes);
+    table.members.push([zAt, member.length, uAt, bytes.length]);
+    zAt += member.length;
+    uAt += bytes.length;
+    yield member;
+  }
+  for await (const chunk of source) {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes < memberBytes) continue;
+    let bytes = Buffer.concat(pending);
+    // Cut after the first line end at or past memberBytes: members hold whole lines only.
+    for (let nl = bytes.indexOf(10, memberBytes - 1); nl !== -1; nl = bytes.indexOf(10, memberBytes - 1)) {
+      yield* flush(bytes.subarray(0, nl + 1));
+      bytes = bytes.subarray(nl + 1);
+    }
+    pending = [bytes];
+    pendingBytes = bytes.length;
+  }
+  if (pendingBytes > 0) yield* flush(Buffer.concat(pending));
+  table.gzBytes = zAt;
+}
 
 export interface RetentionPolicy {
   /** A closed file goes once its day ended more than this long ago. */
@@ -32,7 +87,10 @@ export async function archiveResponseLogs(dir: string, current: string, policy: 
     // Only files older than the one being written are closed (a late line may reopen an older day: then newer ones wait).
     if (!m || m[3] || !now || order(m, now) >= 0) continue;
     // Rename-then-remove: a reader sees the plain file, or the complete .gz, or both for an instant.
-    await writeFileAtomic(join(dir, `${name}.gz`), createReadStream(join(dir, name)).pipe(createGzip()));
+    // The member table follows the .gz: a crash in between leaves a .gz read from its start.
+    const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
+    await writeFileAtomic(join(dir, `${name}.gz`), gzipInMembers(createReadStream(join(dir, name)), table));
+    await writeFileAtomic(join(dir, `${name}.gz${MEMBERS_SUFFIX}`), JSON.stringify(table));
     await rm(join(dir, name));
   }
   const files = await Promise.all((await readdir(dir)).flatMap((name) => {
@@ -49,6 +107,7 @@ export async function archiveResponseLogs(dir: string, current: string, policy: 
       : total > policy.maxTotalBytes ? `response logs over ${policy.maxTotalBytes} bytes` : null;
     if (!reason) continue;
     await rm(join(dir, f.name));
+    await rm(join(dir, `${f.name}${MEMBERS_SUFFIX}`), { force: true });
     total -= f.size;
     removed.push(`api: retention removed ${join(dir, f.name)} (${f.size} bytes, ${reason}); traces of its responses now find nothing, even for a release still kept`);
   }

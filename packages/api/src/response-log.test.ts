@@ -7,6 +7,7 @@ import { TELEMETRY_HEADER } from "@recsys/core";
 import { parseTelemetryLine } from "@recsys/ingest";
 import { tempDir } from "../test/helpers.ts";
 import { openResponseLog, type ResponseRecord } from "./response-log.ts";
+import { gzipInMembers, type GzipMembers } from "./response-log-archive.ts";
 
 const DAY1 = Date.parse("2026-12-01T23:59:59.500Z");
 const DAY2 = Date.parse("2026-12-02T00:00:00.250Z");
@@ -45,9 +46,12 @@ describe("response log", () => {
     for (let i = 0; i < 10; i++) log.append(record(DAY1, `a-${i}`));
     for (let i = 0; i < 3; i++) log.append(record(DAY2, `b-${i}`));
     await log.close();
-    const files = (await readdir(dir)).sort();
-    // The closed files were gzipped in the background; the one being written stays plain.
-    expect(files).toEqual(["responses-20261201-1.csv.gz", "responses-20261201.csv.gz", "responses-20261202.csv"]);
+    const names = (await readdir(dir)).sort();
+    // The closed files were gzipped in the background, each with its member table; the one being written stays plain.
+    expect(names).toEqual([
+      "responses-20261201-1.csv.gz", "responses-20261201-1.csv.gz.members", "responses-20261201.csv.gz", "responses-20261201.csv.gz.members", "responses-20261202.csv",
+    ]);
+    const files = names.filter((n) => !n.endsWith(".members"));
     const all = (await Promise.all(files.map((f) => lines(dir, f)))).flatMap((l) => {
       expect(l[0]).toBe(TELEMETRY_HEADER.join(","));
       return l.slice(1);
@@ -57,7 +61,7 @@ describe("response log", () => {
     const again = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1024 });
     again.append(record(DAY2, "b-3"));
     await again.close();
-    expect(await readdir(dir)).toHaveLength(3);
+    expect(await readdir(dir)).toHaveLength(5);
     expect(await lines(dir, "responses-20261202.csv")).toHaveLength(5);
   });
 
@@ -69,7 +73,7 @@ describe("response log", () => {
     const log = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1 << 20 });
     log.append(record(DAY1, "c-1"));
     await log.close();
-    expect((await readdir(dir)).sort()).toEqual(["responses-20261130.csv.gz", "responses-20261201-1.csv", "responses-20261201.csv.gz"]);
+    expect((await readdir(dir)).sort()).toEqual(["responses-20261130.csv.gz", "responses-20261130.csv.gz.members", "responses-20261201-1.csv", "responses-20261201.csv.gz"]);
     expect(await lines(dir, "responses-20261130.csv.gz")).toEqual([TELEMETRY_HEADER.join(","), "old line"]);
     expect(await lines(dir, "responses-20261201.csv.gz")).toEqual([TELEMETRY_HEADER.join(","), "part 0"]);
   });
@@ -78,6 +82,7 @@ describe("response log", () => {
     const dir = await tempDir();
     const header = TELEMETRY_HEADER.join(",") + "\n";
     for (const day of ["20261120", "20261128", "20261129", "20261130"]) await writeFile(join(dir, `responses-${day}.csv.gz`), gzipSync(header + randomBytes(2000).toString("hex") + "\n"));
+    await writeFile(join(dir, "responses-20261120.csv.gz.members"), "{}"); // goes with its .gz
     const notices: string[] = [];
     const gzSize = (await readFile(join(dir, "responses-20261130.csv.gz"))).length;
     const log = await openResponseLog({
@@ -116,5 +121,30 @@ describe("response log", () => {
     await log.close();
     log.append(record(DAY1, "after-close"));
     expect(await lines(dir, "responses-20261201.csv")).toHaveLength(2);
+  });
+});
+
+describe("gzipInMembers", () => {
+  it("cuts whole lines into independent gzip members whose table says where each one is", async () => {
+    const text = Array.from({ length: 3000 }, (_, i) => `line ${i} ${"x".repeat(i % 97)}`).join("\n") + "\ntail without newline";
+    const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
+    const parts: Buffer[] = [];
+    // Chunks that split lines anywhere, as a file stream does.
+    const chunks = Array.from({ length: Math.ceil(text.length / 777) }, (_, i) => Buffer.from(text.slice(i * 777, (i + 1) * 777)));
+    for await (const member of gzipInMembers(chunks, table, 16 * 1024)) parts.push(member);
+    const gz = Buffer.concat(parts);
+    expect(gunzipSync(gz).toString()).toBe(text);
+    expect(table.gzBytes).toBe(gz.length);
+    expect(table.members.length).toBeGreaterThan(5);
+    for (const [zStart, zLength, uStart, uLength] of table.members) {
+      const alone = gunzipSync(gz.subarray(zStart, zStart + zLength)).toString();
+      expect(alone).toBe(text.slice(uStart, uStart + uLength));
+      // Whole lines only: every member but the last ends a line, and each is about 16 KiB.
+      if (uStart + uLength < text.length) {
+        expect(alone.endsWith("\n")).toBe(true);
+        expect(uLength).toBeGreaterThanOrEqual(16 * 1024);
+        expect(uLength).toBeLessThan(16 * 1024 + 200);
+      }
+    }
   });
 });

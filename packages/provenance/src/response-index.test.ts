@@ -1,8 +1,9 @@
-import { appendFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openResponseLog } from "@recsys/api";
+import { gzipInMembers, MEMBERS_SUFFIX, openResponseLog, type GzipMembers } from "@recsys/api";
 import { TELEMETRY_HEADER } from "@recsys/core";
 import { candidateSegments } from "./response-index.ts";
 import { findResponse, responseFiles } from "./responses.ts";
@@ -74,7 +75,10 @@ describe("rotated, gzipped response logs", () => {
     const files = await responseFiles([dir]);
     expect(files.filter((f) => f.endsWith(".csv.gz")).length).toBeGreaterThan(1);
     expect(files.filter((f) => f.endsWith(".csv"))).toHaveLength(1); // only the file still being written
-    expect(files.length).toBe((await readdir(dir)).filter((n) => n.startsWith("responses-")).length);
+    // Every rotated file came with its member table.
+    const names = await readdir(dir);
+    expect(files.length).toBe(names.filter((n) => n.startsWith("responses-") && !n.endsWith(MEMBERS_SUFFIX)).length);
+    for (const f of files.filter((f) => f.endsWith(".gz"))) expect(names).toContain(`${f.slice(dir.length + 1)}${MEMBERS_SUFFIX}`);
 
     const id = `aaaaaaaa-${(5).toString(36)}`;
     const segments = await candidateSegments(join(dir, "index.json"), files, id);
@@ -89,6 +93,42 @@ describe("rotated, gzipped response logs", () => {
     const { chosen: atTime } = await findResponse(files, { userId: "5", atUs });
     expect(atTime.requestId).toBe(`aaaaaaaa-${(12).toString(36)}`);
     expect(atTime.where).toMatch(/\.csv\.gz:\d+$/);
+  });
+
+  it("inflates only the gzip member that holds the id when the API wrote the log in members", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "prov-gz-"));
+    temps.push(dir);
+    const plain = Buffer.from(TELEMETRY_HEADER.join(",") + "\n" + ids("aaaaaaaa", 1, 40_000));
+    const gz = join(dir, "responses-20261201.csv.gz");
+    const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
+    const parts: Buffer[] = [];
+    for await (const member of gzipInMembers([plain], table)) parts.push(member);
+    await writeFile(gz, Buffer.concat(parts));
+    // An ordinary gzip file to every other reader.
+    expect(gunzipSync(await readFile(gz)).equals(plain)).toBe(true);
+    expect(table.members.length).toBeGreaterThanOrEqual(3);
+    const files = await responseFiles([dir]);
+    const index = join(dir, "index.json");
+    const deep = "aaaaaaaa-" + (39_000).toString(36);
+
+    // Without the table (a .gz from elsewhere, or a crash before the table was written): read from the start.
+    const whole = await candidateSegments(index, files, deep);
+    expect(whole).toEqual([expect.not.objectContaining({ gz: expect.anything() })]);
+    expect((await findResponse(whole, { requestId: deep })).chosen.requestId).toBe(deep);
+
+    await writeFile(`${gz}${MEMBERS_SUFFIX}`, JSON.stringify(table));
+    await rm(index);
+    const [last] = await candidateSegments(index, files, deep);
+    const lastMember = table.members.at(-1)!;
+    expect(last).toMatchObject({ gz: [lastMember[0], lastMember[0] + lastMember[1]], start: lastMember[2] });
+    // Garbage in the first member (same size, so the index stays current) does not matter to an
+    // id in the last one: the lookup never inflates what comes before its member.
+    const fh = await open(gz, "r+");
+    await fh.write(Buffer.alloc(1000, 0x55), 0, 1000, 100);
+    await fh.close();
+    const { chosen } = await findResponse([last!], { requestId: deep });
+    expect(chosen.requestId).toBe(deep);
+    expect(Number(/\.csv\.gz@(\d+)$/.exec(chosen.where)?.[1])).toBeGreaterThanOrEqual(lastMember[2]);
   });
 
   it("refuses a corrupt .csv.gz with a coded error", async () => {

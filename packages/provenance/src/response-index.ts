@@ -2,6 +2,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { z } from "zod";
+import { MEMBERS_SUFFIX } from "@recsys/api";
 import { writeFileAtomic } from "@recsys/core";
 import { badProvenanceInput } from "./errors.ts";
 import { parseJson } from "./json.ts";
@@ -22,6 +23,14 @@ const BlockSchema = z.object({
   end: z.number().int().nonnegative(),
   ranges: z.record(z.string(), z.tuple([z.number(), z.number()])),
   foreign: z.boolean(),
+  /** In a rotated `.gz` written in members: the compressed bytes [start, end) of the block's member. */
+  gz: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).optional(),
+});
+/** The API's member table next to a rotated log (see gzipInMembers in packages/api). */
+const MembersSchema = z.object({
+  version: z.literal(1),
+  gzBytes: z.number().int().nonnegative(),
+  members: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative()])),
 });
 const EntrySchema = z.object({
   /**
@@ -32,12 +41,16 @@ const EntrySchema = z.object({
   indexedBytes: z.number().int().nonnegative(),
   blocks: z.array(BlockSchema),
 });
-const IndexSchema = z.object({ version: z.literal(2), files: z.record(z.string(), EntrySchema) });
+const IndexSchema = z.object({ version: z.literal(3), files: z.record(z.string(), EntrySchema) });
 type Entry = z.infer<typeof EntrySchema>;
 type Block = z.infer<typeof BlockSchema>;
 
-/** A byte range of a response log that may hold the id looked for. */
-export interface Segment { file: string; start: number; end: number }
+/**
+ * A byte range of a response log that may hold the id looked for; in a rotated `.gz`, positions
+ * in its uncompressed stream, and `gz` the compressed bytes of the members that hold them when
+ * the log was written in members (else the reader inflates from the start).
+ */
+export interface Segment { file: string; start: number; end: number; gz?: [number, number] }
 
 /**
  * The parts of the response files that can hold `requestId`, from an index at `indexPath`
@@ -66,7 +79,7 @@ export async function candidateSegments(indexPath: string, files: readonly strin
     changed ||= next[file] !== known;
   }
   // Best effort: an auditor may trace from a state directory they cannot write; the lookup still works.
-  if (changed || Object.keys(old).length !== present.length) await writeFileAtomic(indexPath, JSON.stringify({ version: 2, files: next })).catch(() => undefined);
+  if (changed || Object.keys(old).length !== present.length) await writeFileAtomic(indexPath, JSON.stringify({ version: 3, files: next })).catch(() => undefined);
   const own = OWN_ID.exec(requestId);
   const n = own ? parseInt(own[2]!, 36) : NaN;
   const holds = (b: Block) => b.foreign || (own !== null && b.ranges[own[1]!] !== undefined && n >= b.ranges[own[1]!]![0] && n <= b.ranges[own[1]!]![1]);
@@ -74,8 +87,11 @@ export async function candidateSegments(indexPath: string, files: readonly strin
   for (const file of present) {
     for (const b of next[file]!.blocks.filter(holds)) {
       const last = out.at(-1);
-      if (last && last.file === file && last.end === b.start) last.end = b.end;
-      else out.push({ file, start: b.start, end: b.end });
+      // Adjacent members concatenated are a gzip file too: one read covers both.
+      if (last && last.file === file && last.end === b.start && (last.gz === undefined) === (b.gz === undefined)) {
+        last.end = b.end;
+        if (last.gz && b.gz) last.gz[1] = b.gz[1];
+      } else out.push({ file, start: b.start, end: b.end, ...(b.gz ? { gz: [b.gz[0], b.gz[1]] as [number, number] } : {}) });
     }
   }
   return out;
@@ -87,11 +103,20 @@ export async function candidateSegments(indexPath: string, files: readonly strin
  */
 async function extend(file: string, entry: Entry, size: number): Promise<Entry> {
   if (file.endsWith(".gz")) {
-    const bytes = await promisify(gunzip)(await readFile(file), { chunkSize: 1 << 20 }).catch((err: Error) => {
-      throw badProvenanceInput(file, `not a readable gzip file (${err.message}); move it out of the telemetry directory`);
-    });
-    const cut = cutBlocks(bytes, 0, []);
-    return { indexedBytes: size, blocks: cut.blocks };
+    const compressed = await readFile(file);
+    const members = await memberTable(file, compressed.length);
+    if (members) {
+      // One block per member, carrying its compressed range: a lookup inflates that member only.
+      const blocks: Block[] = [];
+      for (const [zStart, zLength, uStart] of members) {
+        const bytes = await inflate(file, compressed.subarray(zStart, zStart + zLength));
+        const block: Block = { start: uStart, end: uStart + bytes.length, ranges: {}, foreign: false, gz: [zStart, zStart + zLength] };
+        for (let start = 0, nl = bytes.indexOf(10); nl !== -1; start = nl + 1, nl = bytes.indexOf(10, start)) addLine(block, bytes, start, nl);
+        blocks.push(block);
+      }
+      return { indexedBytes: size, blocks };
+    }
+    return { indexedBytes: size, blocks: cutBlocks(await inflate(file, compressed), 0, []).blocks };
   }
   const kept = entry.blocks.slice();
   const reopen = kept.length && kept.at(-1)!.end - kept.at(-1)!.start < BLOCK_BYTES ? kept.pop()!.start : entry.indexedBytes;
@@ -104,6 +129,29 @@ async function extend(file: string, entry: Entry, size: number): Promise<Entry> 
   }
   const cut = cutBlocks(bytes, reopen, kept);
   return { indexedBytes: reopen + cut.consumed, blocks: cut.blocks };
+}
+
+function inflate(file: string, compressed: Buffer): Promise<Buffer> {
+  return promisify(gunzip)(compressed, { chunkSize: 1 << 20 }).catch((err: Error) => {
+    throw badProvenanceInput(file, `not a readable gzip file (${err.message}); move it out of the telemetry directory`);
+  });
+}
+
+/**
+ * The member table the API wrote next to `file`, when there is one that fits it (members
+ * contiguous from byte 0 to the file's end); otherwise null, and the file is read whole.
+ */
+async function memberTable(file: string, gzBytes: number): Promise<Array<[number, number, number, number]> | null> {
+  const text = await readFile(`${file}${MEMBERS_SUFFIX}`, "utf8").catch(() => null);
+  const table = text === null ? undefined : MembersSchema.safeParse(parseJson(text)).data;
+  if (!table || table.gzBytes !== gzBytes) return null;
+  let z = 0, u = 0;
+  for (const [zStart, zLength, uStart, uLength] of table.members) {
+    if (zStart !== z || uStart !== u) return null;
+    z += zLength;
+    u += uLength;
+  }
+  return z === gzBytes ? table.members : null;
 }
 
 /** Cuts the complete lines of `bytes` (found at `offset` of the log) into blocks after `kept`. */

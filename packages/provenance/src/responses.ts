@@ -1,6 +1,8 @@
 import { open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import { RESPONSE_FILE } from "@recsys/api";
 import { openLogStream } from "@recsys/canary";
 import { TELEMETRY_HEADER, parseEventTime, splitCsvLine, type TelemetryFields } from "@recsys/core";
@@ -114,10 +116,23 @@ async function readRange(seg: Segment): Promise<Buffer> {
 }
 
 /**
- * Bytes [start, end) of a gzipped log, positions in its uncompressed stream (gzip cannot seek):
- * decompresses from the start and stops at `end`, so a lookup costs at most one rotated file.
+ * Bytes [start, end) of a gzipped log, positions in its uncompressed stream. Written in members
+ * (the segment knows their compressed bytes): reads and inflates those members only. Otherwise
+ * (gzip cannot seek) decompresses from the start and stops at `end`.
  */
 async function readGzRange(seg: Segment): Promise<Buffer> {
+  if (seg.gz) {
+    const fh = await open(seg.file, "r");
+    try {
+      const compressed = Buffer.allocUnsafe(seg.gz[1] - seg.gz[0]);
+      await fh.read(compressed, 0, compressed.length, seg.gz[0]);
+      return await promisify(gunzip)(compressed, { chunkSize: 1 << 20 }).catch((err: Error) => {
+        throw badProvenanceInput(`${seg.file}@${seg.gz![0]}`, `not a readable gzip member (${err.message}); the file changed after it was indexed`);
+      });
+    } finally {
+      await fh.close();
+    }
+  }
   const parts: Buffer[] = [];
   let at = 0;
   const stream = openLogStream(seg.file);
