@@ -78,7 +78,7 @@ export function analyzeCanary(input: AnalyzeCanaryInput): CanaryAnalysis {
   const stable = [...byRelease.keys()].filter((k) => k !== canary).sort();
 
   const asOfMs = input.asOfMs ?? Math.max(startMs, latestTime(input.requests, input.watches));
-  const follow = { index: indexWatches(input.watches, startMs, endMs + config.followWindowMs), followWindowMs: config.followWindowMs, asOfMs };
+  const follow = { index: indexWatches(input.watches, startMs, endMs + config.followWindowMs, input.requests), followWindowMs: config.followWindowMs, asOfMs };
   const perRelease: Record<string, ReleaseStats> = {};
   for (const release of [canary, ...stable]) perRelease[release] = releaseStats(byRelease.get(release)!, follow);
   const arms = { canary: perRelease[canary]!, stable: poolStats(stable.map((s) => byRelease.get(s)!), stable.map((s) => perRelease[s]!)) };

@@ -1,10 +1,7 @@
-import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { parse } from "csv-parse";
-import { InputError } from "@recsys/core";
+import { InputError, openLogStream } from "@recsys/core";
 import { CANARY_ERROR } from "./errors.ts";
 import { countBad, type LoadStats } from "./records.ts";
 
@@ -26,22 +23,6 @@ export async function csvFilesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = new Set(entries.filter((e) => e.isFile() && /\.csv(\.gz)?$/.test(e.name)).map((e) => join(e.parentPath, e.name)));
   return [...files].filter((f) => !files.has(`${f}.gz`)).sort();
-}
-
-/**
- * The bytes of a log file, decompressed when its name ends in `.gz`: the one reader for the
- * API's response logs, plain or rotated, in the canary and in provenance.
- *
- *     for await (const chunk of openLogStream("logs/api/responses-20261201.csv.gz")) ...
- */
-export function openLogStream(path: string): Readable {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-  if (!path.endsWith(".gz")) return raw;
-  // 1 MiB output chunks: with zlib's default 16 KiB a 64 MiB log inflates about 15 times slower.
-  const gunzip = createGunzip({ chunkSize: 1 << 20 });
-  // pipe() does not forward a read error (a missing file) to the gunzip stream its reader holds.
-  raw.on("error", (err) => gunzip.destroy(err));
-  return raw.pipe(gunzip);
 }
 
 /**

@@ -9,7 +9,6 @@ export { isSuccess } from "./records.ts";
 export type { RequestRecord, WatchRecord, LoadStats } from "./records.ts";
 export { readEventLog } from "./event-log.ts";
 export { readTelemetryLogs } from "./telemetry.ts";
-export { openLogStream } from "./files.ts";
 export type { EventLog, EventLogOptions } from "./event-log.ts";
 export { parseStreamLine } from "./parse-line.ts";
 export type { StreamLine } from "./parse-line.ts";

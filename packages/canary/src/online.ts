@@ -52,7 +52,7 @@ export async function onlineFairness(input: OnlineFairnessInput): Promise<Online
   if (requests.length === 0) throw new InputError(CANARY_ERROR.noRequests, `--responses ${input.responses.join(", ")}: no response records to analyse`);
   let first = Infinity, last = -Infinity;
   for (const list of [requests, events.watches]) for (const r of list) { first = Math.min(first, r.timeMs); last = Math.max(last, r.timeMs); }
-  const follow = { index: indexWatches(events.watches, first, last + 1), followWindowMs: input.followWindowMs, asOfMs: last };
+  const follow = { index: indexWatches(events.watches, first, last + 1, requests), followWindowMs: input.followWindowMs, asOfMs: last };
   const byRelease = new Map<string, typeof requests>();
   for (const r of requests) {
     const list = byRelease.get(r.release);

@@ -133,6 +133,32 @@ describe("follow scoring", () => {
   });
 });
 
+describe("a watch follows the last list its user was shown", () => {
+  it("counts it for the user's latest request only, never for the lists before it", () => {
+    const minute = 60_000;
+    const req = (timeMs: number, userId: number, movieIds: string[]) => ({ timeMs, userId, release: "c", status: 200, latencyMs: 10, movieIds });
+    // User 7 asks four times a minute apart; the follow window (10 min) spans all four. Each
+    // watch counts for the list just before it: a watch after the user asked again is not the
+    // earlier list's success, even when that list held the movie too.
+    const requests = [
+      req(T0, 7, ["a", "b"]),              // b is watched, but after the next request: not a follow
+      req(T0 + minute, 7, ["b"]),          // b watched 30 s later: followed
+      req(T0 + 2 * minute, 7, ["c"]),      // nothing of its list watched before the next request
+      req(T0 + 3 * minute, 7, ["d", "c"]), // c watched 1 min later: followed
+      req(T0 + 3 * minute, 8, ["x"]),      // another user's requests do not close user 7's windows
+      req(T0 + 4 * minute, 8, ["y"]),
+    ];
+    const watches = [
+      { timeMs: T0 + 1.5 * minute, userId: 7, movieId: "b" },
+      { timeMs: T0 + 4 * minute, userId: 7, movieId: "c" },
+      { timeMs: T0 + 6 * minute, userId: 8, movieId: "x" }, // after user 8 asked again: not a follow
+      { timeMs: T0 + 20 * minute, userId: 9, movieId: "z" }, // sets asOf past every window
+    ];
+    const a = analyzeCanary({ requests, watches, canary: "c", windowStartMs: T0, windowEndMs: T0 + 5 * minute, config: { followWindowMs: 10 * minute } });
+    expect(a.perRelease.c).toMatchObject({ requests: 6, followEligible: 6, follows: 2 });
+  });
+});
+
 describe("quality without follows", () => {
   it("stays insufficient when no watch events exist, instead of passing on two zero rates", () => {
     const t = syntheticTraffic([{ id: "c", share: 0.2 }, ...STABLES], 10_000);

@@ -36,7 +36,7 @@ describe("follow rate per user group", () => {
         if (i < followed) watches.push({ timeMs: t + 10, userId: user, movieId: `m${t}` });
       }
     }
-    const follow = { index: indexWatches(watches, T0, t + 60_000), followWindowMs: 100, asOfMs: t + 60_000 };
+    const follow = { index: indexWatches(watches, T0, t + 60_000, requests), followWindowMs: 100, asOfMs: t + 60_000 };
     const config = canaryConfig({ minSamplesPerGroup: 20 });
     const g = groupCheck(requests.filter((r) => r.release === "c"), requests.filter((r) => r.release === "s"), groups, follow, config)!;
     const f = g.groups.find((x) => x.attribute === "gender" && x.group === "F")!;

@@ -50,7 +50,11 @@ async function telemetryPaths(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     if ((await checkReadable(p, true)) === "file") out.push(p);
-    else out.push(...(await readdir(p)).filter((f) => f.endsWith(".csv")).sort().map((f) => join(p, f)));
+    else {
+      // The API's rotated logs are .csv.gz; for an instant of a rotation both names exist: the .gz is taken.
+      const names = new Set((await readdir(p)).filter((f) => /\.csv(\.gz)?$/.test(f)));
+      out.push(...[...names].filter((f) => !names.has(`${f}.gz`)).sort().map((f) => join(p, f)));
+    }
   }
   return out;
 }

@@ -1,7 +1,6 @@
-import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
-import { MovieIdSchema, TELEMETRY_HEADER, type TelemetryFields } from "@recsys/core";
+import { MovieIdSchema, TELEMETRY_HEADER, RecsysError, openLogStream, type TelemetryFields } from "@recsys/core";
 import { z } from "zod";
 import { stripBom } from "./bom.ts";
 import { badSideFile, unreadable, type RejectReason } from "./errors.ts";
@@ -101,29 +100,33 @@ export function parseTelemetryLine(line: string): TelemetryRecord | { reject: Re
 export async function readTelemetryFile(path: string, state: IngestState): Promise<void> {
   const source = basename(path);
   state.startInput();
-  const input = createReadStream(path, "utf8");
-  const opened = new Promise<void>((resolve, reject) => {
-    input.once("open", () => resolve());
-    input.once("error", (err: NodeJS.ErrnoException) => reject(unreadable(path, `cannot read (${err.code ?? err.message})`)));
-  });
-  await opened;
+  // Plain or gzipped (the API's rotated logs). A read or gunzip error surfaces from the loop.
+  const input = openLogStream(path);
   let lineNo = 0;
-  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
-    lineNo++;
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (lineNo === 1) {
-      if (stripBom(line) !== TELEMETRY_HEADER.join(",")) throw badSideFile(`${path}:1`, `header must be ${TELEMETRY_HEADER.join(",")}`);
-      continue;
+  try {
+    for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+      lineNo++;
+      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+      if (lineNo === 1) {
+        if (stripBom(line) !== TELEMETRY_HEADER.join(",")) throw badSideFile(`${path}:1`, `header must be ${TELEMETRY_HEADER.join(",")}`);
+        continue;
+      }
+      state.lines++;
+      if (line.trim() === "") {
+        state.blank++;
+        continue;
+      }
+      const rec = parseTelemetryLine(line);
+      if ("reject" in rec) state.reject(lineNo, rec.reject, line, source);
+      else if (state.isDuplicate(line)) state.reject(lineNo, "duplicate", line, source);
+      else state.acceptTelemetry(rec, lineNo, line, source);
+      if (lineNo % 4096 === 0) await state.flushIfFull();
     }
-    state.lines++;
-    if (line.trim() === "") {
-      state.blank++;
-      continue;
-    }
-    const rec = parseTelemetryLine(line);
-    if ("reject" in rec) state.reject(lineNo, rec.reject, line, source);
-    else if (state.isDuplicate(line)) state.reject(lineNo, "duplicate", line, source);
-    else state.acceptTelemetry(rec, lineNo, line, source);
-    if (lineNo % 4096 === 0) await state.flushIfFull();
+  } catch (err) {
+    if (err instanceof RecsysError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw unreadable(lineNo > 0 ? `${path}:${lineNo + 1}` : path, `cannot read (${e.code ?? e.message})`);
+  } finally {
+    input.destroy();
   }
 }

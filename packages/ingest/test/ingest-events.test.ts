@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readManifest, readMovies, readRatings, readUsers, readWatches } from "@recsys/core";
 import { ingestEvents, parseTelemetryLine } from "../src/index.ts";
@@ -164,6 +165,23 @@ describe("ingestEvents", () => {
     const outDir = join(await tempDir(), "ds");
     await ingestEvents({ input: Readable.from([]), telemetryFiles: [dir], outDir });
     expect((await readLines(join(outDir, "requests.csv"))).slice(1).map((l) => l.split(",")[6])).toEqual(["r-a", "r-b"]);
+  });
+
+  it("reads the API's rotated .csv.gz logs in a telemetry directory, the .gz only when a rotation left both", async () => {
+    const dir = await tempDir();
+    const header = "time,request_id,user_id,status,latency_ms,release,commit,model_hash,data_hash,result,explore_slots";
+    const day8 = `${header}\n2022-02-08T00:00:00,r-a,1,200,1,s,c,m,d,,\n`;
+    // Two gzip members, as the API writes a rotated log.
+    await writeFile(join(dir, "responses-20220208.csv.gz"), Buffer.concat([gzipSync(day8), gzipSync("2022-02-08T00:00:01,r-b,2,200,1,s,c,m,d,,\n")]));
+    await writeFile(join(dir, "responses-20220208.csv"), day8); // the plain twin, caught mid-rotation
+    await writeFile(join(dir, "responses-20220209.csv"), `${header}\n2022-02-09T00:00:00,r-c,3,200,1,s,c,m,d,,\n`);
+    const outDir = join(await tempDir(), "ds");
+    await ingestEvents({ input: Readable.from([]), telemetryFiles: [dir], outDir });
+    expect((await readLines(join(outDir, "requests.csv"))).slice(1).map((l) => l.split(",")[6])).toEqual(["r-a", "r-b", "r-c"]);
+
+    await writeFile(join(dir, "responses-20220210.csv.gz"), "not gzip");
+    await expect(ingestEvents({ input: Readable.from([]), telemetryFiles: [dir], outDir: join(await tempDir(), "ds") }))
+      .rejects.toMatchObject({ code: "RECSYS_INGEST_UNREADABLE", exitCode: 2, message: expect.stringContaining("responses-20220210.csv.gz") });
   });
 
   it("fails with exit code 2 on an unreadable input or side file", async () => {

@@ -44,7 +44,7 @@ export default defineCommand({
   --events FILE|-   event log (one event per line); "-" reads stdin
   --users F         user side info (JSON array or JSON lines of {user_id, age, gender, occupation})
   --movies F        movie side info (JSON array or JSON lines of movie records)
-  --telemetry F     API response log (CSV with the telemetry header) or a directory of them; repeat or comma-separate
+  --telemetry F     API response log (CSV with the telemetry header, plain or the rotated .csv.gz) or a directory of them; repeat or comma-separate
   --strict          reject events whose user or movie is missing from a given side file
   --movielens DIR   import ml-100k (u.data, u.item, u.user) or ml-latest (ratings.csv, movies.csv); LF or CRLF
   --rating-scale MIN,MAX,STEP  the MovieLens ratings' scale (e.g. 0.5,5,0.5); default: detected, whole
