@@ -1,7 +1,6 @@
 /**
  * Bytes per response of the API's response log, as `recsys serve` writes it under load: plain
- * (the file being written), gzipped (what rotation keeps, compressed with zlib's defaults as the
- * API does), and what the same lines would weigh with the commit, model and data hashes dropped
+ * (the file being written), gzipped (what rotation keeps: 1 MiB members at the API's level), and what the same lines would weigh with the commit, model and data hashes dropped
  * (the release id kept as the key a manifest would resolve): the figure behind the choice not to
  * change the format unless that halves the size. Then the API's throughput and latency with the
  * log on and off (`RECSYS_LOG_RESPONSES`), alternating, closed loop. Serves a synthetic 2k-movie model (its movie
@@ -13,11 +12,11 @@
  */
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { buffer } from "node:stream/consumers";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
-import { writeSyntheticRecModel } from "@recsys/api";
-import { splitCsvLine, csvField } from "@recsys/core";
+import { RESPONSE_FILE, gzipInMembers, writeSyntheticRecModel } from "@recsys/api";
+import { csvField, openLogStream, splitCsvLine } from "@recsys/core";
 import { Children, closedLoop } from "./lib/harness.ts";
 
 const { values: args } = parseArgs({ options: { seconds: { type: "string", default: "4" }, connections: { type: "string", default: "16" } } });
@@ -43,16 +42,22 @@ try {
   }
   console.log(rows.join("\n"));
 
-  const files = (await readdir(logDir, { recursive: true })).filter((n) => n.includes("responses-"));
-  const plain = Buffer.concat(await Promise.all(files.map((f) => readFile(join(logDir, f)))));
+  // The logs as written (a rotated part gunzipped back), then compressed as rotation does.
+  const files = (await readdir(logDir, { recursive: true })).filter((n) => RESPONSE_FILE.test(basename(n)));
+  const plain = Buffer.concat(await Promise.all(files.map((f) => buffer(openLogStream(join(logDir, f))))));
+  const gzipped = async (bytes: Buffer) => {
+    let n = 0;
+    for await (const member of gzipInMembers([bytes], { version: 1, gzBytes: 0, members: [] })) n += member.length;
+    return n;
+  };
   const lines = plain.toString("utf8").split("\n").filter((l) => l !== "" && !l.startsWith("time,"));
   // Columns: time,request_id,user_id,status,latency_ms,release,commit,model_hash,data_hash,result,explore_slots
   const trimmed = lines.map((l) => splitCsvLine(l).filter((_, i) => i < 6 || i > 8).map(csvField).join(",") + "\n").join("");
   const per = (bytes: number) => (bytes / lines.length).toFixed(1);
   console.log(`${lines.length} responses logged in ${files.length} file(s) by the two runs with logging on`);
   console.log(`format             plain B/response   gzip B/response`);
-  console.log(`current            ${per(plain.length).padStart(16)}   ${per(gzipSync(plain).length).padStart(15)}`);
-  console.log(`release key only   ${per(Buffer.byteLength(trimmed)).padStart(16)}   ${per(gzipSync(trimmed).length).padStart(15)}`);
+  console.log(`current            ${per(plain.length).padStart(16)}   ${per(await gzipped(plain)).padStart(15)}`);
+  console.log(`release key only   ${per(Buffer.byteLength(trimmed)).padStart(16)}   ${per(await gzipped(Buffer.from(trimmed))).padStart(15)}`);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

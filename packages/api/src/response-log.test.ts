@@ -1,13 +1,14 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
-import { TELEMETRY_HEADER } from "@recsys/core";
+import { TELEMETRY_HEADER, splitCsvLine } from "@recsys/core";
 import { parseTelemetryLine } from "@recsys/ingest";
 import { tempDir } from "../test/helpers.ts";
 import { openResponseLog, type ResponseRecord } from "./response-log.ts";
 import { gzipInMembers, type GzipMembers } from "./response-log-archive.ts";
+import { formatResponseLine } from "./response-line.ts";
 
 const DAY1 = Date.parse("2026-12-01T23:59:59.500Z");
 const DAY2 = Date.parse("2026-12-02T00:00:00.250Z");
@@ -108,6 +109,34 @@ describe("response log", () => {
     log.append(record(DAY1, "k-1"));
     await log.close();
     expect((await readdir(dir)).sort()).toEqual(["notes.csv.gz", "responses-2026.csv.gz", "responses-20261201.csv"]);
+  });
+
+  it("keeps lines that could not be written and writes them, in order, once the file can be opened", async () => {
+    const dir = await tempDir();
+    // A directory where today's file should be: opening it fails (EISDIR), as a full or broken disk would.
+    await mkdir(join(dir, "responses-20261201.csv"));
+    const errors: string[] = [];
+    const log = await openResponseLog({ dir, flushMs: 10_000, maxBytes: 1 << 20, onError: (e) => errors.push((e as NodeJS.ErrnoException).code ?? e.message) });
+    for (let i = 0; i < 3; i++) log.append(record(DAY1, `q-${i}`));
+    await log.flush();
+    expect(errors).toEqual(["EISDIR"]);
+    expect(log.written).toBe(0);
+    log.append(record(DAY1, "q-3"));
+    await rm(join(dir, "responses-20261201.csv"), { recursive: true });
+    await log.close();
+    expect(log.written).toBe(4);
+    expect((await lines(dir, "responses-20261201.csv")).slice(1).map((l) => l.split(",")[1])).toEqual(["q-0", "q-1", "q-2", "q-3"]);
+  });
+
+  it("writes any text as one CSV field that reads back as it was", () => {
+    for (const text of ["a+1|b+2", 'say "hi", then go', "line\nbreak", "é, with a comma", "é alone", ""]) {
+      const line = formatResponseLine(record(DAY1, "t-1", { result: text, userId: text || "7" }));
+      expect(line.endsWith("\n")).toBe(true);
+      const fields = splitCsvLine(line.slice(0, -1));
+      expect(fields).toHaveLength(TELEMETRY_HEADER.length);
+      expect(fields[9]).toBe(text);
+      expect(fields[2]).toBe(text || "7");
+    }
   });
 
   it("flushes on its interval without close", async () => {

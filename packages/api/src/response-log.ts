@@ -1,7 +1,8 @@
 import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { TELEMETRY_HEADER, csvField, formatEventTime, type TelemetryFields } from "@recsys/core";
+import { TELEMETRY_HEADER, type TelemetryFields } from "@recsys/core";
 import { RESPONSE_FILE, archiveResponseLogs, type RetentionPolicy } from "./response-log-archive.ts";
+import { encodeResponseLine, responseLineBound } from "./response-line.ts";
 
 /** One answered request, as the response log records it (columns of core TELEMETRY_HEADER). */
 export interface ResponseRecord extends TelemetryFields {
@@ -43,13 +44,37 @@ const EARLY_FLUSH_BYTES = 1 << 20;
 /** With the disk failing, lines beyond this are dropped (and counted) rather than eat memory. */
 const MAX_QUEUED_BYTES = 64 << 20;
 
-export function formatResponseLine(r: ResponseRecord): string {
-  return `${formatEventTime(r.timeMs)},${r.requestId},${csvField(r.userId)},${r.status},${r.latencyMs.toFixed(3)},${r.release},${r.commit},${r.modelHash},${r.dataHash},${csvField(r.result)},${r.exploreSlots}\n`;
+const DAY_MS = 86_400_000;
+/** Bytes per chunk lines are encoded into; full ones wait for the next write. */
+const CHUNK_BYTES = 256 * 1024;
+/** Written chunks kept for reuse, so a busy log allocates no buffer per chunk. */
+const SPARE_CHUNKS = 8;
+
+/** Encoded lines of one UTC day waiting to be written: bytes [start, used) of buf. */
+interface Chunk {
+  buf: Buffer;
+  start: number;
+  used: number;
+  /** The UTC day number (ms / DAY_MS) of every line in it. */
+  day: number;
 }
 
+/** "YYYYMMDD" of a UTC day number. */
+function dayName(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll("-", "");
+}
+
+/** The newlines in buf[start, end): lines written. */
+function countLines(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let nl = buf.indexOf(LF, start); nl !== -1 && nl < end; nl = buf.indexOf(LF, nl + 1)) n++;
+  return n;
+}
+const LF = 0x0a;
+
 /**
- * The append-only per-response CSV log. Lines are formatted when a response is sent and queued
- * in memory; a timer (and close) writes the queue with one append to the current file, so
+ * The append-only per-response CSV log. Lines are encoded into reused byte chunks when a response
+ * is sent (no string per line); a timer (and close) writes them with one append per chunk, so
  * disk latency never sits on a request. Files are `responses-YYYYMMDD[-n].csv` in `dir`, each
  * starting with the header; a new one begins at every UTC day and whenever the current one
  * passes `maxBytes`. A restart continues today's newest file. A crash loses at most the lines
@@ -62,8 +87,10 @@ export function formatResponseLine(r: ResponseRecord): string {
  */
 export async function openResponseLog(options: ResponseLogOptions): Promise<ResponseLog> {
   await mkdir(options.dir, { recursive: true });
-  let queue: string[] = [];
+  /** Chunks waiting to be written, oldest first; the last one is being filled. */
+  let queue: Chunk[] = [];
   let queuedBytes = 0;
+  const spares: Buffer[] = [];
   let written = 0;
   let dropped = 0;
   let earlyFlush = false;
@@ -103,33 +130,34 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
   }
 
   async function writeQueued(): Promise<void> {
-    const lines = queue;
-    if (lines.length === 0) return;
+    const chunks = queue;
+    if (chunks.length === 0) return;
     queue = [];
     queuedBytes = 0;
-    let start = 0;
+    let k = 0;
     try {
-      // One write per run of lines that share a day and fit the current file.
-      while (start < lines.length) {
-        const dayPrefix = lines[start]!.slice(0, 10);
-        const day = dayPrefix.replaceAll("-", "");
-        if (!file || file.day !== day) await openFor(day, null);
-        else if (file.size >= options.maxBytes) await openFor(day, file.n + 1);
-        const current = file!;
-        let end = start, bytes = 0;
-        while (end < lines.length && lines[end]!.startsWith(dayPrefix) && (bytes === 0 || current.size + bytes < options.maxBytes)) {
-          bytes += Buffer.byteLength(lines[end]!);
-          end++;
+      for (; k < chunks.length; k++) {
+        const c = chunks[k]!;
+        // One write per run of lines that fits the current file: a file ends at the first line end
+        // past maxBytes, as the lines of a rotated file's gzip members do.
+        while (c.start < c.used) {
+          const day = dayName(c.day);
+          if (!file || file.day !== day) await openFor(day, null);
+          else if (file.size >= options.maxBytes) await openFor(day, file.n + 1);
+          const current = file!;
+          const budget = options.maxBytes - current.size;
+          const end = c.used - c.start <= budget ? c.used : c.buf.indexOf(LF, c.start + Math.max(budget, 1) - 1) + 1;
+          await current.fh.write(c.buf, c.start, end - c.start);
+          current.size += end - c.start;
+          written += countLines(c.buf, c.start, end);
+          c.start = end;
         }
-        await current.fh.write(lines.slice(start, end).join(""));
-        current.size += bytes;
-        written += end - start;
-        start = end;
+        if (c.buf.length === CHUNK_BYTES && spares.length < SPARE_CHUNKS) spares.push(c.buf);
       }
     } catch (err) {
-      // Keep what was not written for the next flush, and reopen the file then.
-      queue = lines.slice(start).concat(queue);
-      queuedBytes = queue.reduce((n, l) => n + l.length, 0);
+      // Keep what was not written (the failed chunk from where it stopped) for the next flush, and reopen the file then.
+      queue = chunks.slice(k).concat(queue);
+      queuedBytes = queue.reduce((n, c) => n + c.used - c.start, 0);
       await file?.fh.close().catch(() => undefined);
       file = null;
       options.onError?.(err as Error);
@@ -147,9 +175,16 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
         dropped++;
         return;
       }
-      const line = formatResponseLine(record);
-      queue.push(line);
-      queuedBytes += line.length;
+      const day = Math.floor(record.timeMs / DAY_MS);
+      const bound = responseLineBound(record);
+      let c = queue.at(-1);
+      if (!c || c.day !== day || c.buf.length - c.used < bound) {
+        const buf = (bound <= CHUNK_BYTES && spares.pop()) || Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bound));
+        queue.push((c = { buf, start: 0, used: 0, day }));
+      }
+      const end = encodeResponseLine(c.buf, c.used, record);
+      queuedBytes += end - c.used;
+      c.used = end;
       if (queuedBytes > EARLY_FLUSH_BYTES && !earlyFlush) {
         earlyFlush = true;
         void flush().finally(() => (earlyFlush = false));
