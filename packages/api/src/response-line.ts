@@ -1,7 +1,7 @@
 import { putEventTime, putInt, putText } from "@recsys/core";
 import type { ResponseRecord } from "./response-log.ts";
 
-const COMMA = 0x2c, QUOTE = 0x22, CR = 0x0d, LF = 0x0a;
+const COMMA = 0x2c, QUOTE = 0x22, LF = 0x0a;
 
 /**
  * Bytes one record can take at most: UTF-8 needs up to 3 bytes per UTF-16 unit, and a quoted
@@ -20,28 +20,24 @@ export function responseLineBound(r: ResponseRecord): number {
  */
 export function encodeResponseLine(buf: Buffer, at: number, r: ResponseRecord): number {
   at = putEventTime(buf, at, r.timeMs);
-  buf[at++] = COMMA;
-  at = putText(buf, at, r.requestId);
-  buf[at++] = COMMA;
-  at = putCsvField(buf, at, r.userId);
-  buf[at++] = COMMA;
-  at = putInt(buf, at, r.status);
-  buf[at++] = COMMA;
-  at = putText(buf, at, r.latencyMs.toFixed(3));
-  buf[at++] = COMMA;
-  at = putText(buf, at, r.release);
-  buf[at++] = COMMA;
-  at = putText(buf, at, r.commit);
-  buf[at++] = COMMA;
-  at = putText(buf, at, r.modelHash);
-  buf[at++] = COMMA;
-  at = putText(buf, at, r.dataHash);
-  buf[at++] = COMMA;
-  at = putCsvField(buf, at, r.result);
-  buf[at++] = COMMA;
-  at = putText(buf, at, r.exploreSlots);
-  buf[at++] = LF;
-  return at;
+  at = putText(buf, comma(buf, at), r.requestId);
+  at = putCsvField(buf, comma(buf, at), r.userId);
+  at = putInt(buf, comma(buf, at), r.status);
+  at = putText(buf, comma(buf, at), r.latencyMs.toFixed(3));
+  at = putText(buf, comma(buf, at), r.release);
+  // The provenance columns: the same long strings on every line of a model.
+  at = putLong(buf, comma(buf, at), r.commit);
+  at = putLong(buf, comma(buf, at), r.modelHash);
+  at = putLong(buf, comma(buf, at), r.dataHash);
+  at = putCsvField(buf, comma(buf, at), r.result);
+  at = putText(buf, comma(buf, at), r.exploreSlots);
+  buf[at] = LF;
+  return at + 1;
+}
+
+function comma(buf: Buffer, at: number): number {
+  buf[at] = COMMA;
+  return at + 1;
 }
 
 /** The same line as a string, for callers outside the hot path. */
@@ -50,24 +46,23 @@ export function formatResponseLine(r: ResponseRecord): string {
   return buf.toString("utf8", 0, encodeResponseLine(buf, 0, r));
 }
 
-/**
- * `text` as one CSV field (RFC 4180, as core's csvField quotes it): copied as it is while it
- * needs no quoting, which is every id list; a quote, comma or line break starts over quoted.
- */
-function putCsvField(buf: Buffer, at: number, text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE || c === COMMA || c === CR || c === LF) return putQuoted(buf, at, text);
-    // Non-ASCII (an error text quoting a client's id): the plain path for the whole field.
-    if (c >= 0x80) return /[",\r\n]/.test(text) ? putQuoted(buf, at, text) : putText(buf, at, text);
-    buf[at + i] = c;
-  }
-  return at + text.length;
+/** Past this many characters, Buffer#write (native) beats core's per-character putText. */
+const NATIVE_WRITE_CHARS = 48;
+
+/** `text` as UTF-8, natively when it is long (hashes, id lists). */
+function putLong(buf: Buffer, at: number, text: string): number {
+  return text.length > NATIVE_WRITE_CHARS ? at + buf.write(text, at, "utf8") : putText(buf, at, text);
 }
+
+/** `text` as one CSV field, quoted (RFC 4180, as core's csvField quotes) only when it must be: never for an id list. */
+function putCsvField(buf: Buffer, at: number, text: string): number {
+  return NEEDS_QUOTES.test(text) ? putQuoted(buf, at, text) : putLong(buf, at, text);
+}
+const NEEDS_QUOTES = /[",\r\n]/;
 
 function putQuoted(buf: Buffer, at: number, text: string): number {
   buf[at++] = QUOTE;
-  at = putText(buf, at, text.replaceAll('"', '""'));
+  at = putLong(buf, at, text.replaceAll('"', '""'));
   buf[at++] = QUOTE;
   return at;
 }
