@@ -34,3 +34,24 @@ await esbuild.build({
   tsconfigRaw: {},
   logLevel: "warning",
 });
+
+// @recsys/charts renders in a worker thread that imports vega and vega-lite by URL, which the
+// bundle above cannot see: they go next to it as dist/vendor/, where charts looks when the
+// packages themselves cannot be resolved.
+// charts is reached through canary (its report), so it is resolved from there.
+const fromCanary = createRequire(realpathSync("node_modules/@recsys/canary/package.json"));
+const fromCharts = createRequire(fromCanary.resolve("@recsys/charts"));
+await esbuild.build({
+  entryPoints: { "vendor/vega": fromCharts.resolve("vega"), "vendor/vega-lite": fromCharts.resolve("vega-lite") },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  chunkNames: "vendor/[name]-[hash]",
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // vega's optional canvas renderer: the reports render SVG with renderer "none".
+  external: ["canvas"],
+  tsconfigRaw: {},
+  logLevel: "warning",
+});

@@ -149,6 +149,14 @@ describe.skipIf(unavailable !== null)("docker-compose stack (real engine, nginx,
     expect(csv.stdout).toMatch(/responses-\d{8}.*\.csv/);
   }, 60_000);
 
+  it("renders the fairness report, charts included, inside the image on the trainer's model and data", async () => {
+    // The image holds a bundle, not node_modules: the charts' worker must find vega in it.
+    const report = await compose("run", "--rm", "--no-deps", "--entrypoint", "sh", "trainer", "-c",
+      "recsys fairness report --model /models/current --data /data/dataset --out /tmp/fairness --json >/tmp/summary.json && grep -o '<svg' /tmp/fairness/report.html | wc -l");
+    expect(report.code, report.stderr).toBe(0);
+    expect(Number(report.stdout.trim().split("\n").at(-1))).toBeGreaterThanOrEqual(3);
+  }, 180_000);
+
   it("never starts the APIs when the trainer's model fails the gate", async () => {
     const failing = `${project}-gate`;
     const failEnv = { ...env, RECSYS_GATE_RMSE: "0.1" };

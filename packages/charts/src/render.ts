@@ -6,7 +6,18 @@ import type { TopLevelSpec } from "vega-lite";
 export type ChartSpec = TopLevelSpec;
 
 const resolve = createRequire(import.meta.url).resolve;
-const MODULES = { vega: pathToFileURL(resolve("vega")).href, vegaLite: pathToFileURL(resolve("vega-lite")).href };
+
+/**
+ * Where the worker imports `name` from: the package, or, in the Docker image's bundle (no
+ * node_modules there), the copy docker/bundle.mjs writes next to the bundle as `vendor/NAME.js`.
+ */
+function moduleUrl(name: "vega" | "vega-lite"): string {
+  try {
+    return pathToFileURL(resolve(name)).href;
+  } catch {
+    return new URL(`./vendor/${name}.js`, import.meta.url).href;
+  }
+}
 
 // Compiling and rendering take about 150 ms of CPU a chart. On the caller's thread that stalls its
 // event loop (the deploy loop shares one with the platform's live traffic), so a worker does it.
@@ -30,7 +41,7 @@ const pending = new Map<number, { resolve: (svg: string) => void; reject: (err: 
 
 function renderer(): Worker {
   if (worker) return worker;
-  const w = new Worker(WORKER_SOURCE, { eval: true, workerData: MODULES });
+  const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { vega: moduleUrl("vega"), vegaLite: moduleUrl("vega-lite") } });
   w.on("message", ({ id, svg, error }: { id: number; svg?: string; error?: string }) => {
     const p = pending.get(id);
     pending.delete(id);
