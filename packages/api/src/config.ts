@@ -71,7 +71,7 @@ export const ApiConfigSchema = z.strictObject({
   logRetentionDays: fromString(z.number().min(0)).default(14),
   /**
    * ...and, oldest first, while all response logs together exceed this many bytes. 64 GiB holds
-   * about 12 days at a sustained 1,000 req/s (about 64 B a response gzipped: bench/provenance.ts).
+   * about 11 days at a sustained 1,000 req/s (about 71 B a response gzipped: bench/provenance.ts).
    */
   logRetentionBytes: fromString(z.number().int().min(0)).default(64 * 1024 ** 3),
   /** How long a stop waits for in-flight requests before closing connections. */

@@ -28,10 +28,10 @@ export interface GzipMembers {
 const gzipAsync = promisify(gzip);
 
 /**
- * zlib level 4, not the default 6: on API log lines it spent 3.8 µs of CPU a line against 11.6
- * (a third of what serving the request costs) for 11% more bytes (/tmp-free measurement in
- * bench/RESULTS.md, "Response log size"). Rotation runs on libuv's pool, but on a saturated
- * machine that CPU is taken from the requests all the same.
+ * zlib level 4, not the default 6: on API-shaped log lines it spent 3.8 µs of CPU a line against
+ * 11.6 (a third of what serving a cached request costs) for 11-14% more bytes (bench/RESULTS.md,
+ * "Response log size"). Rotation runs on libuv's pool, but on a saturated machine that CPU is
+ * taken from the requests all the same.
  */
 const GZIP_LEVEL = 4;
 
