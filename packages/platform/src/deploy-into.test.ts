@@ -37,9 +37,7 @@ function shuffleRatings(events: string, seed: number): string {
 }
 
 describe("recsys deploy into the running main job (real router, replicas and CLI on loopback)", () => {
-  // Retried: on the dense simulated world the shuffled model's follow-rate deficit is sometimes
-  // not significant within the main job's canary sample sizes, and the canary is promoted.
-  it("rolls a model trained on shuffled ratings back on quality, and promotes a good one", { timeout: 300_000, retry: 2 }, async () => {
+  it("rolls a model trained on shuffled ratings back on quality, and promotes a good one", { timeout: 480_000, retry: 2 }, async () => {
     const root = await mkdtemp(join(tmpdir(), "deploy-into-"));
     onTestFinished(() => rm(root, { recursive: true, force: true }));
     const paths = mainJobPaths(join(root, "run"));
@@ -48,7 +46,7 @@ describe("recsys deploy into the running main job (real router, replicas and CLI
     const platformUp = new Promise<void>((resolve) => (up = resolve));
     // The main job's own retrain cycle is an hour away, so the two deploys below have the platform to themselves.
     const job = runMainJob(
-      { workDir: join(root, "run"), users: 800, movies: 300, days: 10, seed: 3, durationS: 280, routerPort: 0, cycleS: 3600, rps: 40 },
+      { workDir: join(root, "run"), users: 800, movies: 300, days: 10, seed: 3, durationS: 900, routerPort: 0, cycleS: 3600, rps: 40 },
       { event: (l) => { if (l.startsWith("platform: deploy your own model")) up(); } },
       new Promise<void>((resolve) => (stop = resolve)),
     );
@@ -59,25 +57,29 @@ describe("recsys deploy into the running main job (real router, replicas and CLI
 
       // Two models a user brings: one trained on the job's data, one on the same history with its
       // ratings shuffled, let through by a lenient gate (--gate-rmse 1.5; its held-out RMSE is about 1.18).
-      // (The job's own seed and split, with more factors than its model: a different model that passes the gate here.)
-      const good = await trainAndGate({ dataDir: paths.dataset(0), outDir: join(root, "good"), seed: 3, factors: 16, force: true });
+      // (The job's data and training defaults with another seed: a different model as good as the one serving.)
+      const good = await trainAndGate({ dataDir: paths.dataset(0), outDir: join(root, "good"), seed: 4, force: true });
       const shuffled = join(root, "shuffled.log");
       await writeFile(shuffled, shuffleRatings(await readFile(join(paths.world, SIM_FILES.events), "utf8"), 5));
       await ingestEvents({ input: shuffled, usersFile: join(paths.world, SIM_FILES.users), moviesFile: join(paths.world, SIM_FILES.movies), outDir: join(root, "shuffled-data"), force: true });
       const bad = await trainAndGate({ dataDir: join(root, "shuffled-data"), outDir: join(root, "bad"), seed: 3, reg: 0.3, gateRmse: 1.5, force: true });
 
-      // The main job's own canary settings: follows within 30 s, 60 requests and samples per verdict.
+      // Follows within 30 s, as the main job counts them. On this world the shuffled model's lists
+      // are followed about 36% of the time against 45% for the job's: a deficit that 60 samples
+      // (the main job's own setting) miss more often than not. Half the traffic and 600 scored
+      // requests per arm before any verdict make it significant at 0.05 in about 19 runs of 20,
+      // and leave a canary as good as stable rolled back in about 1 of 20: hence the retry.
       const config = join(root, "canary.json");
-      await writeFile(config, JSON.stringify({ minRequests: 60, minRequestsForRollback: 60, minSamplesForQuality: 60, followWindowMs: 30_000 }));
+      await writeFile(config, JSON.stringify({ minRequests: 600, minRequestsForRollback: 60, minSamplesForQuality: 600, followWindowMs: 30_000 }));
       const deploy = (model: string) => recsys(["deploy", "--model", model, "--state", paths.platform, "--watches", paths.liveEvents,
-        "--canary-config", config, "--interval", "2", "--max-wait", "180", "--json"]);
+        "--canary-config", config, "--canary-weight", "50", "--interval", "2", "--max-wait", "240", "--json"]);
 
       const rolledBack = await deploy(bad.dir);
-      expect(rolledBack.code, rolledBack.stderr).toBe(5);
+      expect(rolledBack.code, rolledBack.stderr + rolledBack.stdout).toBe(5);
       const badRecord = JSON.parse(rolledBack.stdout);
       expect(badRecord).toMatchObject({ verdict: "rolled-back", modelHash: bad.meta.modelHash, reason: expect.stringMatching(/quality/i) });
       const promoted = await deploy(good.dir);
-      expect(promoted.code, promoted.stderr).toBe(0);
+      expect(promoted.code, promoted.stderr + promoted.stdout).toBe(0);
       const goodRecord = JSON.parse(promoted.stdout);
       expect(goodRecord).toMatchObject({ verdict: "promoted", modelHash: good.meta.modelHash });
 
