@@ -23,9 +23,12 @@ const WASM_BINARIES = ["tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm"];
  * differentiates through a gather on the full tables (whose UnsortedSegmentSum gradient loops
  * segments x rows on the JS backends): see tfjs-engine.ts.
  *
+ * `options.wasmDir` is where the wasm binaries are (default: the package's dist/, or the bundle's
+ * own directory, see wasmDir). The first call decides for the process: a backend is process-wide.
+ *
  *     const tf = await loadTf((line) => process.stderr.write(line + "\n"));
  */
-export function loadTf(log: (line: string) => void): Promise<TfModule> {
+export function loadTf(log: (line: string) => void, options: { wasmDir?: string } = {}): Promise<TfModule> {
   loading ??= (async () => {
     let nativeError: unknown;
     try {
@@ -39,7 +42,7 @@ export function loadTf(log: (line: string) => void): Promise<TfModule> {
     // Silences tfjs's own multi-line "install tfjs-node" banner; our one line below says it.
     tf.env().set("IS_TEST", true);
     const why = `@tensorflow/tfjs-node unavailable (${firstLine(nativeError)})`;
-    const wasmFailure = await startWasm(tf);
+    const wasmFailure = await startWasm(tf, options.wasmDir ?? wasmDir());
     if (wasmFailure === undefined) {
       log(`train: ${why}; using @tensorflow/tfjs on its wasm backend`);
       return tf;
@@ -53,8 +56,7 @@ export function loadTf(log: (line: string) => void): Promise<TfModule> {
 }
 
 /** Switches `tf` to the wasm backend; on failure says why (and `tf` keeps its backend). */
-async function startWasm(tf: TfModule): Promise<string | undefined> {
-  const dir = wasmDir();
+async function startWasm(tf: TfModule, dir: string): Promise<string | undefined> {
   // Checked first: a missing binary would otherwise abort inside Emscripten with several lines of its own.
   const missing = WASM_BINARIES.find((name) => !existsSync(join(dir, name)));
   if (missing) return `unavailable (${join(dir, missing)} not found)`;
