@@ -2,10 +2,20 @@
 // into dist/ with esbuild, the one that tsx already brings, so the final stage holds only the
 // code production runs and no node_modules. Run from the `pnpm deploy --prod` output.
 import { createRequire } from "node:module";
-import { realpathSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 const fromTsx = createRequire(realpathSync("node_modules/tsx/package.json"));
 const esbuild = fromTsx("esbuild");
+
+// The tfjs engine's WebAssembly backend reads its .wasm binaries from disk at run time, which the
+// bundle cannot hold: they go next to it in dist/, where packages/train looks when the package
+// itself does not resolve (without them training falls back to the pure-JS backend, 2x slower).
+const fromTrain = createRequire(realpathSync("node_modules/@recsys/train/package.json"));
+const wasmDist = dirname(fromTrain.resolve("@tensorflow/tfjs-backend-wasm"));
+mkdirSync("dist", { recursive: true });
+// The threaded build is left out: tfjs never starts threads in Node.
+for (const name of readdirSync(wasmDist).filter((f) => f.endsWith(".wasm") && !f.includes("threaded"))) copyFileSync(join(wasmDist, name), join("dist", name));
 
 await esbuild.build({
   entryPoints: { main: "src/main.ts" },

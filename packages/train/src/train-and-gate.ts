@@ -87,7 +87,7 @@ export async function trainAndGate(input: TrainAndGateInput, hooks: TrainModelHo
     engine: options.engine,
     hyperParams: {
       ...params, implicit: options.implicit, split: holdoutDir ? "holdout-dir" : options.split, holdoutFraction: options.holdoutFraction,
-      // Which TensorFlow.js backend trained it (`tensorflow` = tfjs-node's native one, `cpu` = pure JS): say it where the model and --json are read.
+      // Which TensorFlow.js backend trained it (`tensorflow` = tfjs-node's native one, `wasm` = WebAssembly, `cpu` = pure JS): say it where the model and --json are read.
       ...(options.engine === "tfjs" && { backend: (await loadTf(() => {})).getBackend() }),
     },
     metrics, gate,

@@ -32,6 +32,13 @@ describe("recsys train / evaluate", () => {
     for (const k of ["rmse", "mae", "precision", "recall", "ndcg", "coverage"]) expect(Number.isFinite(r[k])).toBe(true);
   });
 
+  it("says in --json which TensorFlow.js backend trained a tfjs model (wasm here: tfjs-node has no native binary)", async () => {
+    const t = io(), model = join(root, "tfjs");
+    expect(await runCli(["train", "--data", data, "--out", model, "--engine", "tfjs", "--factors", "4", "--epochs", "10", "--batch-size", "32", "--json"], t.io)).toBe(0);
+    expect(JSON.parse(t.out()).hyperParams.backend).toBe("wasm");
+    expect(JSON.parse(await readFile(join(model, "model.json"), "utf8")).hyperParams.backend).toBe("wasm");
+  });
+
   it("exits 3 from the real CLI process on unlearnable ratings and writes nothing deployable", async () => {
     const model = join(root, "bad");
     const cli = join(import.meta.dirname, "..", "main.ts");
