@@ -55,9 +55,11 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
     const headers: Record<string, string> = { "X-Request-Id": id, "X-Release": config.release };
     if (userId !== null) headers["X-User-Id"] = userId;
     if (state) headers["X-Model"] = state.model.meta.modelHash;
+    // Stamped before the answer leaves: the user's watch that follows it can never carry an earlier time.
+    const sentAt = ctx.now();
     respond(req, res, "recommend", status, TEXT, body, headers);
     ctx.log()?.append({
-      timeMs: ctx.now(), requestId: id, userId: userId ?? printable(segment, EXCERPT), status, latencyMs: elapsedMs(req),
+      timeMs: sentAt, requestId: id, userId: userId ?? printable(segment, EXCERPT), status, latencyMs: elapsedMs(req),
       release: config.release, commit: config.commit,
       modelHash: state?.model.meta.modelHash ?? "", dataHash: state?.model.meta.dataHash ?? "",
       result: cached ? cached.result : body, exploreSlots: cached ? cached.exploreSlots : "",

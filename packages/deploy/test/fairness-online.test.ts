@@ -33,8 +33,9 @@ describe("recsys fairness online (logs of a real run)", () => {
           if (res.statusCode === 200 && body !== "") {
             const counts = (seen[String(res.headers["x-release"])] ??= { F: 0, M: 0 });
             counts[isWoman(user) ? "F" : "M"]++;
-            // The watch starts a moment after the answer (the API stamps its log with its own clock reading).
-            if (!isWoman(user)) await appendFile(watches, formatWatchLine(Date.now() + 100, user, body.split(",")[0]!, 0) + "\n");
+            // The watch starts as the answer arrives: after the API stamped its log line, and before
+            // this user asks again (a watch after the next request belongs to the next list).
+            if (!isWoman(user)) await appendFile(watches, formatWatchLine(Date.now(), user, body.split(",")[0]!, 0) + "\n");
           }
           resolve();
         });
