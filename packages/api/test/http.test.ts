@@ -273,8 +273,11 @@ describe("models", () => {
       await vi.waitUntil(() => watched.reports.length > 0, { timeout: 30_000, interval: 50 });
       expect(watched.reports[0]).toMatch(/refused.*RECSYS|refused.*truncated/);
       expect((await get(`${watched.url}/recommend/4`)).headers.get("x-model")).toBe(model.meta.modelHash);
+      // Replaced by rename, as documented: a copy straight into the watched directory can be read
+      // half-written (model.json before its tensors), and nothing changes after that to retry on.
+      await cp(dirB, dir + ".next", { recursive: true });
       await rm(dir, { recursive: true });
-      await cp(dirB, dir, { recursive: true });
+      await rename(dir + ".next", dir);
       const target = (await loadRecModel(dirB)).meta.modelHash;
       await vi.waitUntil(async () => (await get(`${watched.url}/recommend/4`)).headers.get("x-model") === target, { timeout: 30_000, interval: 50 });
     } finally {
