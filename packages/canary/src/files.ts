@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "csv-parse";
-import { InputError, openLogStream } from "@recsys/core";
+import { InputError, openLogStream, withoutPlainTwins } from "@recsys/core";
 import { CANARY_ERROR } from "./errors.ts";
 import { countBad, type LoadStats } from "./records.ts";
 
@@ -21,8 +21,7 @@ export async function mustExist(path: string, what: string): Promise<{ isDirecto
  */
 export async function csvFilesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = new Set(entries.filter((e) => e.isFile() && /\.csv(\.gz)?$/.test(e.name)).map((e) => join(e.parentPath, e.name)));
-  return [...files].filter((f) => !files.has(`${f}.gz`)).sort();
+  return withoutPlainTwins(entries.filter((e) => e.isFile() && /\.csv(\.gz)?$/.test(e.name)).map((e) => join(e.parentPath, e.name))).sort();
 }
 
 /**

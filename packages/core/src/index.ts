@@ -22,7 +22,7 @@ export {
 export type { User, Movie, Manifest, RatingScale, RatingRow, WatchRow, TelemetryFields } from "./dataset.ts";
 export { AGE_BANDS, ageBand, normalizeGender, demographicGroup } from "./demographics.ts";
 export { createLineLog } from "./line-log.ts";
-export { openLogStream } from "./log-stream.ts";
+export { openLogStream, withoutPlainTwins } from "./log-stream.ts";
 export type { LineLog, LineLogOptions } from "./line-log.ts";
 export { parseEventTime, formatEventTimeUs, normalizeEventTime } from "./event-time.ts";
 export { bearerTokenMatches } from "./auth.ts";

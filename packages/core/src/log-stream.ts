@@ -3,6 +3,18 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 
 /**
+ * Log file names or paths without a plain `X.csv` whose `X.csv.gz` is among them: the API gzips a
+ * rotated log by rename-then-remove, so for an instant both exist, and only the complete `.gz`
+ * may be read (never both: every line would count twice).
+ *
+ *     withoutPlainTwins(["a.csv", "a.csv.gz", "b.csv"]) // ["a.csv.gz", "b.csv"]
+ */
+export function withoutPlainTwins(paths: readonly string[]): string[] {
+  const all = new Set(paths);
+  return paths.filter((p) => !all.has(`${p}.gz`));
+}
+
+/**
  * The bytes of a log file, decompressed when its name ends in `.gz`: the one reader for the
  * API's response logs, plain or rotated (a multi-member gzip included), in ingest, the canary
  * and provenance.

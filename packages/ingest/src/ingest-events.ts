@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { STREAM_RATING_SCALE, writeDirAtomic, type Progress } from "@recsys/core";
+import { STREAM_RATING_SCALE, withoutPlainTwins, writeDirAtomic, type Progress } from "@recsys/core";
 import { stripBom } from "./bom.ts";
 import { unreadable } from "./errors.ts";
 import { IngestState } from "./ingest-state.ts";
@@ -50,11 +50,7 @@ async function telemetryPaths(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     if ((await checkReadable(p, true)) === "file") out.push(p);
-    else {
-      // The API's rotated logs are .csv.gz; for an instant of a rotation both names exist: the .gz is taken.
-      const names = new Set((await readdir(p)).filter((f) => /\.csv(\.gz)?$/.test(f)));
-      out.push(...[...names].filter((f) => !names.has(`${f}.gz`)).sort().map((f) => join(p, f)));
-    }
+    else out.push(...withoutPlainTwins((await readdir(p)).filter((f) => /\.csv(\.gz)?$/.test(f))).sort().map((f) => join(p, f)));
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { RESPONSE_FILE } from "@recsys/api";
-import { TELEMETRY_HEADER, openLogStream, parseEventTime, splitCsvLine, type TelemetryFields } from "@recsys/core";
+import { TELEMETRY_HEADER, openLogStream, parseEventTime, withoutPlainTwins, splitCsvLine, type TelemetryFields } from "@recsys/core";
 import { STATE_FILES } from "@recsys/deploy";
 import { badProvenanceInput, notFound } from "./errors.ts";
 import type { Segment } from "./response-index.ts";
@@ -35,8 +35,7 @@ export async function responseFiles(dirs: readonly string[]): Promise<string[]> 
   for (const dir of dirs) {
     const names = await readdir(dir).catch(() => null);
     if (names === null) throw badProvenanceInput(dir, "no such telemetry directory (pass the replicas' --log-dir with --telemetry DIR)");
-    const logs = new Set(names.filter((n) => RESPONSE_FILE.test(n)));
-    out.push(...[...logs].filter((n) => !logs.has(`${n}.gz`)).sort(byDayAndPart).map((n) => join(dir, n)));
+    out.push(...withoutPlainTwins(names.filter((n) => RESPONSE_FILE.test(n))).sort(byDayAndPart).map((n) => join(dir, n)));
   }
   return out;
 }
