@@ -1,10 +1,8 @@
-import { open, readFile, stat } from "node:fs/promises";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
+import { readFile, stat } from "node:fs/promises";
 import { z } from "zod";
 import { MEMBERS_SUFFIX } from "@recsys/api";
 import { writeFileAtomic } from "@recsys/core";
-import { badProvenanceInput } from "./errors.ts";
+import { inflate, readBytes } from "./file-bytes.ts";
 import { parseJson } from "./json.ts";
 
 /**
@@ -109,32 +107,25 @@ async function extend(file: string, entry: Entry, size: number): Promise<Entry> 
       // One block per member, carrying its compressed range: a lookup inflates that member only.
       const blocks: Block[] = [];
       for (const [zStart, zLength, uStart] of members) {
-        const bytes = await inflate(file, compressed.subarray(zStart, zStart + zLength));
+        const bytes = await inflateLog(file, compressed.subarray(zStart, zStart + zLength));
         const block: Block = { start: uStart, end: uStart + bytes.length, ranges: {}, foreign: false, gz: [zStart, zStart + zLength] };
         for (let start = 0, nl = bytes.indexOf(10); nl !== -1; start = nl + 1, nl = bytes.indexOf(10, start)) addLine(block, bytes, start, nl);
         blocks.push(block);
       }
       return { indexedBytes: size, blocks };
     }
-    return { indexedBytes: size, blocks: cutBlocks(await inflate(file, compressed), 0, []).blocks };
+    return { indexedBytes: size, blocks: cutBlocks(await inflateLog(file, compressed), 0, []).blocks };
   }
   const kept = entry.blocks.slice();
   const reopen = kept.length && kept.at(-1)!.end - kept.at(-1)!.start < BLOCK_BYTES ? kept.pop()!.start : entry.indexedBytes;
-  const fh = await open(file, "r");
-  const bytes = Buffer.allocUnsafe(size - reopen);
-  try {
-    await fh.read(bytes, 0, bytes.length, reopen);
-  } finally {
-    await fh.close();
-  }
+  const bytes = await readBytes(file, reopen, size);
   const cut = cutBlocks(bytes, reopen, kept);
   return { indexedBytes: reopen + cut.consumed, blocks: cut.blocks };
 }
 
-function inflate(file: string, compressed: Buffer): Promise<Buffer> {
-  return promisify(gunzip)(compressed, { chunkSize: 1 << 20 }).catch((err: Error) => {
-    throw badProvenanceInput(file, `not a readable gzip file (${err.message}); move it out of the telemetry directory`);
-  });
+/** A rotated log's content, or its members'; refused as a whole file the user can move away. */
+function inflateLog(file: string, compressed: Buffer): Promise<Buffer> {
+  return inflate(file, compressed, "gzip file", "move it out of the telemetry directory");
 }
 
 /**

@@ -1,12 +1,11 @@
-import { open, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
 import { RESPONSE_FILE } from "@recsys/api";
 import { TELEMETRY_HEADER, openLogStream, parseEventTime, withoutPlainTwins, splitCsvLine, type TelemetryFields } from "@recsys/core";
 import { STATE_FILES } from "@recsys/deploy";
 import { badProvenanceInput, notFound } from "./errors.ts";
+import { inflate, readBytes } from "./file-bytes.ts";
 import type { Segment } from "./response-index.ts";
 
 /** One line of an API response log, read back with where it was found. */
@@ -103,14 +102,7 @@ async function byRequestId(segments: readonly Segment[], requestId: string): Pro
 async function readRange(seg: Segment): Promise<Buffer> {
   if (seg.file.endsWith(".gz")) return readGzRange(seg);
   if (seg.start === 0 && seg.end === Infinity) return readFile(seg.file);
-  const fh = await open(seg.file, "r");
-  try {
-    const bytes = Buffer.allocUnsafe(seg.end - seg.start);
-    const { bytesRead } = await fh.read(bytes, 0, bytes.length, seg.start);
-    return bytes.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  return readBytes(seg.file, seg.start, seg.end);
 }
 
 /**
@@ -120,16 +112,8 @@ async function readRange(seg: Segment): Promise<Buffer> {
  */
 async function readGzRange(seg: Segment): Promise<Buffer> {
   if (seg.gz) {
-    const fh = await open(seg.file, "r");
-    try {
-      const compressed = Buffer.allocUnsafe(seg.gz[1] - seg.gz[0]);
-      await fh.read(compressed, 0, compressed.length, seg.gz[0]);
-      return await promisify(gunzip)(compressed, { chunkSize: 1 << 20 }).catch((err: Error) => {
-        throw badProvenanceInput(`${seg.file}@${seg.gz![0]}`, `not a readable gzip member (${err.message}); the file changed after it was indexed`);
-      });
-    } finally {
-      await fh.close();
-    }
+    const [from, to] = seg.gz;
+    return inflate(`${seg.file}@${from}`, await readBytes(seg.file, from, to), "gzip member", "the file changed after it was indexed");
   }
   const parts: Buffer[] = [];
   let at = 0;
