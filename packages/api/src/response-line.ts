@@ -1,7 +1,7 @@
-import { putEventTime, putInt, putText } from "@recsys/core";
+import { putComma, putEventTime, putInt, putText } from "@recsys/core";
 import type { ResponseRecord } from "./response-log.ts";
 
-const COMMA = 0x2c, QUOTE = 0x22, LF = 0x0a;
+const QUOTE = 0x22, LF = 0x0a;
 
 /**
  * Bytes one record can take at most: UTF-8 needs up to 3 bytes per UTF-16 unit, and a quoted
@@ -20,23 +20,18 @@ export function responseLineBound(r: ResponseRecord): number {
  */
 export function encodeResponseLine(buf: Buffer, at: number, r: ResponseRecord): number {
   at = putEventTime(buf, at, r.timeMs);
-  at = putText(buf, comma(buf, at), r.requestId);
-  at = putCsvField(buf, comma(buf, at), r.userId);
-  at = putInt(buf, comma(buf, at), r.status);
-  at = putText(buf, comma(buf, at), r.latencyMs.toFixed(3));
-  at = putText(buf, comma(buf, at), r.release);
+  at = putText(buf, putComma(buf, at), r.requestId);
+  at = putCsvField(buf, putComma(buf, at), r.userId);
+  at = putInt(buf, putComma(buf, at), r.status);
+  at = putText(buf, putComma(buf, at), r.latencyMs.toFixed(3));
+  at = putText(buf, putComma(buf, at), r.release);
   // The provenance columns: the same long strings on every line of a model.
-  at = putLong(buf, comma(buf, at), r.commit);
-  at = putLong(buf, comma(buf, at), r.modelHash);
-  at = putLong(buf, comma(buf, at), r.dataHash);
-  at = putCsvField(buf, comma(buf, at), r.result);
-  at = putText(buf, comma(buf, at), r.exploreSlots);
+  at = putLong(buf, putComma(buf, at), r.commit);
+  at = putLong(buf, putComma(buf, at), r.modelHash);
+  at = putLong(buf, putComma(buf, at), r.dataHash);
+  at = putCsvField(buf, putComma(buf, at), r.result);
+  at = putText(buf, putComma(buf, at), r.exploreSlots);
   buf[at] = LF;
-  return at + 1;
-}
-
-function comma(buf: Buffer, at: number): number {
-  buf[at] = COMMA;
   return at + 1;
 }
 

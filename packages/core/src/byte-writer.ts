@@ -31,6 +31,12 @@ export function putInt(buf: Buffer, at: number, n: number): number {
   return at + digits;
 }
 
+/** A comma (CSV's separator): for `putText(buf, putComma(buf, at), field)`. */
+export function putComma(buf: Buffer, at: number): number {
+  buf[at] = 0x2c;
+  return at + 1;
+}
+
 /** Bytes copied as they are. */
 export function putBytes(buf: Buffer, at: number, bytes: Uint8Array): number {
   buf.set(bytes, at);

@@ -12,7 +12,7 @@ export { createProgress } from "./progress.ts";
 export type { Progress } from "./progress.ts";
 export { md5File, md5Dir, listDataFiles, dirListing } from "./hash.ts";
 export { formatEventTime, formatWatchLine, formatRateLine, formatRequestLine, encodeRequestLine, requestLineBound, putEventTime } from "./event-format.ts";
-export { putText, putInt, putBytes } from "./byte-writer.ts";
+export { putText, putInt, putBytes, putComma } from "./byte-writer.ts";
 export {
   DATASET_SCHEMA_VERSION, DATASET_FILES, RATINGS_HEADER, WATCHES_HEADER, REQUESTS_HEADER, TELEMETRY_HEADER,
   UserIdSchema, MovieIdSchema, UserSchema, GenreSchema, MovieSchema, ManifestSchema,

@@ -1,4 +1,4 @@
-import { encodeRequestLine, putEventTime, putInt, putText, requestLineBound, type LineLog } from "@recsys/core";
+import { encodeRequestLine, putComma, putEventTime, putInt, putText, requestLineBound, type LineLog } from "@recsys/core";
 import type { Served } from "./forward.ts";
 
 /** Where served requests' lines go: a LineLog (the file's one writer), or a worker's batch to its primary. */
@@ -24,15 +24,10 @@ export function servedLogger(serverName: string, events: LineSink, servedBy: Lin
 function encodeServedRow(buf: Buffer, at: number, s: Served): number {
   at = putEventTime(buf, at, s.timeMs);
   // The canonical id (digits only): nothing to quote.
-  at = putText(buf, comma(buf, at), s.userId);
-  at = putText(buf, comma(buf, at), s.release);
-  at = putText(buf, comma(buf, at), s.upstream);
-  at = putInt(buf, comma(buf, at), s.status);
-  at = putInt(buf, comma(buf, at), Math.round(s.latencyMs));
-  return putInt(buf, comma(buf, at), s.attempts);
-}
-
-function comma(buf: Buffer, at: number): number {
-  buf[at] = 0x2c;
-  return at + 1;
+  at = putText(buf, putComma(buf, at), s.userId);
+  at = putText(buf, putComma(buf, at), s.release);
+  at = putText(buf, putComma(buf, at), s.upstream);
+  at = putInt(buf, putComma(buf, at), s.status);
+  at = putInt(buf, putComma(buf, at), Math.round(s.latencyMs));
+  return putInt(buf, putComma(buf, at), s.attempts);
 }
