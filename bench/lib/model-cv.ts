@@ -5,9 +5,8 @@
  * a popularity list. Tuned plain biased MF is tuned in the same run (recsys tune's search, on the
  * same folds: an optimistic anchor, which only makes beating it harder).
  */
-import { artifactView } from "./artifact-view.ts";
 import {
-  engineParams, implicitItems, evaluateRatings, ratingRange, scorerErrors, trainScorer, TrainOptionsSchema,
+  engineParams, implicitItems, scorerRanking, ratingRange, scorerErrors, trainScorer, TrainOptionsSchema,
   type RatingSet, type Scorer, type TrainOptions,
 } from "@recsys/train";
 import { assignFolds, foldSplit, tune } from "@recsys/tune";
@@ -37,7 +36,7 @@ export async function crossValidate(d: CvData, tuneBudgetSeconds: number, log: (
 }
 
 async function tunedSgd(d: CvData, tuneBudgetSeconds: number, log: (line: string) => void): Promise<[string, TrainOptions]> {
-  const tuned = await tune(d.ratings, d.nUsers, d.nItems, { engine: "sgd", folds: 5, budgetSeconds: tuneBudgetSeconds, trials: 64, seed: 42 });
+  const tuned = await tune([d], { engine: "sgd", folds: 5, budgetSeconds: tuneBudgetSeconds, trials: 64, seed: 42 });
   log(`${d.name}: tuned sgd ${JSON.stringify(tuned.best?.config)} at ${tuned.best?.epochs} epochs, ${tuned.trials.length} trials in ${tuned.seconds.toFixed(0)} s`);
   return [`sgd tuned (${tuned.trials.length} trials, ${tuneBudgetSeconds} s)`, { engine: "sgd", ...tuned.best!.config, epochs: tuned.best!.epochs }];
 }
@@ -54,7 +53,7 @@ async function runModels(d: CvData, models: Array<[string, TrainOptions | "popul
       const scorer = options === "popularity" ? popularity(train, d.nItems) : await fitScorer(train, d, options);
       fit += (performance.now() - t) / 1000;
       if (options !== "popularity") rmse.push(scorerErrors(scorer, test, range).rmse);
-      const report = evaluateRatings(artifactView(scorer, train, d.nUsers, d.nItems), test, { topN: 20, relevantAt: 4 });
+      const report = scorerRanking(scorer, train, test, d.nUsers, d.nItems);
       ndcg.push(report.ndcg); recall.push(report.recall);
     }
     const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;

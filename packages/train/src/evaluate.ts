@@ -1,5 +1,6 @@
 import { UNKNOWN, type RatingSet } from "./ratings.ts";
 import { errorMetrics, rawPredict, type FactorModel } from "./factors.ts";
+import type { Scorer } from "./scorer.ts";
 import { loadRatingsAgainst } from "./data.ts";
 import { modelRatingScale, type RecModel } from "@recsys/artifact";
 import { clipToScale, type RatingScale } from "@recsys/core";
@@ -76,11 +77,35 @@ function tableErrors(model: RecModel, s: RatingSet, scale: RatingScale): { rmse:
   return { rmse: Math.sqrt(se / s.length), mae: ae / s.length };
 }
 
-function rankingMetrics(model: RecModel, s: RatingSet, { topN, relevantAt }: EvaluationOptions) {
+/** What ranking reads of a model: its serving scores (factors plus any user-item table) and each user's seen movies. */
+type Rankable = Pick<RecModel, "nItems" | "k" | "userFactors" | "itemFactors" | "itemBias" | "seenOffsets" | "seenItems" | "userItemScores">;
+export type RankingReport = ReturnType<typeof rankingMetrics>;
+
+/**
+ * Ranking quality of a trained scorer (any engine) as the API would rank with its serving form,
+ * with `train` as each user's seen movies: what cross-validation (recsys tune, bench/train.ts)
+ * reports beside RMSE, without writing an artifact. `onlyUsers` (0/1 per user row) ranks a sample.
+ *
+ *     const { ndcg, recall } = scorerRanking(scorer, train, test, nUsers, nItems);
+ */
+export function scorerRanking(scorer: Scorer, train: RatingSet, test: RatingSet, nUsers: number, nItems: number, options: EvaluationOptions = EVALUATION_DEFAULTS, onlyUsers?: Uint8Array): RankingReport {
+  const { factors: f, userItemScores } = scorer.serving();
+  const seenOffsets = new Uint32Array(nUsers + 1);
+  for (let r = 0; r < train.length; r++) seenOffsets[train.users[r]! + 1]!++;
+  for (let u = 0; u < nUsers; u++) seenOffsets[u + 1]! += seenOffsets[u]!;
+  const fill = seenOffsets.slice(0, nUsers), seenItems = new Uint32Array(train.length);
+  for (let r = 0; r < train.length; r++) seenItems[fill[train.users[r]!]!++] = train.items[r]!;
+  // A biases-only model (k 0) may carry no user factors at all: nothing to multiply.
+  const userFactors = f.k === 0 ? new Float32Array(0) : f.userFactors;
+  return rankingMetrics({ nItems, k: f.k, userFactors, itemFactors: f.itemFactors, itemBias: f.itemBias, seenOffsets, seenItems, userItemScores }, test, options, onlyUsers);
+}
+
+/** `onlyUsers`: a 0/1 mask over user rows; the users with 0 are not ranked (a sample, to bound the cost). */
+function rankingMetrics(model: Rankable, s: RatingSet, { topN, relevantAt }: EvaluationOptions, onlyUsers?: Uint8Array) {
   const byUser = new Map<number, number[]>();
   for (let r = 0; r < s.length; r++) {
     const u = s.users[r]!;
-    if (u === UNKNOWN) continue;
+    if (u === UNKNOWN || (onlyUsers && !onlyUsers[u])) continue;
     let rows = byUser.get(u);
     if (!rows) byUser.set(u, (rows = []));
     if (s.items[r] !== UNKNOWN && s.values[r]! >= relevantAt) rows.push(s.items[r]!);
@@ -111,7 +136,7 @@ function rankingMetrics(model: RecModel, s: RatingSet, { topN, relevantAt }: Eva
 }
 
 /** Item bias + dot product: the user's ranking (mean and user bias shift every item alike). */
-function scoreItems(model: RecModel, u: number, out: Float64Array): void {
+function scoreItems(model: Rankable, u: number, out: Float64Array): void {
   const k = model.k, uo = u * k, P = model.userFactors, Q = model.itemFactors;
   for (let i = 0; i < model.nItems; i++) {
     let s = model.itemBias[i]!;

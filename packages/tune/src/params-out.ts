@@ -14,14 +14,16 @@ import type { TuneResult } from "./search.ts";
  */
 export async function writeBestParams(path: string, result: TuneResult, claim: { force: boolean; inputs: string[] }): Promise<ParamsFile> {
   if (!result.best) throw new Error("writeBestParams: no finished trial to write");
+  const b = result.best;
   const kept = await access(path).then(() => readParamsFile(path).catch(() => ({}) as ParamsFile), () => ({}) as ParamsFile);
   const params: ParamsFile = {
-    train: { engine: result.engine, ...result.best.config, epochs: result.best.epochs, seed: result.seed },
+    train: { engine: result.engine, ...b.config, epochs: b.epochs, seed: result.seed },
     gate: kept.gate ?? { rmse: 1.0 },
     ...(kept.serve ? { serve: kept.serve } : {}),
   };
-  const header = `# ${outputToken("params")}: written by 'recsys tune' (best of ${result.trials.length} trials, `
-    + `${result.folds}-fold CV RMSE ${result.best.meanRmse.toFixed(4)} +- ${result.best.spread.toFixed(4)}); read by 'recsys train --params'\n`;
+  const header = `# ${outputToken("params")}: written by 'recsys tune' (best of ${result.trials.length} trials on ${result.data.join(" + ")}, `
+    + `${result.folds}-fold CV RMSE ${b.meanRmse.toFixed(4)} +- ${b.spread.toFixed(4)}${b.ndcg === null ? "" : `, nDCG@20 ${b.ndcg.toFixed(4)}`}); `
+    + `read by 'recsys train --params'\n`;
   await writeFileAtomic(path, header + stringify(params, { collectionStyle: "flow" }), { kind: "params", ...claim });
   return params;
 }

@@ -3,7 +3,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { RecsysError } from "@recsys/core";
-import type { RatingSet } from "@recsys/train";
 import type { FoldData, FoldJob, FoldResult } from "./fold-job.ts";
 
 export interface FoldPool {
@@ -32,16 +31,17 @@ function shared<T extends Uint32Array | Float32Array | Float64Array | Uint8Array
 }
 
 /**
- * `size` worker threads holding the ratings in shared memory (one copy for all), each running
- * one fold job at a time; jobs queue while all are busy. Close it to end the threads.
+ * `size` worker threads holding the data sets in shared memory (one copy for all), each running
+ * one fold job at a time (a job names its data set by index); jobs queue while all are busy.
+ * Close it to end the threads.
  *
- *     const pool = createFoldPool(2, ratings, nUsers, nItems, foldOf);
+ *     const pool = createFoldPool(2, [{ ratings, nUsers, nItems, foldOf, rankedUsers }]);
  */
-export function createFoldPool(size: number, ratings: RatingSet, nUsers: number, nItems: number, foldOf: Uint8Array): FoldPool {
-  const data: FoldData = {
+export function createFoldPool(size: number, sets: FoldData[]): FoldPool {
+  const data: FoldData[] = sets.map(({ ratings, nUsers, nItems, foldOf, rankedUsers }) => ({
     ratings: { length: ratings.length, users: shared(ratings.users), items: shared(ratings.items), values: shared(ratings.values), times: shared(ratings.times) },
-    nUsers, nItems, foldOf: shared(foldOf),
-  };
+    nUsers, nItems, foldOf: shared(foldOf), rankedUsers: shared(rankedUsers),
+  }));
   const idle: Worker[] = [];
   const queue: Array<{ job: FoldJob; resolve: (r: FoldResult) => void; reject: (e: Error) => void }> = [];
   const all = Array.from({ length: size }, () => new Worker(BOOTSTRAP, { eval: true, workerData: data }));

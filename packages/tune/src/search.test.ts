@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { syntheticRatings, ML100K_LIKE } from "@recsys/train";
-import { tune, type TuneResult } from "./search.ts";
+import { chooseBest, tune, type Trial, type TuneResult } from "./search.ts";
 import type { Space } from "./space.ts";
 
-const { ratings, nUsers, nItems } = syntheticRatings({ ...ML100K_LIKE, users: 200, items: 150, ratings: 6000, seed: 11 });
+const world = { name: "a", ...syntheticRatings({ ...ML100K_LIKE, users: 200, items: 150, ratings: 6000, seed: 11 }) };
 // lr 1e-5 barely moves the model off the global mean in a few epochs; 0.02 learns: a known optimum.
 const space: Space = { lr: { values: [0.00001, 0.02] }, reg: { values: [0.05, 0.1] }, factors: { values: [4] }, epochs: { min: 2, max: 8 } };
 const base = { engine: "sgd" as const, folds: 3, budgetSeconds: 3600, trials: 8, seed: 5, space };
@@ -11,7 +11,7 @@ const view = (r: TuneResult) => r.trials.map((t) => ({ id: t.id, config: t.confi
 
 describe("tune: random search with successive halving over seeded k-fold CV", () => {
   it("finds the known optimum, and halving keeps exactly the better half at each rung", async () => {
-    const r = await tune(ratings, nUsers, nItems, base);
+    const r = await tune([world], base);
     expect(r.rungs).toEqual([2, 4, 8]);
     expect(r.best!.config.lr).toBe(0.02);
     expect(r.best!.meanRmse).toBeLessThan(r.trials.find((t) => t.config.lr === 0.00001)!.meanRmse - 0.05);
@@ -27,19 +27,70 @@ describe("tune: random search with successive halving over seeded k-fold CV", ()
   });
 
   it("gives the same trials for the same seed, on 2 workers or 1", async () => {
-    const a = await tune(ratings, nUsers, nItems, { ...base, trials: 4 });
-    const b = await tune(ratings, nUsers, nItems, { ...base, trials: 4, workers: 1 });
+    const a = await tune([world], { ...base, trials: 4 });
+    const b = await tune([world], { ...base, trials: 4, workers: 1 });
     expect(view(b)).toEqual(view(a));
-    const c = await tune(ratings, nUsers, nItems, { ...base, trials: 4, seed: 6 });
+    const c = await tune([world], { ...base, trials: 4, seed: 6 });
     expect(view(c)).not.toEqual(view(a));
   });
 
   it("starts no fold job once the budget is spent (counted, not timed)", async () => {
     // The injected clock moves one second per look, and the search looks once per job it starts.
     let calls = 0;
-    const r = await tune(ratings, nUsers, nItems, { ...base, budgetSeconds: 12, clock: () => 1000 * calls++ });
+    const r = await tune([world], { ...base, budgetSeconds: 12, clock: () => 1000 * calls++ });
     expect(r.foldJobs).toBe(11);
     expect(r.trials).toHaveLength(3); // 3 folds each: the 4th configuration got 2 of its 3 folds
     expect(r.cutByBudget).toBeGreaterThan(0);
+  });
+
+  it("tunes on several data sets at once: the objective is the mean of their CV RMSEs, each measured as alone", async () => {
+    const other = { name: "b", ...syntheticRatings({ ...ML100K_LIKE, users: 150, items: 120, ratings: 5000, seed: 12 }) };
+    const o = { ...base, rankUsers: 50 };
+    const [both, a, b] = await Promise.all([tune([world, other], o), tune([world], o), tune([other], o)]);
+    expect(both.data).toEqual(["a", "b"]);
+    expect(both.best!.config.lr).toBe(0.02);
+    for (const t of both.trials) {
+      const alone = [a, b].map((r) => r.trials.find((x) => x.id === t.id && x.epochs === t.epochs));
+      if (alone.some((x) => !x)) continue; // halving may keep other configurations on one data set alone
+      expect(t.perData.map((d) => d.meanRmse)).toEqual(alone.map((x) => x!.meanRmse));
+      expect(t.perData.map((d) => d.ndcg)).toEqual(alone.map((x) => x!.ndcg));
+      expect(t.meanRmse).toBeCloseTo((alone[0]!.meanRmse + alone[1]!.meanRmse) / 2, 12);
+      expect(t.foldRmse).toHaveLength(2 * base.folds);
+    }
+    for (const t of both.trials) for (const d of t.perData) expect(d.ndcg).toBeGreaterThan(0);
+  });
+
+  it("without ranked users, trials carry no nDCG and the lowest RMSE is the choice", async () => {
+    const r = await tune([world], { ...base, trials: 4, rankUsers: 0 });
+    expect(r.trials.every((t) => t.ndcg === null)).toBe(true);
+    expect(r.best).toBe(r.lowestRmse);
+  });
+});
+
+describe("chooseBest: RMSE first, ranking when RMSE ties", () => {
+  const trial = (id: number, foldRmse: number[], ndcg: number | null): Trial => {
+    const meanRmse = foldRmse.reduce((s, x) => s + x, 0) / foldRmse.length;
+    return { id, bracket: 0, config: {}, epochs: 10, foldRmse, meanRmse, spread: 0, ndcg, perData: [], seconds: 0 };
+  };
+  const lowest = trial(0, [0.850, 0.860, 0.855, 0.845, 0.852], 0.05);
+
+  it("picks the better ranking among trials within fold noise of the lowest RMSE", () => {
+    // Fold differences +0.001, -0.001, +0.002, 0, +0.0005: mean 0.0005, standard error 0.0005.
+    const tied = trial(1, [0.851, 0.859, 0.857, 0.845, 0.8525], 0.09);
+    const { best, tied: candidates } = chooseBest([lowest, tied]);
+    expect(best).toBe(tied);
+    expect(candidates).toEqual([lowest, tied]);
+  });
+
+  it("keeps the lowest RMSE when the other is worse on every fold, however well it ranks", () => {
+    // Differences +0.004 to +0.006 on every fold: mean 0.005, standard error 0.0004.
+    const worse = trial(1, [0.854, 0.865, 0.860, 0.850, 0.858], 0.30);
+    expect(chooseBest([worse, lowest]).best).toBe(lowest);
+  });
+
+  it("falls back to the lowest RMSE without ranking figures, and returns nothing for no trials", () => {
+    const tied = trial(1, [0.851, 0.859, 0.857, 0.845, 0.8525], null);
+    expect(chooseBest([{ ...lowest, ndcg: null }, tied]).best!.id).toBe(0);
+    expect(chooseBest([]).best).toBeNull();
   });
 });
