@@ -40,6 +40,13 @@ describe("resolveApiConfig", () => {
     expect(() => resolveApiConfig({ modelDir: "m", calibration: 1.5, movies: "x" }, {}, noGit)).toThrow(expect.objectContaining({ code: "RECSYS_API_BAD_CONFIG" }));
   });
 
+  it("reads the popularity prior from the flag or RECSYS_POPULARITY_PRIOR, 0 by default, and names a bad value", () => {
+    expect(resolveApiConfig({ modelDir: "m" }, {}, noGit).popularityPrior).toBe(0);
+    expect(resolveApiConfig({ modelDir: "m" }, { RECSYS_POPULARITY_PRIOR: "1.5" }, noGit).popularityPrior).toBe(1.5);
+    expect(resolveApiConfig({ modelDir: "m", popularityPrior: 2 }, { RECSYS_POPULARITY_PRIOR: "1.5" }, noGit).popularityPrior).toBe(2);
+    expect(() => resolveApiConfig({ modelDir: "m" }, { RECSYS_POPULARITY_PRIOR: "-1" }, noGit)).toThrow(/popularityPrior \(RECSYS_POPULARITY_PRIOR\): Too small/);
+  });
+
   it("takes the models root from the flag, else RECSYS_MODELS_ROOT, else the model directory's parent (absolute)", () => {
     expect(resolveApiConfig({ modelDir: "models/current" }, {}, noGit).modelsRoot).toBe(resolve("models"));
     expect(resolveApiConfig({ modelDir: "/srv/m/current" }, { RECSYS_MODELS_ROOT: "/srv/all" }, noGit).modelsRoot).toBe("/srv/all");

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { parseOrThrow } from "@recsys/core";
+import { InputError, describeIssues } from "@recsys/core";
 import { CALIBRATION_CANDIDATES } from "./calibration.ts";
 
 /** Where each setting comes from when the flag is absent. */
@@ -23,11 +23,12 @@ export const API_ENV = {
   calibration: "RECSYS_CALIBRATION",
   calibrationCandidates: "RECSYS_CALIBRATION_CANDIDATES",
   movies: "RECSYS_MOVIES",
+  popularityPrior: "RECSYS_POPULARITY_PRIOR",
 } as const;
 
-/** A number, or its decimal text (environment variables are strings). */
+/** A number, or its decimal text (environment variables are strings); out-of-range text gets the number's own message. */
 const fromString = (inner: z.ZodNumber) =>
-  z.union([inner, z.string().trim().regex(/^\d+(\.\d+)?$/, "must be a non-negative number").transform(Number).pipe(inner)]);
+  z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), inner);
 
 /** The validated configuration of one API process; defaults live here and nowhere else. */
 export const ApiConfigSchema = z.strictObject({
@@ -53,6 +54,12 @@ export const ApiConfigSchema = z.strictObject({
   calibration: fromString(z.number().min(0).max(1)).default(0),
   /** How many of the best-scoring unseen movies calibration picks the 20 from. */
   calibrationCandidates: fromString(z.number().int().min(20).max(5000)).default(CALIBRATION_CANDIDATES),
+  /**
+   * Weight of ln(1 + popularity) added to each movie's score in a known user's ranking (artifact's
+   * rankingBias): 0 (the default) ranks by the model alone; about 1 beat the popularity list on
+   * nDCG@20 on both the simulated world and ml-latest-small (bench/ranking.ts).
+   */
+  popularityPrior: fromString(z.number().min(0).max(10)).default(0),
   /** The dataset's movies.jsonl: the genres calibration needs (the artifact has none). */
   movies: z.string().min(1).optional(),
   /** Bearer token for POST /admin/reload; without one the endpoint always answers 401. */
@@ -121,5 +128,10 @@ export function resolveApiConfig(settings: Partial<ApiConfigInput>, env: NodeJS.
   }
   for (const [key, value] of Object.entries(settings)) if (value !== undefined) merged[key] = value;
   merged.commit ??= gitCommit();
-  return parseOrThrow(ApiConfigSchema, merged, "api config", "RECSYS_API_BAD_CONFIG");
+  const result = ApiConfigSchema.safeParse(merged);
+  if (result.success) return result.data;
+  // A value from the environment is named by its variable too: that is where the user must fix it.
+  const fromEnv = (key: PropertyKey) => key in API_ENV && settings[key as keyof ApiConfigInput] === undefined && env[API_ENV[key as keyof typeof API_ENV]];
+  const issues = result.error.issues.map((i) => ({ ...i, path: i.path.length && fromEnv(i.path[0]!) ? [`${String(i.path[0])} (${API_ENV[i.path[0] as keyof typeof API_ENV]})`, ...i.path.slice(1)] : i.path }));
+  throw new InputError("RECSYS_API_BAD_CONFIG", `api config: ${describeIssues(issues)}`);
 }

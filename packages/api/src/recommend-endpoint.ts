@@ -82,7 +82,7 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
       const key = Number(userId);
       let cached = state.cache.get(key);
       if (!cached) {
-        const rec = recommend(state.model, key, { exploreShare: config.exploreShare, day, calibration });
+        const rec = recommend(state.model, key, { exploreShare: config.exploreShare, day, calibration, popularityPrior: config.popularityPrior });
         cached = { body: rec.ids.join(","), result: rec.ids.join("|"), exploreSlots: rec.exploreSlots.join("|"), exploreCount: rec.exploreSlots.length };
         state.cache.set(key, cached);
       }

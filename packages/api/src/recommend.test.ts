@@ -28,6 +28,24 @@ describe("recommend", () => {
     }
   });
 
+  it("with a popularity prior, ranks by score + prior x ln(1 + popularity); a large prior gives the popular unseen movies", () => {
+    const row = 7, user = model.meta.userIds[row]!, k = model.k, seen = seenOf(model, row);
+    const score = (i: number, prior: number) => {
+      let s = model.itemBias[i]! + prior * Math.log1p(model.itemPopularity[i]!);
+      for (let f = 0; f < k; f++) s += model.userFactors[row * k + f]! * model.itemFactors[i * k + f]!;
+      return s;
+    };
+    const top = (prior: number) => model.meta.movieIds.map((id, i) => ({ id, s: score(i, prior) })).filter((x) => !seen.has(x.id))
+      .sort((a, b) => b.s - a.s).slice(0, 20).map((x) => x.id);
+    const plain = recommend(model, user).ids, weighted = recommend(model, user, { popularityPrior: 1 }).ids;
+    expect(weighted).toEqual(top(1));
+    expect(weighted).not.toEqual(plain);
+    expect(recommend(model, user, { popularityPrior: 0 }).ids).toEqual(plain); // the index recomputes when the prior changes
+    const byPopularity = model.meta.movieIds.map((id, i) => ({ id, p: model.itemPopularity[i]! })).filter((x) => !seen.has(x.id))
+      .sort((a, b) => b.p - a.p).slice(0, 5).map((x) => x.id);
+    expect(recommend(model, user, { popularityPrior: 10 }).ids.slice(0, 5)).toEqual(byPopularity);
+  });
+
   it("answers unknown users from popularity, by group when side information places them", () => {
     const popular = recommend(model, 1);
     expect(popular.source).toBe("popular");

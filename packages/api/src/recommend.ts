@@ -1,6 +1,6 @@
 import { createRng, hashString } from "@recsys/core";
 import type { RecModel } from "@recsys/artifact";
-import { RESULT_COUNT, nextGeneration, servingIndex, sideGroupOf, wideScratch, type ServingIndex } from "./serving-index.ts";
+import { RESULT_COUNT, nextGeneration, rankingBiasOf, servingIndex, sideGroupOf, wideScratch, type ServingIndex } from "./serving-index.ts";
 import { calibratedRerank, genreDistribution, itemGenres, type CalibrationOptions } from "./calibration.ts";
 import type { TopK } from "./top-k.ts";
 
@@ -14,6 +14,11 @@ export interface RecommendOptions {
    * the best `candidates` so that their genres follow the user's history. Absent: plain score order.
    */
   calibration?: CalibrationOptions;
+  /**
+   * Weight of ln(1 + recency-weighted popularity) added to each movie's score when ranking a known
+   * user's movies (artifact's rankingBias). Default 0: the model's own order.
+   */
+  popularityPrior?: number;
 }
 
 export interface Recommendation {
@@ -47,7 +52,8 @@ export function recommend(model: RecModel, userId: number, options: RecommendOpt
   let count = 0;
   let source: Recommendation["source"] = "model";
   if (row !== undefined) {
-    count = options.calibration ? calibrated(model, index, row, generation, options.calibration) : scoreUnseen(model, index, index.heap, row, generation, index.best);
+    const bias = rankingBiasOf(model, index, options.popularityPrior ?? 0);
+    count = options.calibration ? calibrated(model, index, bias, row, generation, options.calibration) : scoreUnseen(model, index, bias, index.heap, row, generation, index.best);
   }
   if (count === 0) {
     // Unknown users, and the rare user who has seen the whole catalogue: popularity.
@@ -64,11 +70,11 @@ export function recommend(model: RecModel, userId: number, options: RecommendOpt
   return withExploration(model, index, userId, count, wanted, options.day ?? "", generation, source);
 }
 
-/** Top `heap.capacity` unseen items of a known user, best first, into `out` (scores into `scoresOut`); returns how many. */
-function scoreUnseen(model: RecModel, index: ServingIndex, heap: TopK, row: number, generation: number, out: Int32Array, scoresOut?: Float64Array): number {
+/** Top `heap.capacity` unseen items of a known user by `bias` + dot product, best first, into `out` (scores into `scoresOut`); returns how many. */
+function scoreUnseen(model: RecModel, index: ServingIndex, bias: Float32Array, heap: TopK, row: number, generation: number, out: Int32Array, scoresOut?: Float64Array): number {
   const { marker } = index;
   for (let s = model.seenOffsets[row]!, end = model.seenOffsets[row + 1]!; s < end; s++) marker[model.seenItems[s]!] = generation;
-  const k = model.k, uf = model.userFactors, itf = model.itemFactors, bias = model.itemBias;
+  const k = model.k, uf = model.userFactors, itf = model.itemFactors;
   const uo = row * k, k4 = k & ~3;
   // Models without a full factor form (kNN, blends with it) add a precomputed per-(user, item) score.
   const extra = model.userItemScores, eo = row * model.nItems;
@@ -92,9 +98,9 @@ function scoreUnseen(model: RecModel, index: ServingIndex, heap: TopK, row: numb
 }
 
 /** The best `candidates` unseen items re-ranked for calibration into index.best; returns how many. */
-function calibrated(model: RecModel, index: ServingIndex, row: number, generation: number, c: CalibrationOptions): number {
+function calibrated(model: RecModel, index: ServingIndex, bias: Float32Array, row: number, generation: number, c: CalibrationOptions): number {
   const wide = wideScratch(index, c.candidates);
-  const n = scoreUnseen(model, index, wide.heap, row, generation, wide.items, wide.scores);
+  const n = scoreUnseen(model, index, bias, wide.heap, row, generation, wide.items, wide.scores);
   const genresOf = itemGenres(model, c.genres);
   const history = genreDistribution(model.seenItems.subarray(model.seenOffsets[row]!, model.seenOffsets[row + 1]!), genresOf);
   const picked = calibratedRerank(wide.items.subarray(0, n), wide.scores, genresOf, history, c.lambda, RESULT_COUNT);

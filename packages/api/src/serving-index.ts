@@ -1,4 +1,4 @@
-import { NO_GROUP, type RecModel } from "@recsys/artifact";
+import { NO_GROUP, rankingBias, type RecModel } from "@recsys/artifact";
 import { TopK } from "./top-k.ts";
 
 /** Results per request: the contract's "up to 20". */
@@ -28,6 +28,8 @@ export interface ServingIndex {
   best: Int32Array;
   /** Scratch of calibrated re-ranking: the wider candidate list, made on its first use. */
   wide: { heap: TopK; items: Int32Array; scores: Float64Array } | null;
+  /** The item term of the ranking for the popularity prior last asked for (artifact's rankingBias). */
+  ranking: { prior: number; bias: Float32Array };
 }
 
 const indexes = new WeakMap<RecModel, ServingIndex>();
@@ -64,7 +66,14 @@ function buildIndex(model: RecModel): ServingIndex {
     generation: 0,
     best: new Int32Array(RESULT_COUNT),
     wide: null,
+    ranking: { prior: 0, bias: model.itemBias },
   };
+}
+
+/** The item term to rank with under `prior`, computed once per model and prior (the server's prior is fixed). */
+export function rankingBiasOf(model: RecModel, index: ServingIndex, prior: number): Float32Array {
+  if (index.ranking.prior !== prior) index.ranking = { prior, bias: rankingBias(model.itemBias, model.itemPopularity, prior) };
+  return index.ranking.bias;
 }
 
 /** A popularity row scaled to sum 1 (all zero stays zero), as doubles. */

@@ -5,6 +5,6 @@ export { writeModelArtifact } from "./write.ts";
 export type { TensorInput, ModelMetaInput } from "./write.ts";
 export { loadArtifact } from "./read.ts";
 export type { LoadedArtifact } from "./read.ts";
-export { writeRecModel, loadRecModel, predictRating, NO_GROUP } from "./rec-model.ts";
+export { writeRecModel, loadRecModel, predictRating, rankingBias, NO_GROUP } from "./rec-model.ts";
 export type { RecModel, RecModelTensors } from "./rec-model.ts";
 export { computeModelHash, stableStringify } from "./hash.ts";

@@ -108,3 +108,17 @@ export function predictRating(model: RecModel, u: number, i: number): number {
   for (let f = 0; f < model.k; f++) dot += model.userFactors[uo + f]! * model.itemFactors[io + f]!;
   return clipToScale(modelRatingScale(model.meta), model.meta.globalMean + model.userBias[u]! + model.itemBias[i]! + dot);
 }
+
+/**
+ * The item term the top-N ranking adds to each movie's dot product: its bias, plus `prior` x
+ * ln(1 + its popularity) when a popularity prior is asked for. Ranking by predicted rating alone
+ * puts rarely rated movies with high predicted ratings first, while what a user rates next is
+ * mostly popular (bench/ranking.ts); the prior brings the ranking back towards what users take up.
+ * Ratings (predictRating, RMSE) never use it. The API and `recsys evaluate` both rank with this.
+ *
+ *     const bias = rankingBias(model.itemBias, model.itemPopularity, 1);
+ */
+export function rankingBias(itemBias: Float32Array, itemPopularity: Float32Array, prior: number): Float32Array {
+  if (prior === 0) return itemBias;
+  return itemBias.map((b, i) => b + prior * Math.log1p(Math.max(0, itemPopularity[i]!)));
+}

@@ -13,7 +13,7 @@ afterAll(() => rm(root, { recursive: true, force: true }));
  * item factors a..d = [2, 1, 0, -1]. User 1 has seen movie a. Ranking scores (bias + dot):
  * user 1: a 2, b 1, c 0, d -1 -> top-2 without a = [b, c]; user 2: d 1, c 0 -> [d, c].
  */
-async function tinyModel() {
+async function tinyModel(itemPopularity = new Float32Array(4)) {
   const dir = join(root, "model");
   await writeRecModel(dir, {
     engine: "sgd", hyperParams: {}, factors: 1, globalMean: 3, userIds: [1, 2], movieIds: ["a", "b", "c", "d"], groups: [],
@@ -22,7 +22,7 @@ async function tinyModel() {
     userFactors: Float32Array.of(1, -1), itemFactors: Float32Array.of(2, 1, 0, -1),
     userBias: Float32Array.of(0, 0.5), itemBias: new Float32Array(4),
     seenOffsets: Uint32Array.of(0, 1, 1), seenItems: Uint32Array.of(0),
-    itemPopularity: new Float32Array(4), groupPopularity: new Float32Array(0),
+    itemPopularity, groupPopularity: new Float32Array(0),
     sideUserIds: new Uint32Array(0), sideUserGroups: new Uint8Array(0),
   });
   return loadRecModel(dir);
@@ -51,5 +51,20 @@ describe("evaluateModel", () => {
     expect(r.recall).toBeCloseTo((1 / 2 + 0) / 2, 6);
     expect(r.ndcg).toBeCloseTo((1 / (1 + 1 / Math.log2(3)) + 0) / 2, 6);
     expect(r.coverage).toBeCloseTo(3 / 4, 6);
+  });
+
+  it("ranks with the popularity prior as the API does: score + W x ln(1 + popularity); ratings unchanged", async () => {
+    const data = join(root, "data-prior");
+    await mkdir(data, { recursive: true });
+    await writeFile(join(data, "ratings.csv"), ["user_id,movie_id,rating,time", "1,b,5,2026-01-02T00:00:00", "1,d,4,2026-01-02T00:00:00", "2,a,5,2026-01-02T00:00:00", ""].join("\n"));
+    // ln(1 + popularity) = [0, 0, 2, 3]: user 1 scores b 1, c 2, d 2 -> [c, d] (tie to the lower row), hit d at rank 2;
+    // user 2 scores a -2, b -1, c 2, d 4 -> [d, c], relevant {a}: none.
+    const model = await tinyModel(Float32Array.of(0, 0, Math.expm1(2), Math.expm1(3)));
+    const plain = await evaluateModel(model, data, { topN: 2, relevantAt: 4 });
+    const r = await evaluateModel(model, data, { topN: 2, relevantAt: 4, popularityPrior: 1 });
+    expect(r.popularityPrior).toBe(1);
+    expect(r.ndcg).toBeCloseTo((1 / Math.log2(3) / (1 + 1 / Math.log2(3)) + 0) / 2, 5);
+    expect(plain.ndcg).toBeCloseTo((1 / (1 + 1 / Math.log2(3)) + 0) / 2, 6);
+    expect(r.rmse).toBe(plain.rmse);
   });
 });

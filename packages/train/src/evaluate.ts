@@ -2,7 +2,7 @@ import { UNKNOWN, type RatingSet } from "./ratings.ts";
 import { errorMetrics, rawPredict, type FactorModel } from "./factors.ts";
 import type { Scorer } from "./scorer.ts";
 import { loadRatingsAgainst } from "./data.ts";
-import { modelRatingScale, type RecModel } from "@recsys/artifact";
+import { modelRatingScale, rankingBias, type RecModel } from "@recsys/artifact";
 import { clipToScale, type RatingScale } from "@recsys/core";
 
 export interface EvaluationOptions {
@@ -10,9 +10,11 @@ export interface EvaluationOptions {
   topN: number;
   /** A rating at or above this is a relevant item. */
   relevantAt: number;
+  /** Ranking adds this x ln(1 + movie popularity) to each score, as the API's popularity prior does (default 0 = off). */
+  popularityPrior?: number;
 }
 
-export const EVALUATION_DEFAULTS: EvaluationOptions = { topN: 20, relevantAt: 4 };
+export const EVALUATION_DEFAULTS: EvaluationOptions = { topN: 20, relevantAt: 4, popularityPrior: 0 };
 
 export interface EvaluationReport {
   ratings: number;
@@ -31,6 +33,7 @@ export interface EvaluationReport {
   coverage: number;
   topN: number;
   relevantAt: number;
+  popularityPrior: number;
 }
 
 /** A RecModel seen as the factor model the metrics use (same arrays, no copy). */
@@ -61,7 +64,7 @@ export function evaluateRatings(model: RecModel, s: RatingSet, options: Evaluati
   const { rmse, mae } = model.userItemScores ? tableErrors(model, s, scale) : errorMetrics(fm, s, scale);
   let unknownRatings = 0;
   for (let r = 0; r < s.length; r++) if (s.users[r] === UNKNOWN || s.items[r] === UNKNOWN) unknownRatings++;
-  return { ratings: s.length, rmse, mae, unknownRatings, ...rankingMetrics(model, s, options), ...options };
+  return { ratings: s.length, rmse, mae, unknownRatings, ...rankingMetrics(model, s, options), ...options, popularityPrior: options.popularityPrior ?? 0 };
 }
 
 /** errorMetrics for a model with a user-item table: the table joins the prediction where user and movie are known. */
@@ -78,13 +81,14 @@ function tableErrors(model: RecModel, s: RatingSet, scale: RatingScale): { rmse:
 }
 
 /** What ranking reads of a model: its serving scores (factors plus any user-item table) and each user's seen movies. */
-type Rankable = Pick<RecModel, "nItems" | "k" | "userFactors" | "itemFactors" | "itemBias" | "seenOffsets" | "seenItems" | "userItemScores">;
+type Rankable = Pick<RecModel, "nItems" | "k" | "userFactors" | "itemFactors" | "itemBias" | "itemPopularity" | "seenOffsets" | "seenItems" | "userItemScores">;
 export type RankingReport = ReturnType<typeof rankingMetrics>;
 
 /**
  * Ranking quality of a trained scorer (any engine) as the API would rank with its serving form,
  * with `train` as each user's seen movies: what cross-validation (recsys tune, bench/train.ts)
  * reports beside RMSE, without writing an artifact. `onlyUsers` (0/1 per user row) ranks a sample.
+ * A popularity prior counts each movie's training ratings as its popularity.
  *
  *     const { ndcg, recall } = scorerRanking(scorer, train, test, nUsers, nItems);
  */
@@ -93,15 +97,15 @@ export function scorerRanking(scorer: Scorer, train: RatingSet, test: RatingSet,
   const seenOffsets = new Uint32Array(nUsers + 1);
   for (let r = 0; r < train.length; r++) seenOffsets[train.users[r]! + 1]!++;
   for (let u = 0; u < nUsers; u++) seenOffsets[u + 1]! += seenOffsets[u]!;
-  const fill = seenOffsets.slice(0, nUsers), seenItems = new Uint32Array(train.length);
-  for (let r = 0; r < train.length; r++) seenItems[fill[train.users[r]!]!++] = train.items[r]!;
+  const fill = seenOffsets.slice(0, nUsers), seenItems = new Uint32Array(train.length), itemPopularity = new Float32Array(nItems);
+  for (let r = 0; r < train.length; r++) { seenItems[fill[train.users[r]!]!++] = train.items[r]!; itemPopularity[train.items[r]!]!++; }
   // A biases-only model (k 0) may carry no user factors at all: nothing to multiply.
   const userFactors = f.k === 0 ? new Float32Array(0) : f.userFactors;
-  return rankingMetrics({ nItems, k: f.k, userFactors, itemFactors: f.itemFactors, itemBias: f.itemBias, seenOffsets, seenItems, userItemScores }, test, options, onlyUsers);
+  return rankingMetrics({ nItems, k: f.k, userFactors, itemFactors: f.itemFactors, itemBias: f.itemBias, itemPopularity, seenOffsets, seenItems, userItemScores }, test, options, onlyUsers);
 }
 
 /** `onlyUsers`: a 0/1 mask over user rows; the users with 0 are not ranked (a sample, to bound the cost). */
-function rankingMetrics(model: Rankable, s: RatingSet, { topN, relevantAt }: EvaluationOptions, onlyUsers?: Uint8Array) {
+function rankingMetrics(model: Rankable, s: RatingSet, { topN, relevantAt, popularityPrior = 0 }: EvaluationOptions, onlyUsers?: Uint8Array) {
   const byUser = new Map<number, number[]>();
   for (let r = 0; r < s.length; r++) {
     const u = s.users[r]!;
@@ -111,12 +115,12 @@ function rankingMetrics(model: Rankable, s: RatingSet, { topN, relevantAt }: Eva
     if (s.items[r] !== UNKNOWN && s.values[r]! >= relevantAt) rows.push(s.items[r]!);
   }
   const seen = new Uint8Array(model.nItems), listed = new Uint8Array(model.nItems), scores = new Float64Array(model.nItems);
-  const top = new Int32Array(topN);
+  const top = new Int32Array(topN), bias = rankingBias(model.itemBias, model.itemPopularity, popularityPrior);
   let relevantUsers = 0, precision = 0, recall = 0, ndcg = 0;
   for (const [u, relevantRows] of byUser) {
     const from = model.seenOffsets[u]!, to = model.seenOffsets[u + 1]!;
     for (let j = from; j < to; j++) seen[model.seenItems[j]!] = 1;
-    scoreItems(model, u, scores);
+    scoreItems(model, bias, u, scores);
     const n = selectTop(scores, seen, top);
     const relevant = new Set(relevantRows.filter((i) => !seen[i]));
     for (let j = from; j < to; j++) seen[model.seenItems[j]!] = 0;
@@ -135,11 +139,11 @@ function rankingMetrics(model: Rankable, s: RatingSet, { topN, relevantAt }: Eva
   return { rankedUsers: byUser.size, relevantUsers, precision: avg(precision), recall: avg(recall), ndcg: avg(ndcg), coverage };
 }
 
-/** Item bias + dot product: the user's ranking (mean and user bias shift every item alike). */
-function scoreItems(model: Rankable, u: number, out: Float64Array): void {
+/** Item term (bias, with any popularity prior) + dot product: the user's ranking (mean and user bias shift every item alike). */
+function scoreItems(model: Rankable, bias: Float32Array, u: number, out: Float64Array): void {
   const k = model.k, uo = u * k, P = model.userFactors, Q = model.itemFactors;
   for (let i = 0; i < model.nItems; i++) {
-    let s = model.itemBias[i]!;
+    let s = bias[i]!;
     const io = i * k;
     for (let f = 0; f < k; f++) s += P[uo + f]! * Q[io + f]!;
     // A model without a full factor form (kNN, blend) adds its user-item table, as the API does.
