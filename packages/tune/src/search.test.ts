@@ -67,29 +67,43 @@ describe("tune: random search with successive halving over seeded k-fold CV", ()
   });
 });
 
-describe("chooseBest: RMSE first, ranking when RMSE ties", () => {
-  const trial = (id: number, foldRmse: number[], ndcg: number | null): Trial => {
+describe("chooseBest: RMSE first, ranking when RMSE ties (within one standard error of the lowest, per data set)", () => {
+  const score = (name: string, foldRmse: number[]) => {
     const meanRmse = foldRmse.reduce((s, x) => s + x, 0) / foldRmse.length;
-    return { id, bracket: 0, config: {}, epochs: 10, foldRmse, meanRmse, spread: 0, ndcg, perData: [], seconds: 0 };
+    return { name, foldRmse, meanRmse, spread: 0, ndcg: null, recall: null };
   };
-  const lowest = trial(0, [0.850, 0.860, 0.855, 0.845, 0.852], 0.05);
+  const trial = (id: number, sets: number[][], ndcg: number | null): Trial => {
+    const perData = sets.map((folds, j) => score(`d${j}`, folds));
+    const meanRmse = perData.reduce((s, d) => s + d.meanRmse, 0) / perData.length;
+    return { id, bracket: 0, config: {}, epochs: 10, foldRmse: sets.flat(), meanRmse, spread: 0, ndcg, perData, seconds: 0 };
+  };
+  // Mean 0.8524; sample deviation 0.00559 over 5 folds: standard error 0.0025.
+  const folds = [0.850, 0.860, 0.855, 0.845, 0.852];
+  const lowest = trial(0, [folds], 0.05);
 
-  it("picks the better ranking among trials within fold noise of the lowest RMSE", () => {
-    // Fold differences +0.001, -0.001, +0.002, 0, +0.0005: mean 0.0005, standard error 0.0005.
-    const tied = trial(1, [0.851, 0.859, 0.857, 0.845, 0.8525], 0.09);
+  it("picks the better ranking among trials within one standard error of the lowest RMSE", () => {
+    const tied = trial(1, [folds.map((x) => x + 0.002)], 0.09); // 0.002 above: a tie
     const { best, tied: candidates } = chooseBest([lowest, tied]);
     expect(best).toBe(tied);
     expect(candidates).toEqual([lowest, tied]);
   });
 
-  it("keeps the lowest RMSE when the other is worse on every fold, however well it ranks", () => {
-    // Differences +0.004 to +0.006 on every fold: mean 0.005, standard error 0.0004.
-    const worse = trial(1, [0.854, 0.865, 0.860, 0.850, 0.858], 0.30);
+  it("keeps the lowest RMSE when the other is more than a standard error above it, however well it ranks", () => {
+    const worse = trial(1, [folds.map((x) => x + 0.003)], 0.30);
     expect(chooseBest([worse, lowest]).best).toBe(lowest);
   });
 
+  it("with two data sets, a trial better on one but clearly worse on the other is no tie", () => {
+    const other = [0.860, 0.862, 0.861, 0.859, 0.863]; // standard error 0.0007
+    const low = trial(0, [folds, other], 0.05);
+    const mixed = trial(1, [folds.map((x) => x - 0.004), other.map((x) => x + 0.0045)], 0.30); // a mean just above the lowest, clearly worse on the second
+    const close = trial(2, [folds.map((x) => x + 0.001), other.map((x) => x + 0.0005)], 0.08);
+    expect(chooseBest([low, mixed, close]).tied).toEqual([low, close]);
+    expect(chooseBest([low, mixed, close]).best).toBe(close);
+  });
+
   it("falls back to the lowest RMSE without ranking figures, and returns nothing for no trials", () => {
-    const tied = trial(1, [0.851, 0.859, 0.857, 0.845, 0.8525], null);
+    const tied = trial(1, [folds.map((x) => x + 0.002)], null);
     expect(chooseBest([{ ...lowest, ndcg: null }, tied]).best!.id).toBe(0);
     expect(chooseBest([]).best).toBeNull();
   });

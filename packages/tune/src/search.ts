@@ -43,7 +43,7 @@ export interface Trial {
   bracket: number;
   config: Drawn;
   epochs: number;
-  /** Every fold's RMSE, data set after data set (the pairs the tie test compares). */
+  /** Every fold's RMSE, data set after data set. */
   foldRmse: number[];
   /** The objective: the mean over the data sets of each one's mean fold RMSE. */
   meanRmse: number;
@@ -140,7 +140,7 @@ export async function tune(sets: TuneData[], o: TuneOptions, hooks: TuneHooks = 
 }
 
 /**
- * RMSE first, ranking when RMSE ties: the trials whose RMSE ties with the lowest (ratingsTie) are
+ * RMSE first, ranking when RMSE ties: the trials whose RMSE ties with the lowest (rmseTies) are
  * the candidates, and the one with the best nDCG@20 wins (the API serves top-20 lists, and on
  * MovieLens the RMSE-best models rank worst). Without ranking figures, the lowest RMSE wins.
  */
@@ -153,18 +153,20 @@ export function chooseBest(trials: Trial[]): { best: Trial | null; lowestRmse: T
 }
 
 /**
- * Whether trial `t`'s RMSE is statistically tied with `lowest`'s: the two ran on the same folds,
- * so the fold-by-fold differences are paired; a tie is a mean difference under two standard
- * errors of it: a difference fold noise explains (about a two-sided paired t test at the 10%
- * level with 5 folds).
+ * Whether trial `t`'s RMSE ties with `lowest`'s: on every data set, its mean fold RMSE is at most
+ * one standard error of `lowest`'s mean above it (sample deviation of the fold RMSEs / sqrt(folds)),
+ * a difference smaller than the uncertainty of the figure itself. This is the one-standard-error
+ * rule (Breiman et al. 1984; Hastie et al., Elements of Statistical Learning 7.10) with ranking as
+ * the tie-break instead of simplicity. Per data set, so a trial much worse on one data set is never
+ * a tie because it is better on another.
  */
 export function rmseTies(t: Trial, lowest: Trial): boolean {
-  const diffs = t.foldRmse.map((x, j) => x - lowest.foldRmse[j]!);
-  const n = diffs.length;
-  if (n < 2) return false;
-  const mean = diffs.reduce((s, d) => s + d, 0) / n;
-  const variance = diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1);
-  return mean <= 2 * Math.sqrt(variance / n);
+  return t.perData.every((d, j) => {
+    const base = lowest.perData[j]!.foldRmse, n = base.length;
+    const mean = base.reduce((s, x) => s + x, 0) / n;
+    const standardError = Math.sqrt(base.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1) / n);
+    return d.meanRmse - mean <= standardError;
+  });
 }
 
 function byRmse(a: Trial, b: Trial): number {

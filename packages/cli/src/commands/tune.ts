@@ -16,8 +16,8 @@ rating) with successive halving on epochs: each bracket measures 2^(rungs-1) con
 fewest epochs, keeps the better half for twice the epochs, up to the most. Folds run on worker
 threads. Prints the trials (params, mean RMSE, spread across folds, nDCG@20, epochs, seconds) and
 writes the best to --out in the params.yaml layout that 'recsys train --params' reads. The best is
-the lowest RMSE, except that among the trials whose RMSE ties with it (fold-paired difference under
-two standard errors) the best top-20 ranking (nDCG@20) wins.
+the lowest RMSE, except that among the trials whose RMSE ties with it (within one standard error
+of its mean on every data set) the best top-20 ranking (nDCG@20) wins.
   --data DIR        canonical dataset (from 'recsys ingest'); repeat it to tune on several at once
                     (the objective is then the mean of their CV RMSEs)
   --engine NAME     engine to tune (default sgd); its default space is in packages/tune/README.md
