@@ -16,10 +16,13 @@ export interface CvData { name: string; ratings: RatingSet; nUsers: number; nIte
 
 const NO_WATCHES = { length: 0, users: new Uint32Array(0), items: new Uint32Array(0) };
 
-const MODELS: Array<[string, TrainOptions | "popularity"]> = [
+/** name, model, and the popularity prior its ranking uses (the API's --popularity-prior; 0 when absent). */
+type ModelSpec = [string, TrainOptions | "popularity", number?];
+const MODELS: ModelSpec[] = [
   ["popularity (top-20 anchor)", "popularity"],
   ["biases only", { engine: "sgd", factors: 1, epochs: 20, reg: 0.1, initStd: 0 }],
   ["sgd (defaults)", { engine: "sgd" }],
+  ["sgd (defaults), popularity prior 1", { engine: "sgd" }, 1],
   ["svd++ (rated items as N(u))", { engine: "sgd", implicit: "svdpp" }],
   ["knn (defaults)", { engine: "knn" }],
   ["blend: mf + svd++ + knn (defaults)", { engine: "blend" }],
@@ -41,10 +44,10 @@ async function tunedSgd(d: CvData, tuneBudgetSeconds: number, log: (line: string
   return [`sgd tuned (${tuned.trials.length} trials, ${tuneBudgetSeconds} s)`, { engine: "sgd", ...tuned.best!.config, epochs: tuned.best!.epochs }];
 }
 
-async function runModels(d: CvData, models: Array<[string, TrainOptions | "popularity"]>, foldOf: Uint8Array, folds: number, log: (line: string) => void): Promise<ModelRow[]> {
+async function runModels(d: CvData, models: ModelSpec[], foldOf: Uint8Array, folds: number, log: (line: string) => void): Promise<ModelRow[]> {
   const range = ratingRange(d.ratings);
   const rows: ModelRow[] = [];
-  for (const [name, options] of models) {
+  for (const [name, options, popularityPrior = 0] of models) {
     const rmse: number[] = [], ndcg: number[] = [], recall: number[] = [];
     let fit = 0;
     for (let fold = 0; fold < folds; fold++) {
@@ -53,7 +56,7 @@ async function runModels(d: CvData, models: Array<[string, TrainOptions | "popul
       const scorer = options === "popularity" ? popularity(train, d.nItems) : await fitScorer(train, d, options);
       fit += (performance.now() - t) / 1000;
       if (options !== "popularity") rmse.push(scorerErrors(scorer, test, range).rmse);
-      const report = scorerRanking(scorer, train, test, d.nUsers, d.nItems);
+      const report = scorerRanking(scorer, train, test, d.nUsers, d.nItems, { topN: 20, relevantAt: 4, popularityPrior });
       ndcg.push(report.ndcg); recall.push(report.recall);
     }
     const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;

@@ -8,6 +8,7 @@ import { trainAndGate } from "./train-and-gate.ts";
 import { loadTrainingData } from "./data.ts";
 import { evaluateModel } from "./evaluate.ts";
 import { writeSyntheticDataset, ML100K_LIKE } from "./synthetic.ts";
+import { ENGINE_DEFAULTS } from "./options.ts";
 
 const root = await mkdtemp(join(tmpdir(), "train-gate-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ describe("trainAndGate", () => {
     expect(meta.metrics.rmse).toBeLessThan(meta.metrics.baselineRmse!);
     const model = await loadRecModel(out);
     expect(model.meta.modelHash).toBe(meta.modelHash);
-    expect(model.k).toBe(100);
+    expect(model.k).toBe(ENGINE_DEFAULTS.sgd.factors);
     const manifest = JSON.parse(await readFile(join(data, "manifest.json"), "utf8"));
     expect(meta.dataHash).toBe(manifest.dataHash);
     expect(meta.createdAt).toBe(manifest.timeRange.last);
