@@ -2,13 +2,15 @@ import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { TELEMETRY_HEADER, type TelemetryFields } from "@recsys/core";
 import { RESPONSE_FILE, archiveResponseLogs, type RetentionPolicy } from "./response-log-archive.ts";
-import { encodeResponseLine, responseLineBound } from "./response-line.ts";
+import { createResponseLineEncoder, responseLineBound } from "./response-line.ts";
 
 /** One answered request, as the response log records it (columns of core TELEMETRY_HEADER). */
 export interface ResponseRecord extends TelemetryFields {
   timeMs: number;
   /** The canonical user id, or a short printable excerpt of the segment when it was not a valid id. */
   userId: string;
+  /** `result` as its CSV field's bytes (response-line.ts resultFieldBytes), when the caller keeps them: copied, not encoded again. */
+  resultBytes?: Uint8Array;
 }
 
 export interface ResponseLog {
@@ -91,6 +93,7 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
   let queue: Chunk[] = [];
   let queuedBytes = 0;
   const spares: Buffer[] = [];
+  const encodeLine = createResponseLineEncoder();
   let written = 0;
   let dropped = 0;
   let earlyFlush = false;
@@ -182,7 +185,7 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
         const buf = (bound <= CHUNK_BYTES && spares.pop()) || Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bound));
         queue.push((c = { buf, start: 0, used: 0, day }));
       }
-      const end = encodeResponseLine(c.buf, c.used, record);
+      const end = encodeLine(c.buf, c.used, record);
       queuedBytes += end - c.used;
       c.used = end;
       if (queuedBytes > EARLY_FLUSH_BYTES && !earlyFlush) {
