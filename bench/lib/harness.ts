@@ -98,7 +98,7 @@ export function closedLoop(url: string, opts: { connections: number; seconds: nu
  * User + system CPU seconds so far of a process and its live descendants (a router's worker
  * processes count as the router), or NaN where /proc is not there.
  */
-async function cpuSeconds(pid: number): Promise<number> {
+export async function cpuSeconds(pid: number): Promise<number> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
