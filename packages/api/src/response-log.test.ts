@@ -47,6 +47,7 @@ describe("response log", () => {
     for (let i = 0; i < 10; i++) log.append(record(DAY1, `a-${i}`));
     for (let i = 0; i < 3; i++) log.append(record(DAY2, `b-${i}`));
     await log.close();
+    expect(log.written).toBe(13); // counted right across the chunks cut at the size limit
     const names = (await readdir(dir)).sort();
     // The closed files were gzipped in the background, each with its member table; the one being written stays plain.
     expect(names).toEqual([
