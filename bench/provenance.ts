@@ -5,23 +5,26 @@
  *
  * 1. Throughput: closed loop at full speed (autocannon, 16 connections) in short slices, the two
  *    alternating in ABBA order (on-off, off-on, ...), so both halves of a pair see the same machine
- *    (this shared 2-core machine flips between a ~14k and a ~28k req/s mode every few seconds: whole
- *    rounds of several seconds compared nothing). Per pair: the throughput ratio and each process's
- *    own CPU per request (/proc), read over the whole pair so a flush or rotation landing after the
- *    slice still counts.
+ *    (this shared 2-core machine's speed halves and doubles every few seconds with other work:
+ *    whole rounds of several seconds compared nothing). Per pair: requests a second, and each
+ *    process's CPU per request from the scheduler (ns), of its main thread (which bounds a Node
+ *    server's throughput, and which other work slowing the machine leaves far steadier than req/s)
+ *    and of all its threads (libuv's pool writes the log and gzips it at rotation), read over the
+ *    whole pair so a flush or rotation landing after the slice still counts.
  * 2. p99 at a fixed rate well below saturation (open loop, bench/lib/open-loop.ts, 2,000 req/s: the
- *    rate bench/route.ts holds the router's p99 to), the two alternating the same way.
+ *    rate bench/route.ts holds the router's p99 to), the two alternating the same way; per pair,
+ *    and over all latencies of a side pooled.
  * 3. Bytes per response of the log as written: plain, gzipped as rotation keeps it, and what the
  *    lines would weigh with the commit, model and data hashes dropped (the release id kept as the key
  *    a manifest would resolve): the figure behind keeping the format unless that halves the size.
  *
- * The goal lines compare the median paired difference (interquartile range beside it) with 5%.
- * The synthetic model's movie ids are shorter than the course's title slugs, so the plain figure is
- * below a real log's. The load generator shares the machine's cores with the servers and with
- * whatever else runs: run it under `flock /tmp/recsys-bench.lock` on a quiet machine.
+ * Each cost is the median of the paired differences, with its interquartile range and the 95%
+ * confidence interval of the median; a goal line says MET only when that whole interval is under
+ * 5%. The synthetic model's movie ids are shorter than the course's title slugs, so the plain
+ * figure is below a real log's. Run it under `flock /tmp/recsys-bench.lock` on a quiet machine.
  *
- *     npx tsx bench/provenance.ts                               # 30 pairs of 1 s slices, 8 pairs of 5 s at 2,000 req/s
- *     npx tsx bench/provenance.ts --pairs 40 --slice 1 --rate 2000 --rate-pairs 10 --rate-seconds 5
+ *     npx tsx bench/provenance.ts                               # 40 pairs of 1 s slices, 12 pairs of 3 s at 2,000 req/s
+ *     npx tsx bench/provenance.ts --pairs 60 --slice 1 --rate 2000 --rate-pairs 16 --rate-seconds 3
  */
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -31,12 +34,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { RESPONSE_FILE, gzipInMembers, writeSyntheticRecModel } from "@recsys/api";
 import { csvField, openLogStream, splitCsvLine } from "@recsys/core";
-import { Children, closedLoop, cpuSeconds, realTime } from "./lib/harness.ts";
+import { Children, closedLoop, realTime, threadCpuNs } from "./lib/harness.ts";
 import { runOpenLoop } from "./lib/open-loop.ts";
 
 const { values: args } = parseArgs({ options: {
-  pairs: { type: "string", default: "30" }, slice: { type: "string", default: "1" }, connections: { type: "string", default: "16" },
-  rate: { type: "string", default: "2000" }, "rate-pairs": { type: "string", default: "8" }, "rate-seconds": { type: "string", default: "5" },
+  pairs: { type: "string", default: "40" }, slice: { type: "string", default: "1" }, connections: { type: "string", default: "16" },
+  rate: { type: "string", default: "2000" }, "rate-pairs": { type: "string", default: "12" }, "rate-seconds": { type: "string", default: "3" },
   "no-rt": { type: "boolean", default: false },
 } });
 const GOAL = 0.05;
@@ -49,7 +52,10 @@ const SETTLE_MS = 300;
 const SAMPLE_BYTES = 64 << 20;
 
 type Side = "on" | "off";
+const SIDES = ["on", "off"] as const;
 interface Api { url: string; pid: number }
+/** One slice of one side: requests a second, and CPU µs per request of the main thread and of all threads. */
+interface Slice { rate: number; mainUs: number; allUs: number }
 
 /** q-quantile (linear between order statistics). */
 function quantile(xs: number[], q: number): number {
@@ -57,9 +63,24 @@ function quantile(xs: number[], q: number): number {
   const at = (s.length - 1) * q, lo = Math.floor(at);
   return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
 }
+/** 95% confidence interval of the median, distribution-free: the order statistics k and n-1-k (binomial, normal approximation). */
+function medianCI(xs: number[]): [number, number] {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = Math.max(0, Math.floor((s.length - 1.96 * Math.sqrt(s.length)) / 2));
+  return [s[k]!, s[s.length - 1 - k]!];
+}
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-/** "median [q1, q3]" of paired differences, as percentages. */
-const spread = (xs: number[]) => `${pct(quantile(xs, 0.5))} [IQR ${pct(quantile(xs, 0.25))}, ${pct(quantile(xs, 0.75))}]`;
+/** Paired differences as percentages: median, interquartile range, 95% CI of the median. */
+function spread(xs: number[]): string {
+  const [lo, hi] = medianCI(xs);
+  return `median ${pct(quantile(xs, 0.5))} (IQR ${pct(quantile(xs, 0.25))} to ${pct(quantile(xs, 0.75))}; 95% CI of the median ${pct(lo)} to ${pct(hi)}, ${xs.length} pairs)`;
+}
+/** Met only when the whole 95% CI of the median paired cost is under the goal: a noisy run says "not shown", not "met". */
+function verdict(what: string, xs: number[]): string {
+  const median = quantile(xs, 0.5), [, hi] = medianCI(xs);
+  const word = hi < GOAL ? "MET" : median < GOAL ? `NOT SHOWN (median under 5%, but its 95% CI reaches ${pct(hi)})` : "NOT MET";
+  return `goal: the log costs < 5% of ${what}: ${word}`;
+}
 /** ABBA: pair k runs "on" first when k is even. */
 const orderOf = (k: number): Side[] => (k % 2 === 0 ? ["on", "off"] : ["off", "on"]);
 
@@ -71,7 +92,7 @@ try {
   process.env.RECSYS_GIT_COMMIT = "3f1c2a9b7d4e5f60718293a4b5c6d7e8f9012345"; // a full-length commit id, as deploy passes it
   const apis = {} as Record<Side, Api>;
   const exits: Array<Promise<unknown>> = [];
-  for (const side of ["on", "off"] as const) {
+  for (const side of SIDES) {
     process.env.RECSYS_LOG_RESPONSES = side;
     const { child, match } = await children.start(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", "serve", "--model", model, "--port", "0", "--log-dir", join(logDir, side), "--release", "r-20261207-1512"], /^serving (http:\/\/\S+)/m);
     apis[side] = { url: match, pid: child.pid! };
@@ -79,51 +100,60 @@ try {
   }
   // After the APIs started, so they do not inherit the priority: the load generator then waits for no core.
   const rt = !args["no-rt"] && (await realTime(process.pid));
-  const seconds = Number(args.slice), connections = Number(args.connections);
-  console.log(`bench/provenance: ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${args.pairs} pairs of ${seconds} s closed-loop slices (${connections} connections), ${args["rate-pairs"]} pairs of ${args["rate-seconds"]} s at ${args.rate} req/s; load generator ${rt ? "at real-time priority" : "at normal priority"}`);
-  for (const side of ["on", "off"] as const) await closedLoop(apis[side].url, { connections, seconds: 3, path }); // warm-up: cache, JIT
+  const seconds = Number(args.slice), connections = Number(args.connections), rate = Number(args.rate);
+  console.log(`bench/provenance: ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${args.pairs} pairs of ${seconds} s closed-loop slices (${connections} connections), ${args["rate-pairs"]} pairs of ${args["rate-seconds"]} s at ${rate} req/s; load generator ${rt ? "at real-time priority" : "at normal priority"}`);
+  for (const side of SIDES) await closedLoop(apis[side].url, { connections, seconds: 3, path }); // warm-up: cache, JIT
 
-  // 1. Throughput and CPU per request, paired.
-  const thr: Array<Record<Side, { rate: number; cpu: number }>> = [];
+  // 1. Throughput and CPU per request, paired; CPU read over the whole pair (see the top).
+  const thr: Array<Record<Side, Slice>> = [];
   for (let k = 0; k < Number(args.pairs); k++) {
-    const cpuBefore = { on: await cpuSeconds(apis.on.pid), off: await cpuSeconds(apis.off.pid) };
+    const before = { on: await threadCpuNs(apis.on.pid), off: await threadCpuNs(apis.off.pid) };
     const requests = {} as Record<Side, number>;
     for (const side of orderOf(k)) {
       requests[side] = (await closedLoop(apis[side].url, { connections, seconds, path })).requests.total;
       await sleep(SETTLE_MS);
     }
-    const pair = {} as (typeof thr)[number];
-    for (const side of ["on", "off"] as const) {
-      pair[side] = { rate: requests[side] / seconds, cpu: ((await cpuSeconds(apis[side].pid)) - cpuBefore[side]) * 1e6 / requests[side] };
+    const pair = {} as Record<Side, Slice>;
+    for (const side of SIDES) {
+      const after = await threadCpuNs(apis[side].pid);
+      const perRequest = (ns: number) => ns / 1000 / requests[side];
+      pair[side] = { rate: requests[side] / seconds, mainUs: perRequest(after.main - before[side].main), allUs: perRequest(after.all - before[side].all) };
     }
     thr.push(pair);
-    console.log(`pair ${String(k + 1).padStart(2)} (${orderOf(k).join("-")})  on ${pair.on.rate.toFixed(0).padStart(6)} req/s ${pair.on.cpu.toFixed(1).padStart(5)} us/req   off ${pair.off.rate.toFixed(0).padStart(6)} req/s ${pair.off.cpu.toFixed(1).padStart(5)} us/req   on/off ${(pair.on.rate / pair.off.rate).toFixed(3)}`);
+    const row = (x: Slice) => `${x.rate.toFixed(0).padStart(6)} req/s, CPU ${x.mainUs.toFixed(1).padStart(5)} us main thread, ${x.allUs.toFixed(1).padStart(5)} all`;
+    console.log(`pair ${String(k + 1).padStart(2)} (${orderOf(k).join("-")})  log on ${row(pair.on)}   off ${row(pair.off)}   req/s on/off ${(pair.on.rate / pair.off.rate).toFixed(3)}`);
   }
 
-  // 2. p99 at a fixed rate, paired.
+  // 2. p99 at a fixed rate, paired; every latency also pooled per side.
   const p99: Array<Record<Side, number>> = [];
+  const pooled: Record<Side, number[]> = { on: [], off: [] };
   for (let k = 0; k < Number(args["rate-pairs"]); k++) {
     const pair = {} as Record<Side, number>;
     let note = "";
     for (const side of orderOf(k)) {
-      const r = await runOpenLoop({ url: apis[side].url, rate: Number(args.rate), seconds: Number(args["rate-seconds"]), connections, path });
+      const r = await runOpenLoop({ url: apis[side].url, rate, seconds: Number(args["rate-seconds"]), connections, path, samplesUs: pooled[side] });
       pair[side] = r.latencyMs.p99;
       if (r.failed > 0 || r.throughput < 0.98 * r.rate) note += ` (log ${side}: ${r.failed} failed, ${r.throughput.toFixed(0)} req/s answered)`;
     }
     p99.push(pair);
-    console.log(`at ${args.rate} req/s, pair ${k + 1} (${orderOf(k).join("-")})  p99 on ${pair.on.toFixed(2)} ms, off ${pair.off.toFixed(2)} ms${note}`);
+    console.log(`at ${rate} req/s, pair ${k + 1} (${orderOf(k).join("-")})  p99 log on ${pair.on.toFixed(2)} ms, off ${pair.off.toFixed(2)} ms${note}`);
   }
 
+  const median = (xs: number[]) => quantile(xs, 0.5);
   const loss = thr.map((p) => 1 - p.on.rate / p.off.rate);
-  const cpuExtra = thr.map((p) => p.on.cpu / p.off.cpu - 1);
-  const cpuUs = thr.map((p) => p.on.cpu - p.off.cpu);
+  // A Node server saturates its main thread: its peak is 1 / (main-thread CPU per request).
+  const mainLoss = thr.map((p) => 1 - p.off.mainUs / p.on.mainUs);
+  const allExtra = thr.map((p) => p.on.allUs / p.off.allUs - 1);
+  const us = (f: (p: Record<Side, Slice>) => number) => median(thr.map(f)).toFixed(2);
   const p99Extra = p99.map((p) => p.on / p.off - 1);
-  console.log(`throughput lost with the log, median of ${thr.length} pairs: ${spread(loss)}`);
-  console.log(`API CPU per request added by the log: ${spread(cpuExtra)}, ${quantile(cpuUs, 0.5).toFixed(2)} us [IQR ${quantile(cpuUs, 0.25).toFixed(2)}, ${quantile(cpuUs, 0.75).toFixed(2)}] (off: median ${quantile(thr.map((p) => p.off.cpu), 0.5).toFixed(1)} us)`);
-  console.log(`p99 added by the log at ${args.rate} req/s, median of ${p99.length} pairs: ${spread(p99Extra)} (median p99 on ${quantile(p99.map((p) => p.on), 0.5).toFixed(2)} ms, off ${quantile(p99.map((p) => p.off), 0.5).toFixed(2)} ms)`);
-  for (const [what, xs] of [["throughput", loss], ["p99", p99Extra]] as const) {
-    console.log(`goal: the log costs < 5% of ${what}: ${quantile(xs, 0.5) < GOAL ? "MET" : "NOT MET"} (median ${pct(quantile(xs, 0.5))}, upper quartile ${pct(quantile(xs, 0.75))})`);
-  }
+  const pooledP99 = (side: Side) => quantile(pooled[side], 0.99) / 1000;
+  console.log(`throughput lost with the log (req/s, paired): ${spread(loss)}`);
+  console.log(`throughput lost as the main thread's CPU bounds it: ${spread(mainLoss)}; main thread ${us((p) => p.on.mainUs - p.off.mainUs)} us a request more (off: ${us((p) => p.off.mainUs)} us)`);
+  console.log(`all threads' CPU added (file writes and rotation's gzip run on libuv's pool): ${spread(allExtra)}; ${us((p) => p.on.allUs - p.off.allUs)} us a request more (off: ${us((p) => p.off.allUs)} us)`);
+  console.log(`p99 added at ${rate} req/s (paired): ${spread(p99Extra)}; all ${pooled.on.length} and ${pooled.off.length} latencies pooled: p99 log on ${pooledP99("on").toFixed(2)} ms, off ${pooledP99("off").toFixed(2)} ms (${pct(pooledP99("on") / pooledP99("off") - 1)})`);
+  console.log(verdict("throughput, req/s measured", loss));
+  console.log(verdict("throughput, as main-thread CPU bounds it", mainLoss));
+  console.log(verdict(`p99 at ${rate} req/s`, p99Extra));
   await children.stopAll(); // SIGTERM: the API flushes its log on the way out
   await Promise.all(exits);
 
