@@ -177,4 +177,16 @@ describe("gzipInMembers", () => {
       }
     }
   });
+
+  it("keeps a line longer than a member whole, whatever the chunk sizes", async () => {
+    const text = `short\n${"L".repeat(5000)}\nafter\n${"M".repeat(2100)}`;
+    for (const size of [7, 1000, text.length]) {
+      const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
+      const parts: Buffer[] = [];
+      const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => Buffer.from(text.slice(i * size, (i + 1) * size)));
+      for await (const member of gzipInMembers(chunks, table, 1024)) parts.push(member);
+      expect(gunzipSync(Buffer.concat(parts)).toString()).toBe(text);
+      expect(table.members.map(([, , , uLength]) => uLength)).toEqual([5006 + 1, 6 + 2100]);
+    }
+  });
 });
