@@ -4,7 +4,7 @@
  * phases through autocannon, and the CPU a process spent on a phase, read from /proc.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
@@ -108,6 +108,23 @@ async function cpuSeconds(pid: number): Promise<number> {
     return theirs.reduce((a, b) => a + b, own);
   } catch {
     return NaN;
+  }
+}
+
+/**
+ * Nanoseconds on a CPU so far of a process's main thread and of all its threads, from
+ * /proc/PID/task/TID/schedstat (the scheduler's own count, where /proc/PID/stat has 10 ms ticks),
+ * or NaN where /proc is not there. A Node server's main thread bounds its throughput; the other
+ * threads are libuv's pool (file writes, zlib) and V8's helpers.
+ */
+export async function threadCpuNs(pid: number): Promise<{ main: number; all: number }> {
+  const onCpu = (tid: string) => readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8").then((s) => Number(s.split(" ")[0]), () => 0);
+  try {
+    const tids = await readdir(`/proc/${pid}/task`);
+    const times = await Promise.all(tids.map(onCpu));
+    return { main: times[tids.indexOf(String(pid))] ?? NaN, all: times.reduce((a, b) => a + b, 0) };
+  } catch {
+    return { main: NaN, all: NaN };
   }
 }
 

@@ -28,6 +28,8 @@ export interface OpenLoopOptions {
   connections: number;
   /** Path of the i-th request. */
   path: (i: number) => string;
+  /** Gets every counted latency (µs) too, to pool several runs into one distribution. */
+  samplesUs?: number[];
 }
 
 export interface OpenLoopResult {
@@ -121,7 +123,9 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
     if (!counted(i)) return;
     if (!ok) { failed++; return; }
     completed++;
-    bins.add((performance.now() - (start + i * intervalMs)) * 1000);
+    const us = (performance.now() - (start + i * intervalMs)) * 1000;
+    bins.add(us);
+    opts.samplesUs?.push(us);
   };
 
   const send = (conn: Connection) => {

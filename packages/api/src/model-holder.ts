@@ -9,6 +9,8 @@ import { servingIndex } from "./serving-index.ts";
 export interface CachedAnswer {
   body: string;
   result: string;
+  /** `result` as the log line's bytes: every answer from the cache copies them instead of encoding the ids again. */
+  resultBytes: Buffer;
   exploreSlots: string;
   exploreCount: number;
 }

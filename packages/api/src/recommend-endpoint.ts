@@ -4,6 +4,7 @@ import { TEXT, elapsedMs, type AppContext, type Respond } from "./context.ts";
 import type { CachedAnswer, ServingState } from "./model-holder.ts";
 import { MAX_USER_ID, recommend } from "./recommend.ts";
 import { readGenres } from "./calibration.ts";
+import { resultFieldBytes } from "./response-line.ts";
 import { createDayClock, createRequestIds, printable } from "./request-context.ts";
 
 const PREFIX = "/recommend/";
@@ -62,7 +63,7 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
       timeMs: sentAt, requestId: id, userId: userId ?? printable(segment, EXCERPT), status, latencyMs: elapsedMs(req),
       release: config.release, commit: config.commit,
       modelHash: state?.model.meta.modelHash ?? "", dataHash: state?.model.meta.dataHash ?? "",
-      result: cached ? cached.result : body, exploreSlots: cached ? cached.exploreSlots : "",
+      result: cached ? cached.result : body, resultBytes: cached?.resultBytes, exploreSlots: cached ? cached.exploreSlots : "",
     });
   }
 
@@ -83,7 +84,8 @@ export function createRecommendEndpoint(ctx: AppContext, respond: Respond): Reco
       let cached = state.cache.get(key);
       if (!cached) {
         const rec = recommend(state.model, key, { exploreShare: config.exploreShare, day, calibration, popularityPrior: config.popularityPrior });
-        cached = { body: rec.ids.join(","), result: rec.ids.join("|"), exploreSlots: rec.exploreSlots.join("|"), exploreCount: rec.exploreSlots.length };
+        const result = rec.ids.join("|");
+        cached = { body: rec.ids.join(","), result, resultBytes: resultFieldBytes(result), exploreSlots: rec.exploreSlots.join("|"), exploreCount: rec.exploreSlots.length };
         state.cache.set(key, cached);
       }
       if (cached.exploreCount) metrics.exploreSlots(cached.exploreCount);

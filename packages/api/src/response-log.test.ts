@@ -47,6 +47,7 @@ describe("response log", () => {
     for (let i = 0; i < 10; i++) log.append(record(DAY1, `a-${i}`));
     for (let i = 0; i < 3; i++) log.append(record(DAY2, `b-${i}`));
     await log.close();
+    expect(log.written).toBe(13); // counted right across the chunks cut at the size limit
     const names = (await readdir(dir)).sort();
     // The closed files were gzipped in the background, each with its member table; the one being written stays plain.
     expect(names).toEqual([
@@ -174,6 +175,18 @@ describe("gzipInMembers", () => {
         expect(uLength).toBeGreaterThanOrEqual(16 * 1024);
         expect(uLength).toBeLessThan(16 * 1024 + 200);
       }
+    }
+  });
+
+  it("keeps a line longer than a member whole, whatever the chunk sizes", async () => {
+    const text = `short\n${"L".repeat(5000)}\nafter\n${"M".repeat(2100)}`;
+    for (const size of [7, 1000, text.length]) {
+      const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
+      const parts: Buffer[] = [];
+      const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => Buffer.from(text.slice(i * size, (i + 1) * size)));
+      for await (const member of gzipInMembers(chunks, table, 1024)) parts.push(member);
+      expect(gunzipSync(Buffer.concat(parts)).toString()).toBe(text);
+      expect(table.members.map(([, , , uLength]) => uLength)).toEqual([5006 + 1, 6 + 2100]);
     }
   });
 });

@@ -2,13 +2,15 @@ import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { TELEMETRY_HEADER, type TelemetryFields } from "@recsys/core";
 import { RESPONSE_FILE, archiveResponseLogs, type RetentionPolicy } from "./response-log-archive.ts";
-import { encodeResponseLine, responseLineBound } from "./response-line.ts";
+import { createResponseLineEncoder, responseLineBound } from "./response-line.ts";
 
 /** One answered request, as the response log records it (columns of core TELEMETRY_HEADER). */
 export interface ResponseRecord extends TelemetryFields {
   timeMs: number;
   /** The canonical user id, or a short printable excerpt of the segment when it was not a valid id. */
   userId: string;
+  /** `result` as its CSV field's bytes (response-line.ts resultFieldBytes), when the caller keeps them: copied, not encoded again. */
+  resultBytes?: Uint8Array;
 }
 
 export interface ResponseLog {
@@ -57,6 +59,8 @@ interface Chunk {
   used: number;
   /** The UTC day number (ms / DAY_MS) of every line in it. */
   day: number;
+  /** Lines in [start, used): counted as they are encoded, not searched for after each write. */
+  lines: number;
 }
 
 /** "YYYYMMDD" of a UTC day number. */
@@ -91,6 +95,7 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
   let queue: Chunk[] = [];
   let queuedBytes = 0;
   const spares: Buffer[] = [];
+  const encodeLine = createResponseLineEncoder();
   let written = 0;
   let dropped = 0;
   let earlyFlush = false;
@@ -149,7 +154,10 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
           const end = c.used - c.start <= budget ? c.used : c.buf.indexOf(LF, c.start + Math.max(budget, 1) - 1) + 1;
           await current.fh.write(c.buf, c.start, end - c.start);
           current.size += end - c.start;
-          written += countLines(c.buf, c.start, end);
+          // Only a chunk cut at a file's size limit needs its newlines counted.
+          const lines = end === c.used ? c.lines : countLines(c.buf, c.start, end);
+          written += lines;
+          c.lines -= lines;
           c.start = end;
         }
         if (c.buf.length === CHUNK_BYTES && spares.length < SPARE_CHUNKS) spares.push(c.buf);
@@ -180,11 +188,12 @@ export async function openResponseLog(options: ResponseLogOptions): Promise<Resp
       let c = queue.at(-1);
       if (!c || c.day !== day || c.buf.length - c.used < bound) {
         const buf = (bound <= CHUNK_BYTES && spares.pop()) || Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bound));
-        queue.push((c = { buf, start: 0, used: 0, day }));
+        queue.push((c = { buf, start: 0, used: 0, day, lines: 0 }));
       }
-      const end = encodeResponseLine(c.buf, c.used, record);
+      const end = encodeLine(c.buf, c.used, record);
       queuedBytes += end - c.used;
       c.used = end;
+      c.lines++;
       if (queuedBytes > EARLY_FLUSH_BYTES && !earlyFlush) {
         earlyFlush = true;
         void flush().finally(() => (earlyFlush = false));
