@@ -33,8 +33,9 @@ describe("recsys train / evaluate", () => {
   });
 
   it("says in --json which TensorFlow.js backend trained a tfjs model (wasm here: tfjs-node has no native binary)", async () => {
+    // Settings pinned for this 5k-rating set: the defaults (reg 0.1, tuned on 100k-385k ratings) overfit it and fail the gate.
     const t = io(), model = join(root, "tfjs");
-    expect(await runCli(["train", "--data", data, "--out", model, "--engine", "tfjs", "--factors", "4", "--epochs", "10", "--batch-size", "32", "--json"], t.io)).toBe(0);
+    expect(await runCli(["train", "--data", data, "--out", model, "--engine", "tfjs", "--factors", "4", "--epochs", "10", "--batch-size", "32", "--lr", "0.005", "--reg", "0.2", "--json"], t.io)).toBe(0);
     expect(JSON.parse(t.out()).hyperParams.backend).toBe("wasm");
     expect(JSON.parse(await readFile(join(model, "model.json"), "utf8")).hyperParams.backend).toBe("wasm");
   });
