@@ -1,4 +1,4 @@
-import { UNKNOWN, type RatingSet } from "./ratings.ts";
+import { UNKNOWN, rowsByUser, type RatingSet } from "./ratings.ts";
 import { errorMetrics, rawPredict, type FactorModel } from "./factors.ts";
 import type { Scorer } from "./scorer.ts";
 import { loadRatingsAgainst } from "./data.ts";
@@ -94,11 +94,9 @@ export type RankingReport = ReturnType<typeof rankingMetrics>;
  */
 export function scorerRanking(scorer: Scorer, train: RatingSet, test: RatingSet, nUsers: number, nItems: number, options: EvaluationOptions = EVALUATION_DEFAULTS, onlyUsers?: Uint8Array): RankingReport {
   const { factors: f, userItemScores } = scorer.serving();
-  const seenOffsets = new Uint32Array(nUsers + 1);
-  for (let r = 0; r < train.length; r++) seenOffsets[train.users[r]! + 1]!++;
-  for (let u = 0; u < nUsers; u++) seenOffsets[u + 1]! += seenOffsets[u]!;
-  const fill = seenOffsets.slice(0, nUsers), seenItems = new Uint32Array(train.length), itemPopularity = new Float32Array(nItems);
-  for (let r = 0; r < train.length; r++) { seenItems[fill[train.users[r]!]!++] = train.items[r]!; itemPopularity[train.items[r]!]!++; }
+  const { offsets: seenOffsets, order } = rowsByUser(train, nUsers);
+  const seenItems = order.map((r) => train.items[r]!), itemPopularity = new Float32Array(nItems);
+  for (let r = 0; r < train.length; r++) itemPopularity[train.items[r]!]!++;
   // A biases-only model (k 0) may carry no user factors at all: nothing to multiply.
   const userFactors = f.k === 0 ? new Float32Array(0) : f.userFactors;
   return rankingMetrics({ nItems, k: f.k, userFactors, itemFactors: f.itemFactors, itemBias: f.itemBias, itemPopularity, seenOffsets, seenItems, userItemScores }, test, options, onlyUsers);
