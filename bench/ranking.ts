@@ -11,35 +11,26 @@
 import { parseArgs } from "node:util";
 import { ENGINE_DEFAULTS, loadTrainingData, scorerRanking, trainScorer, type RatingSet, type Scorer } from "@recsys/train";
 import { assignFolds, foldSplit } from "@recsys/tune";
+import { popularity } from "./lib/model-cv.ts";
 import { readMovieLensRatings } from "./lib/movielens-ratings.ts";
 
 const { values: args } = parseArgs({ options: { data: { type: "string" }, movielens: { type: "string" } } });
 const d = args.movielens ? await readMovieLensRatings(args.movielens)
   : await loadTrainingData(args.data!).then((t) => ({ ratings: t.ratings, nUsers: t.userIds.length, nItems: t.movieIds.length }));
 const { train, test } = foldSplit(d.ratings, assignFolds(d.ratings.length, 5, 42), 0);
-const count = new Float32Array(d.nItems);
-for (let r = 0; r < train.length; r++) count[train.items[r]!]!++;
+const byCount = popularity(train, d.nItems);
 
 const sgd = await trainScorer({ train, nUsers: d.nUsers, nItems: d.nItems }, "sgd", ENGINE_DEFAULTS.sgd, { threads: 1 });
-/** The scorer's serving form with beta * ln(1 + count) added to every movie's bias (beta 0: unchanged). */
-const withPrior = (s: Scorer, beta: number): Scorer => {
-  const f = s.serving().factors;
-  const itemBias = f.itemBias.map((b, i) => b + beta * Math.log1p(count[i]!));
-  return { raw: s.raw, serving: () => ({ factors: { ...f, itemBias } }) };
-};
-const popularity: Scorer = {
-  raw: () => 0,
-  serving: () => ({ factors: { k: 0, nUsers: d.nUsers, nItems: d.nItems, globalMean: 0, userBias: new Float32Array(0), itemBias: count, userFactors: new Float32Array(0), itemFactors: new Float32Array(0) } }),
-};
-const rankers: Array<[string, Scorer]> = [
-  ["popularity", popularity], ["sgd defaults", sgd],
-  ...[0.1, 0.3, 1, 3].map((beta): [string, Scorer] => [`sgd + ${beta} ln(1 + count)`, withPrior(sgd, beta)]),
+// The prior is scorerRanking's popularityPrior: beta * ln(1 + training ratings of the movie) on every score.
+const rankers: Array<[string, Scorer, number]> = [
+  ["popularity", byCount, 0], ["sgd defaults", sgd, 0],
+  ...[0.1, 0.3, 1, 3].map((beta): [string, Scorer, number] => [`sgd + ${beta} ln(1 + count)`, sgd, beta]),
 ];
 console.log(`${d.ratings.length} ratings, ${d.nUsers} users x ${d.nItems} movies; fold 0 of 5 (seed 42) held out`);
-console.log(concentration(test, count));
+console.log(concentration(test, byCount.serving().factors.itemBias));
 console.log("| ranker | nDCG@20 | recall@20 | coverage |\n| --- | --- | --- | --- |");
-for (const [name, scorer] of rankers) {
-  const r = scorerRanking(scorer, train, test, d.nUsers, d.nItems);
+for (const [name, scorer, popularityPrior] of rankers) {
+  const r = scorerRanking(scorer, train, test, d.nUsers, d.nItems, { topN: 20, relevantAt: 4, popularityPrior });
   console.log(`| ${name} | ${r.ndcg.toFixed(4)} | ${r.recall.toFixed(4)} | ${(100 * r.coverage).toFixed(1)}% |`);
 }
 

@@ -78,7 +78,7 @@ async function fitScorer(train: RatingSet, d: CvData, options: TrainOptions): Pr
 }
 
 /** Ranks by training-rating count: what a cold-start list shows. Not a rating predictor (no RMSE). */
-function popularity(train: RatingSet, nItems: number): Scorer {
+export function popularity(train: RatingSet, nItems: number): Scorer {
   const count = new Float32Array(nItems);
   for (let r = 0; r < train.length; r++) count[train.items[r]!]!++;
   const factors = { k: 0, nUsers: 0, nItems, globalMean: 0, userBias: new Float32Array(0), itemBias: count, userFactors: new Float32Array(0), itemFactors: new Float32Array(0) };
