@@ -123,15 +123,18 @@ export function gitHeadCommit(cwd = process.cwd()): string {
  */
 export function resolveApiConfig(settings: Partial<ApiConfigInput>, env: NodeJS.ProcessEnv = {}, gitCommit: () => string = gitHeadCommit): ApiConfig {
   const merged: Record<string, unknown> = {};
+  // Settings taken from the environment, by the variable that set them: an error names it, since that is where the user must fix it.
+  const fromEnv = new Map<string, string>();
   for (const [key, name] of Object.entries(API_ENV)) {
-    if (env[name] !== undefined && env[name] !== "") merged[key] = env[name];
+    if (env[name] !== undefined && env[name] !== "") { merged[key] = env[name]; fromEnv.set(key, name); }
   }
-  for (const [key, value] of Object.entries(settings)) if (value !== undefined) merged[key] = value;
+  for (const [key, value] of Object.entries(settings)) if (value !== undefined) { merged[key] = value; fromEnv.delete(key); }
   merged.commit ??= gitCommit();
   const result = ApiConfigSchema.safeParse(merged);
   if (result.success) return result.data;
-  // A value from the environment is named by its variable too: that is where the user must fix it.
-  const fromEnv = (key: PropertyKey) => key in API_ENV && settings[key as keyof ApiConfigInput] === undefined && env[API_ENV[key as keyof typeof API_ENV]];
-  const issues = result.error.issues.map((i) => ({ ...i, path: i.path.length && fromEnv(i.path[0]!) ? [`${String(i.path[0])} (${API_ENV[i.path[0] as keyof typeof API_ENV]})`, ...i.path.slice(1)] : i.path }));
+  const issues = result.error.issues.map(({ path: [key, ...rest], message }) => {
+    const name = fromEnv.get(String(key));
+    return { message, path: key === undefined ? [] : [name ? `${String(key)} (${name})` : key, ...rest] };
+  });
   throw new InputError("RECSYS_API_BAD_CONFIG", `api config: ${describeIssues(issues)}`);
 }
