@@ -34,6 +34,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { RESPONSE_FILE, gzipInMembers, writeSyntheticRecModel } from "@recsys/api";
 import { csvField, openLogStream, splitCsvLine } from "@recsys/core";
+import { quantile } from "@recsys/fairness";
 import { Children, closedLoop, realTime, threadCpuNs } from "./lib/harness.ts";
 import { runOpenLoop } from "./lib/open-loop.ts";
 
@@ -57,12 +58,6 @@ interface Api { url: string; pid: number }
 /** One slice of one side: requests a second, and CPU µs per request of the main thread and of all threads. */
 interface Slice { rate: number; mainUs: number; allUs: number }
 
-/** q-quantile (linear between order statistics). */
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * q, lo = Math.floor(at);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
-}
 /** 95% confidence interval of the median, distribution-free: the order statistics k and n-1-k (binomial, normal approximation). */
 function medianCI(xs: number[]): [number, number] {
   const s = [...xs].sort((a, b) => a - b);
