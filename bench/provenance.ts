@@ -9,7 +9,7 @@
  *    whole rounds of several seconds compared nothing). Per pair: requests a second, and each
  *    process's CPU per request from the scheduler (ns), of its main thread (which bounds a Node
  *    server's throughput, and which other work slowing the machine leaves far steadier than req/s)
- *    and of all its threads (libuv's pool writes the log and gzips it at rotation), read over the
+ *    and of all its threads (libuv's pool writes the log; a low-priority worker gzips it at rotation), read over the
  *    whole pair so a flush or rotation landing after the slice still counts.
  * 2. p99 at a fixed rate well below saturation (open loop, bench/lib/open-loop.ts, 2,000 req/s: the
  *    rate bench/route.ts holds the router's p99 to), the two alternating the same way; per pair,
@@ -144,7 +144,7 @@ try {
   const pooledP99 = (side: Side) => quantile(pooled[side], 0.99) / 1000;
   console.log(`throughput lost with the log (req/s, paired): ${spread(loss)}`);
   console.log(`throughput lost as the main thread's CPU bounds it: ${spread(mainLoss)}; main thread ${us((p) => p.on.mainUs - p.off.mainUs)} us a request more (off: ${us((p) => p.off.mainUs)} us)`);
-  console.log(`all threads' CPU added (file writes and rotation's gzip run on libuv's pool): ${spread(allExtra)}; ${us((p) => p.on.allUs - p.off.allUs)} us a request more (off: ${us((p) => p.off.allUs)} us)`);
+  console.log(`all threads' CPU added (file writes on libuv's pool, rotation's gzip in a nice-19 worker): ${spread(allExtra)}; ${us((p) => p.on.allUs - p.off.allUs)} us a request more (off: ${us((p) => p.off.allUs)} us)`);
   console.log(`p99 added at ${rate} req/s (paired): ${spread(p99Extra)}; all ${pooled.on.length} and ${pooled.off.length} latencies pooled: p99 log on ${pooledP99("on").toFixed(2)} ms, off ${pooledP99("off").toFixed(2)} ms (${pct(pooledP99("on") / pooledP99("off") - 1)})`);
   console.log(verdict("throughput, req/s measured", loss));
   console.log(verdict("throughput, as main-thread CPU bounds it", mainLoss));

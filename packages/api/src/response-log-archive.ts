@@ -1,7 +1,8 @@
-import { open, readdir, rm, stat } from "node:fs/promises";
+import { on } from "node:events";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { Worker } from "node:worker_threads";
+import { gzipSync } from "node:zlib";
 import { writeFileAtomic } from "@recsys/core";
 
 /** `responses-YYYYMMDD[-n].csv`, or the same compressed once closed (`.csv.gz`). */
@@ -24,65 +25,125 @@ export interface GzipMembers {
   members: Array<[number, number, number, number]>;
 }
 
-const gzipAsync = promisify(gzip);
-
 /**
  * zlib level 4, not the default 6: on API-shaped log lines it spent 3.8 µs of CPU a line against
  * 11.6 (a third of what serving a cached request costs) for 11-14% more bytes (bench/RESULTS.md,
- * "Response log size"). Rotation runs on libuv's pool, but on a saturated machine that CPU is
- * taken from the requests all the same.
+ * "Response log size").
  */
 const GZIP_LEVEL = 4;
 
+type MemberRow = [number, number, number, number];
+
+/**
+ * Cuts a byte stream into runs of about `memberBytes` whole lines, compresses each with
+ * `compress` and hands it to `emit` with its row of the member table. Self-contained (no
+ * imports, only the global Buffer) because its source is also what the archiving worker runs.
+ * Each chunk is copied before push returns, so a caller may reuse its buffer.
+ */
+function createMemberCutter(memberBytes: number, compress: (bytes: Buffer) => Uint8Array, emit: (member: Uint8Array, row: MemberRow) => void) {
+  // One buffer, reused for every member: fresh ~1 MiB buffers per member cost ~2 µs a logged
+  // line, mostly page faults on new memory.
+  let buf = Buffer.allocUnsafe(2 * memberBytes), used = 0, zAt = 0, uAt = 0;
+  const flush = (end: number) => {
+    const member = compress(buf.subarray(0, end));
+    emit(member, [zAt, member.length, uAt, end]);
+    zAt += member.length;
+    uAt += end;
+    buf.copyWithin(0, end, used);
+    used -= end;
+  };
+  return {
+    push(chunk: Uint8Array) {
+      for (let from = 0; from < chunk.length;) {
+        if (used === buf.length) buf = Buffer.concat([buf], 2 * buf.length); // a line longer than the buffer
+        const n = Math.min(chunk.length - from, buf.length - used);
+        buf.set(chunk.subarray(from, from + n), used);
+        used += n;
+        from += n;
+        // Cut after the first line end at or past memberBytes: members hold whole lines only.
+        for (let nl; used >= memberBytes && (nl = buf.subarray(0, used).indexOf(10, memberBytes - 1)) !== -1;) flush(nl + 1);
+      }
+    },
+    end() {
+      if (used > 0) flush(used);
+    },
+  };
+}
+
 /**
  * Gzips `source` as a series of independent gzip members of about `memberBytes` whole lines
- * each, recording where each one starts in `table`. Each chunk of `source` is copied before the
- * next is read, so a source may reuse its buffer. The concatenation is an ordinary gzip file
- * (gunzip, zcat and Node read every member in turn); the table lets a reader inflate only the
- * member that holds a line instead of everything before it.
+ * each, recording where each one starts in `table`: the members and table the API's rotation
+ * writes (gzipFileInWorker), computed here on the calling thread. The concatenation is an
+ * ordinary gzip file (gunzip, zcat and Node read every member in turn); the table lets a reader
+ * inflate only the member that holds a line instead of everything before it.
  *
  *     const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
  *     await writeFileAtomic("x.csv.gz", gzipInMembers(createReadStream("x.csv"), table));
  */
 export async function* gzipInMembers(source: AsyncIterable<Buffer> | Iterable<Buffer>, table: GzipMembers, memberBytes = MEMBER_BYTES): AsyncGenerator<Buffer> {
-  // One buffer, reused for every member: concatenating fresh ~1 MiB buffers per member cost the
-  // API's main thread ~2 µs a logged line at rotation, mostly page faults on new memory.
-  let buf = Buffer.allocUnsafe(2 * memberBytes), used = 0, zAt = 0, uAt = 0;
-  async function* flush(end: number): AsyncGenerator<Buffer> {
-    const member = await gzipAsync(buf.subarray(0, end), { level: GZIP_LEVEL });
-    table.members.push([zAt, member.length, uAt, end]);
-    zAt += member.length;
-    uAt += end;
-    buf.copyWithin(0, end, used);
-    used -= end;
-    yield member;
-  }
+  const ready: Buffer[] = [];
+  const cutter = createMemberCutter(memberBytes, (bytes) => gzipSync(bytes, { level: GZIP_LEVEL }), (member, row) => {
+    table.members.push(row);
+    ready.push(Buffer.from(member));
+  });
   for await (const chunk of source) {
-    for (let from = 0; from < chunk.length;) {
-      if (used === buf.length) buf = Buffer.concat([buf], 2 * buf.length); // a line longer than the buffer
-      const n = chunk.copy(buf, used, from, from + Math.min(chunk.length - from, buf.length - used));
-      used += n;
-      from += n;
-      // Cut after the first line end at or past memberBytes: members hold whole lines only.
-      for (let nl; used >= memberBytes && (nl = buf.subarray(0, used).indexOf(10, memberBytes - 1)) !== -1;) yield* flush(nl + 1);
-    }
+    cutter.push(chunk);
+    yield* ready.splice(0);
   }
-  if (used > 0) yield* flush(used);
-  table.gzBytes = zAt;
+  cutter.end();
+  yield* ready.splice(0);
+  table.gzBytes = gzBytes(table);
 }
 
+const gzBytes = (table: GzipMembers) => table.members.reduce((n, [, zLength]) => n + zLength, 0);
+
 /**
- * A file's bytes, read into one reused buffer: each chunk is valid until the next is asked for
- * (gzipInMembers copies it first). A rotation then allocates nothing per chunk.
+ * The archiving worker: lowers its own thread to the lowest CPU priority (Linux applies nice per
+ * thread; elsewhere it still runs off the main thread), then reads the file and compresses it
+ * with zlib's synchronous calls (libuv's pool threads would run at the API's priority), posting
+ * each member. `__name` is the helper that tsx's transform calls inside the cutter's source.
  */
-async function* fileChunks(path: string): AsyncGenerator<Buffer> {
-  const fh = await open(path, "r");
+const ARCHIVE_WORKER_SOURCE = `
+const { parentPort, workerData: d } = require("node:worker_threads");
+const { closeSync, openSync, readSync, readlinkSync } = require("node:fs");
+const { setPriority } = require("node:os");
+const { gzipSync } = require("node:zlib");
+const __name = (f) => f;
+try { setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), 19); } catch {}
+const cutter = (${createMemberCutter.toString()})(d.memberBytes, (bytes) => gzipSync(bytes, { level: d.level }), (member, row) => parentPort.postMessage({ member, row }));
+const fd = openSync(d.path, "r");
+try {
+  const buf = Buffer.allocUnsafe(d.memberBytes);
+  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) cutter.push(buf.subarray(0, n));
+  cutter.end();
+} finally {
+  closeSync(fd);
+}
+parentPort.postMessage({ done: true });`;
+
+/**
+ * gzipInMembers of the file at `path`, computed by a worker thread at the lowest CPU priority:
+ * rotating a 64 MiB log costs the API's main thread only the receipt of each ~130 KB member, and
+ * on a busy machine requests are served before compression. On a machine that stays saturated
+ * the compression waits, and the plain file stays (retention removes compressed files only).
+ *
+ *     await writeFileAtomic("x.csv.gz", gzipFileInWorker("x.csv", table));
+ */
+export async function* gzipFileInWorker(path: string, table: GzipMembers, memberBytes = MEMBER_BYTES): AsyncGenerator<Buffer> {
+  const worker = new Worker(ARCHIVE_WORKER_SOURCE, { eval: true, workerData: { path, memberBytes, level: GZIP_LEVEL } });
+  let done = false;
   try {
-    const buf = Buffer.allocUnsafe(MEMBER_BYTES);
-    for (let n; (n = (await fh.read(buf, 0, buf.length, null)).bytesRead) > 0;) yield buf.subarray(0, n);
+    // close: a worker that exits without `done` ends the loop instead of leaving it waiting; its errors reject it.
+    for await (const [message] of on(worker, "message", { close: ["exit"] }) as AsyncIterable<[{ member?: Uint8Array; row?: MemberRow; done?: true }]>) {
+      if ((done = message.done === true)) break;
+      table.members.push(message.row!);
+      yield Buffer.from(message.member!.buffer, message.member!.byteOffset, message.member!.byteLength);
+    }
   } finally {
-    await fh.close();
+    await worker.terminate();
   }
+  if (!done) throw new Error(`compressing ${path}: the archiving worker stopped before it finished`);
+  table.gzBytes = gzBytes(table);
 }
 
 export interface RetentionPolicy {
@@ -112,7 +173,7 @@ export async function archiveResponseLogs(dir: string, current: string, policy: 
     // Rename-then-remove: a reader sees the plain file, or the complete .gz, or both for an instant.
     // The member table follows the .gz: a crash in between leaves a .gz read from its start.
     const table: GzipMembers = { version: 1, gzBytes: 0, members: [] };
-    await writeFileAtomic(join(dir, `${name}.gz`), gzipInMembers(fileChunks(join(dir, name)), table));
+    await writeFileAtomic(join(dir, `${name}.gz`), gzipFileInWorker(join(dir, name), table));
     await writeFileAtomic(join(dir, `${name}.gz${MEMBERS_SUFFIX}`), JSON.stringify(table));
     await rm(join(dir, name));
   }

@@ -7,7 +7,7 @@ import { TELEMETRY_HEADER, splitCsvLine } from "@recsys/core";
 import { parseTelemetryLine } from "@recsys/ingest";
 import { tempDir } from "../test/helpers.ts";
 import { openResponseLog, type ResponseRecord } from "./response-log.ts";
-import { gzipInMembers, type GzipMembers } from "./response-log-archive.ts";
+import { gzipFileInWorker, gzipInMembers, type GzipMembers } from "./response-log-archive.ts";
 import { formatResponseLine } from "./response-line.ts";
 
 const DAY1 = Date.parse("2026-12-01T23:59:59.500Z");
@@ -176,6 +176,21 @@ describe("gzipInMembers", () => {
         expect(uLength).toBeLessThan(16 * 1024 + 200);
       }
     }
+  });
+
+  it("gives the same members and table when a worker thread compresses the file, and names a file it cannot read", async () => {
+    const dir = await tempDir();
+    const text = Array.from({ length: 20_000 }, (_, i) => `${i},req-${i.toString(36)},${"é".repeat(i % 7)}`).join("\n") + "\n";
+    await writeFile(join(dir, "log.csv"), text);
+    const collect = async (members: AsyncIterable<Buffer>) => { const parts: Buffer[] = []; for await (const m of members) parts.push(m); return Buffer.concat(parts); };
+    const here: GzipMembers = { version: 1, gzBytes: 0, members: [] }, inWorker: GzipMembers = { version: 1, gzBytes: 0, members: [] };
+    const expected = await collect(gzipInMembers([Buffer.from(text)], here, 32 * 1024));
+    const got = await collect(gzipFileInWorker(join(dir, "log.csv"), inWorker, 32 * 1024));
+    expect(got.equals(expected)).toBe(true);
+    expect(inWorker).toEqual(here);
+    expect(inWorker.members.length).toBeGreaterThan(5);
+    expect(gunzipSync(got).toString()).toBe(text);
+    await expect(collect(gzipFileInWorker(join(dir, "missing.csv"), { version: 1, gzBytes: 0, members: [] }))).rejects.toThrow(/missing\.csv/);
   });
 
   it("keeps a line longer than a member whole, whatever the chunk sizes", async () => {
