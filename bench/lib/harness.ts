@@ -112,17 +112,17 @@ async function cpuSeconds(pid: number): Promise<number> {
 }
 
 /**
- * Nanoseconds on a CPU so far of a process's main thread and of all its threads, from
- * /proc/PID/task/TID/schedstat (the scheduler's own count, where /proc/PID/stat has 10 ms ticks),
- * or NaN where /proc is not there. A Node server's main thread bounds its throughput; the other
- * threads are libuv's pool (file writes, zlib) and V8's helpers.
+ * Nanoseconds on a CPU so far of a process's main thread, from /proc/PID/task/PID/schedstat (the
+ * scheduler's own count), and of all its threads, from /proc/PID/stat (10 ms ticks, but it keeps
+ * the time of threads that have exited, such as the API's archiving worker: a sum over the live
+ * threads would lose it); NaN where /proc is not there. A Node server's main thread bounds its
+ * throughput; the other threads are libuv's pool (file writes), workers and V8's helpers.
  */
 export async function threadCpuNs(pid: number): Promise<{ main: number; all: number }> {
-  const onCpu = (tid: string) => readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8").then((s) => Number(s.split(" ")[0]), () => 0);
   try {
-    const tids = await readdir(`/proc/${pid}/task`);
-    const times = await Promise.all(tids.map(onCpu));
-    return { main: times[tids.indexOf(String(pid))] ?? NaN, all: times.reduce((a, b) => a + b, 0) };
+    const [sched, stat] = await Promise.all([readFile(`/proc/${pid}/task/${pid}/schedstat`, "utf8"), readFile(`/proc/${pid}/stat`, "utf8")]);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { main: Number(sched.split(" ")[0]), all: (Number(fields[11]) + Number(fields[12])) * 1e7 }; // utime, stime in USER_HZ (100)
   } catch {
     return { main: NaN, all: NaN };
   }
