@@ -17,6 +17,8 @@
  * 3. Bytes per response of the log as written: plain, gzipped as rotation keeps it, and what the
  *    lines would weigh with the commit, model and data hashes dropped (the release id kept as the key
  *    a manifest would resolve): the figure behind keeping the format unless that halves the size.
+ * 4. One rotation of the sampled log as the API archives a closed file: wall time and CPU of
+ *    this process's main thread (what the API's requests wait for) and of all its threads.
  *
  * Each cost is the median of the paired differences, with its interquartile range and the 95%
  * confidence interval of the median; a goal line says MET only when that whole interval is under
@@ -26,13 +28,13 @@
  *     npx tsx bench/provenance.ts                               # 40 pairs of 1 s slices, 12 pairs of 3 s at 2,000 req/s
  *     npx tsx bench/provenance.ts --pairs 60 --slice 1 --rate 2000 --rate-pairs 16 --rate-seconds 3
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { RESPONSE_FILE, gzipInMembers, writeSyntheticRecModel } from "@recsys/api";
+import { RESPONSE_FILE, archiveResponseLogs, gzipInMembers, writeSyntheticRecModel } from "@recsys/api";
 import { csvField, openLogStream, splitCsvLine } from "@recsys/core";
 import { quantile } from "@recsys/fairness";
 import { Children, closedLoop, realTime, threadCpuNs } from "./lib/harness.ts";
@@ -171,6 +173,15 @@ try {
   console.log(`format             plain B/response   gzip B/response`);
   console.log(`current            ${per(plain.length).padStart(16)}   ${per(await gzipped(plain)).padStart(15)}`);
   console.log(`release key only   ${per(Buffer.byteLength(trimmed)).padStart(16)}   ${per(await gzipped(Buffer.from(trimmed))).padStart(15)}`);
+
+  // 4. One rotation of that sample, as the API archives a closed file, timed on this process's threads.
+  const rotDir = join(work, "rotation");
+  await mkdir(rotDir);
+  await writeFile(join(rotDir, "responses-20261201.csv"), plain);
+  const [before, t0] = [await threadCpuNs(process.pid), performance.now()];
+  await archiveResponseLogs(rotDir, "responses-20261202.csv", { maxAgeMs: Infinity, maxTotalBytes: Infinity }, Date.now());
+  const [after, ms] = [await threadCpuNs(process.pid), performance.now() - t0];
+  console.log(`rotation of ${(plain.length / 2 ** 20).toFixed(0)} MiB (${lines.length} lines): ${ms.toFixed(0)} ms, main thread ${((after.main - before.main) / 1e6).toFixed(1)} ms (${((after.main - before.main) / 1e3 / lines.length).toFixed(3)} us a line), all threads ${((after.all - before.all) / 1e6).toFixed(0)} ms`);
 } finally {
   await children.stopAll();
   await rm(work, { recursive: true, force: true });

@@ -10,7 +10,7 @@ export { RESULT_COUNT } from "./serving-index.ts";
 export { openResponseLog } from "./response-log.ts";
 export { formatResponseLine } from "./response-line.ts";
 export type { ResponseLog, ResponseRecord, ResponseLogOptions } from "./response-log.ts";
-export { RESPONSE_FILE, MEMBERS_SUFFIX, gzipInMembers } from "./response-log-archive.ts";
+export { RESPONSE_FILE, MEMBERS_SUFFIX, archiveResponseLogs, gzipInMembers } from "./response-log-archive.ts";
 export type { RetentionPolicy, GzipMembers } from "./response-log-archive.ts";
 export { writeSyntheticRecModel } from "./synthetic-model.ts";
 export type { SyntheticModelOptions } from "./synthetic-model.ts";
