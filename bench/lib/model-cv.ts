@@ -26,6 +26,7 @@ const MODELS: ModelSpec[] = [
   ["svd++ (rated items as N(u))", { engine: "sgd", implicit: "svdpp" }],
   ["knn (defaults)", { engine: "knn" }],
   ["blend: mf + svd++ + knn (defaults)", { engine: "blend" }],
+  ["autorec (defaults)", { engine: "autorec" }],
 ];
 
 /** `only`: model names starting with one of these (e.g. "knn", "sgd tuned"); all when empty. */
