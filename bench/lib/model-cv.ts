@@ -27,6 +27,7 @@ const MODELS: ModelSpec[] = [
   ["knn (defaults)", { engine: "knn" }],
   ["blend: mf + svd++ + knn (defaults)", { engine: "blend" }],
   ["autorec (defaults)", { engine: "autorec" }],
+  ["autorec (defaults), popularity prior 1", { engine: "autorec" }, 1],
 ];
 
 /** `only`: model names starting with one of these (e.g. "knn", "sgd tuned"); all when empty. */
