@@ -33,7 +33,8 @@ ${FORCE_HELP}
                         item-based autoencoder; --factors = hidden units, --reg = lambda,
                         --batch-size = movies a step)
   --factors K --epochs E --lr X --reg X --batch-size B   hyper-parameters (engine defaults:
-                        sgd 100/20/0.015/0.1, tfjs 100/10/0.005/0.2 with batches of 256)
+                        sgd 100/20/0.015/0.1, tfjs 100/10/0.005/0.2 with batches of 256,
+                        autorec 100/20/0.00087/70 with 16 movies a step)
   --neighbours N --shrinkage S   knn and blend: neighbours per prediction (40), shrinkage (100)
   --implicit MODE       none (default): ratings only; svdpp: watches and ratings as SVD++
                         implicit feedback (sgd engine only; see packages/train/README.md)
