@@ -2,7 +2,7 @@ import type { FactorModel } from "./factors.ts";
 
 /**
  * sgd and tfjs: biased MF; knn: item-item kNN on baseline residuals (knn.ts); blend: stacked MF,
- * SVD++ and kNN (blend.ts); autorec: I-AutoRec, an item-based autoencoder served as biased MF (autorec.ts).
+ * SVD++, kNN and I-AutoRec (blend.ts); autorec: I-AutoRec, an item-based autoencoder served as biased MF (autorec.ts).
  */
 export const ENGINE_NAMES = ["sgd", "tfjs", "knn", "blend", "autorec"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];

@@ -28,7 +28,7 @@ ${FORCE_HELP}
                         time: each user's most recent ratings, as production sees the future
   --holdout-fraction F  share of each user's ratings held out by --split (default 0.2)
   --engine NAME         sgd (default; typed-array SGD), tfjs (TensorFlow.js, Adam), knn (item-item
-                        kNN on baseline residuals, shrunk Pearson), blend (MF + SVD++ + kNN,
+                        kNN on baseline residuals, shrunk Pearson), blend (MF + SVD++ + kNN + I-AutoRec,
                         linear stacking fitted on a held-out fold) or autorec (I-AutoRec: an
                         item-based autoencoder; --factors = hidden units, --reg = lambda,
                         --batch-size = movies a step)
