@@ -25,7 +25,9 @@ const MODELS: ModelSpec[] = [
   ["sgd (defaults), popularity prior 1", { engine: "sgd" }, 1],
   ["svd++ (rated items as N(u))", { engine: "sgd", implicit: "svdpp" }],
   ["knn (defaults)", { engine: "knn" }],
-  ["blend: mf + svd++ + knn (defaults)", { engine: "blend" }],
+  ["blend: mf + svd++ + knn + autorec (defaults)", { engine: "blend" }],
+  ["autorec (defaults)", { engine: "autorec" }],
+  ["autorec (defaults), popularity prior 1", { engine: "autorec" }, 1],
 ];
 
 /** `only`: model names starting with one of these (e.g. "knn", "sgd tuned"); all when empty. */

@@ -1,7 +1,10 @@
 import type { FactorModel } from "./factors.ts";
 
-/** sgd and tfjs: biased MF; knn: item-item kNN on baseline residuals (knn.ts); blend: stacked MF, SVD++ and kNN (blend.ts). */
-export const ENGINE_NAMES = ["sgd", "tfjs", "knn", "blend"] as const;
+/**
+ * sgd and tfjs: biased MF; knn: item-item kNN on baseline residuals (knn.ts); blend: stacked MF,
+ * SVD++, kNN and I-AutoRec (blend.ts); autorec: I-AutoRec, an item-based autoencoder served as biased MF (autorec.ts).
+ */
+export const ENGINE_NAMES = ["sgd", "tfjs", "knn", "blend", "autorec"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Hyper-parameters every engine understands (see DEFAULTS in options.ts for the values and why). */
@@ -12,7 +15,7 @@ export interface EngineParams {
   reg: number;
   initStd: number;
   seed: number;
-  /** Ratings per optimiser step (tfjs only; SGD updates per rating). */
+  /** Ratings per optimiser step (tfjs), movies per step (autorec); SGD updates per rating. */
   batchSize: number;
   /** knn and blend only: neighbours per prediction (k of KNNBaseline). */
   neighbours?: number;

@@ -18,6 +18,7 @@ export { trainAls } from "./als.ts";
 export { trainSvdpp, implicitItems } from "./svdpp.ts";
 export type { ImplicitItems } from "./svdpp.ts";
 export { trainTfjs } from "./tfjs-engine.ts";
+export { trainAutoRec } from "./autorec.ts";
 export { loadTf } from "./tf-backend.ts";
 export { trainModel, PARALLEL_MIN_RATINGS } from "./train-model.ts";
 export type { TrainModelInput, TrainModelHooks } from "./train-model.ts";

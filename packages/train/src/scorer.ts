@@ -42,7 +42,7 @@ export function scorerErrors(s: Scorer, test: RatingSet, range: RatingRange): { 
 }
 
 /**
- * Trains any engine: sgd and tfjs through trainModel (biased MF), knn and blend through their
+ * Trains any engine: sgd, tfjs and autorec through trainModel (a factor model), knn and blend through their
  * own trainers. The result scores held-out ratings (`scorerErrors`) and goes into the artifact.
  *
  *     const s = await trainScorer({ train, nUsers, nItems }, "knn", engineParams(options));

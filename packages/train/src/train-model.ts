@@ -6,6 +6,7 @@ import { InputError, type RatingScale } from "@recsys/core";
 import { trainSgd } from "./sgd.ts";
 import { trainSvdpp, type ImplicitItems } from "./svdpp.ts";
 import { trainTfjs } from "./tfjs-engine.ts";
+import { trainAutoRec } from "./autorec.ts";
 import { loadTf } from "./tf-backend.ts";
 
 export interface TrainModelInput {
@@ -44,6 +45,7 @@ export async function trainModel(input: TrainModelInput, engine: EngineName, par
   if (implicit && engine !== "sgd") throw new InputError("RECSYS_USAGE", `the implicit watch signal (SVD++) is implemented by the sgd engine only, not ${engine}`);
   const model = engine === "tfjs"
     ? await trainTfjs(await loadTf(hooks.log ?? (() => {})), train, nUsers, nItems, params, hooks, scale)
+    : engine === "autorec" ? await trainAutoRec(train, nUsers, nItems, params, hooks)
     : implicit ? await trainSvdpp(train, implicit, nUsers, nItems, params, hooks) : await trainSgd(train, nUsers, nItems, params, hooks, hooks.threads ?? (train.length >= PARALLEL_MIN_RATINGS ? Math.min(2, availableParallelism()) : 1));
   zeroUnrated(model, train);
   return model;

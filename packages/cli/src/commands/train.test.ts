@@ -40,6 +40,16 @@ describe("recsys train / evaluate", () => {
     expect(JSON.parse(await readFile(join(model, "model.json"), "utf8")).hyperParams.backend).toBe("wasm");
   });
 
+  it("trains an I-AutoRec model with --engine autorec, passes the gate, and says so in --json", async () => {
+    const t = io(), model = join(root, "autorec");
+    expect(await runCli(["train", "--data", data, "--out", model, "--engine", "autorec", "--json"], t.io)).toBe(0);
+    const s = JSON.parse(t.out());
+    expect(s.engine).toBe("autorec");
+    expect(s.gate.passed).toBe(true);
+    expect(s.metrics.rmse).toBeLessThanOrEqual(s.metrics.baselineRmse);
+    expect(JSON.parse(await readFile(join(model, "model.json"), "utf8")).factors).toBe(s.hyperParams.factors);
+  });
+
   it("exits 3 from the real CLI process on unlearnable ratings and writes nothing deployable", async () => {
     const model = join(root, "bad");
     const cli = join(import.meta.dirname, "..", "main.ts");

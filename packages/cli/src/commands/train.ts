@@ -7,7 +7,7 @@ import { FORCE_FLAG, FORCE_HELP, forceFlag, intFlag, noPositionals, numberFlag }
 export default defineCommand({
   name: "train",
   summary: "train a recommender on a dataset; gate on held-out RMSE and its baseline (exit 3 on failure)",
-  help: `--data DIR --out MODEL_DIR [--force] [--params FILE] [--holdout DIR] [--engine sgd|tfjs|knn|blend]
+  help: `--data DIR --out MODEL_DIR [--force] [--params FILE] [--holdout DIR] [--engine sgd|tfjs|knn|blend|autorec]
        [--split random|time] [--holdout-fraction F] [--factors K] [--epochs E] [--lr X] [--reg X]
        [--batch-size B] [--neighbours N] [--shrinkage S] [--implicit none|svdpp] [--seed S]
        [--gate-rmse X] [--created-at ISO] [--json]
@@ -28,10 +28,13 @@ ${FORCE_HELP}
                         time: each user's most recent ratings, as production sees the future
   --holdout-fraction F  share of each user's ratings held out by --split (default 0.2)
   --engine NAME         sgd (default; typed-array SGD), tfjs (TensorFlow.js, Adam), knn (item-item
-                        kNN on baseline residuals, shrunk Pearson) or blend (MF + SVD++ + kNN,
-                        linear stacking fitted on a held-out fold)
+                        kNN on baseline residuals, shrunk Pearson), blend (MF + SVD++ + kNN + I-AutoRec,
+                        linear stacking fitted on a held-out fold) or autorec (I-AutoRec: an
+                        item-based autoencoder; --factors = hidden units, --reg = lambda,
+                        --batch-size = movies a step)
   --factors K --epochs E --lr X --reg X --batch-size B   hyper-parameters (engine defaults:
-                        sgd 100/20/0.015/0.1, tfjs 100/10/0.005/0.2 with batches of 256)
+                        sgd 100/20/0.015/0.1, tfjs 100/10/0.005/0.2 with batches of 256,
+                        autorec 100/20/0.00087/70 with 16 movies a step)
   --neighbours N --shrinkage S   knn and blend: neighbours per prediction (40), shrinkage (100)
   --implicit MODE       none (default): ratings only; svdpp: watches and ratings as SVD++
                         implicit feedback (sgd engine only; see packages/train/README.md)

@@ -8,7 +8,7 @@ import { FORCE_FLAG, FORCE_HELP, forceFlag, intFlag, noPositionals, numberFlag, 
 export default defineCommand({
   name: "tune",
   summary: "tune hyper-parameters: seeded k-fold CV, random search with successive halving, best params to params.yaml",
-  help: `--data DIR [--data DIR2 ...] [--engine sgd|tfjs|knn|blend] [--folds 5] [--budget SECONDS] [--trials N]
+  help: `--data DIR [--data DIR2 ...] [--engine sgd|tfjs|knn|blend|autorec] [--folds 5] [--budget SECONDS] [--trials N]
        [--space FILE] [--out params.yaml] [--force] [--workers 2] [--rank-users 200] [--seed S] [--json]
 
 Cross-validates configurations drawn from a search space on DIR's ratings (seeded k-fold split by
