@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { createProgress } from "@recsys/core";
-import { describeGate, ENGINE_NAMES, readParamsFile, trainAndGate, withParamsFile } from "@recsys/train";
+import { describeGate, ENGINE_DEFAULTS, ENGINE_NAMES, readParamsFile, trainAndGate, withParamsFile } from "@recsys/train";
+
+const { sgd, tfjs, autorec, knn, blend } = ENGINE_DEFAULTS;
+/** factors/epochs/lr/reg of an engine's defaults, as the help lists them (read from train's table, so they cannot drift). */
+const factorsEpochsLrReg = (p: typeof sgd) => `${p.factors}/${p.epochs}/${p.lr}/${p.reg}`;
 import { defineCommand } from "../command.ts";
 import { FORCE_FLAG, FORCE_HELP, forceFlag, intFlag, noPositionals, numberFlag } from "../flags.ts";
 
@@ -33,9 +37,10 @@ ${FORCE_HELP}
                         item-based autoencoder; --factors = hidden units, --reg = lambda,
                         --batch-size = movies a step)
   --factors K --epochs E --lr X --reg X --batch-size B   hyper-parameters (engine defaults:
-                        sgd 100/20/0.015/0.1, tfjs 100/10/0.005/0.2 with batches of 256,
-                        autorec 100/20/0.00087/70 with 16 movies a step)
-  --neighbours N --shrinkage S   knn and blend: neighbours per prediction (40), shrinkage (100)
+                        sgd ${factorsEpochsLrReg(sgd)}, tfjs ${factorsEpochsLrReg(tfjs)} with batches of ${tfjs.batchSize},
+                        autorec ${factorsEpochsLrReg(autorec)} with ${autorec.batchSize} movies a step)
+  --neighbours N --shrinkage S   knn and blend: neighbours per prediction (knn ${knn.neighbours},
+                        blend ${blend.neighbours}), shrinkage (${knn.shrinkage})
   --implicit MODE       none (default): ratings only; svdpp: watches and ratings as SVD++
                         implicit feedback (sgd engine only; see packages/train/README.md)
   --seed S              random seed (default 42): same data and seed, byte-identical artifact
@@ -62,7 +67,7 @@ ${FORCE_HELP}
     factors: intFlag(1, 1000).optional(),
     epochs: intFlag(1, 10_000).optional(),
     lr: numberFlag(1e-9, 10).optional(),
-    reg: numberFlag(0, 100).optional(),
+    reg: numberFlag(0, 100_000).optional(), // autorec's lambda is in the tens to hundreds
     "batch-size": intFlag(1, 1 << 20).optional(),
     implicit: z.enum(["none", "svdpp"]).optional(),
     seed: intFlag(0, 2 ** 32 - 1).optional(),
