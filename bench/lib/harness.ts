@@ -94,15 +94,20 @@ export function closedLoop(url: string, opts: { connections: number; seconds: nu
   });
 }
 
+/** User + system CPU seconds so far of one process, all its threads (exited ones included), from /proc/PID/stat. */
+async function ownCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+}
+
 /**
  * User + system CPU seconds so far of a process and its live descendants (a router's worker
  * processes count as the router), or NaN where /proc is not there.
  */
 async function cpuSeconds(pid: number): Promise<number> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const own = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+    const own = await ownCpuSeconds(pid);
     const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "")).trim().split(" ").filter(Boolean);
     const theirs = await Promise.all(children.map((c) => cpuSeconds(Number(c)).then((s) => (Number.isNaN(s) ? 0 : s))));
     return theirs.reduce((a, b) => a + b, own);
@@ -120,9 +125,8 @@ async function cpuSeconds(pid: number): Promise<number> {
  */
 export async function threadCpuNs(pid: number): Promise<{ main: number; all: number }> {
   try {
-    const [sched, stat] = await Promise.all([readFile(`/proc/${pid}/task/${pid}/schedstat`, "utf8"), readFile(`/proc/${pid}/stat`, "utf8")]);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { main: Number(sched.split(" ")[0]), all: (Number(fields[11]) + Number(fields[12])) * 1e7 }; // utime, stime in USER_HZ (100)
+    const [sched, all] = await Promise.all([readFile(`/proc/${pid}/task/${pid}/schedstat`, "utf8"), ownCpuSeconds(pid)]);
+    return { main: Number(sched.split(" ")[0]), all: all * 1e9 };
   } catch {
     return { main: NaN, all: NaN };
   }
