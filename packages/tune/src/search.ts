@@ -162,10 +162,9 @@ export function chooseBest(trials: Trial[]): { best: Trial | null; lowestRmse: T
  */
 export function rmseTies(t: Trial, lowest: Trial): boolean {
   return t.perData.every((d, j) => {
-    const base = lowest.perData[j]!.foldRmse, n = base.length;
-    const mean = base.reduce((s, x) => s + x, 0) / n;
-    const standardError = Math.sqrt(base.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1) / n);
-    return d.meanRmse - mean <= standardError;
+    const { foldRmse: base, meanRmse } = lowest.perData[j]!, n = base.length;
+    const standardError = Math.sqrt(base.reduce((s, x) => s + (x - meanRmse) ** 2, 0) / Math.max(1, n - 1) / n);
+    return d.meanRmse - meanRmse <= standardError;
   });
 }
 
